@@ -1,0 +1,42 @@
+# taskauth: PGXS build. `make test` runs every suite (see test/run).
+EXTENSION = taskauth
+EXTVERSION = 0.1.0
+MODULE_big = taskauth
+
+SRCS = $(sort $(wildcard src/*.c src/core/*.c))
+OBJS = $(SRCS:.c=.o)
+
+# The install script is assembled from one fragment per area (src/sql/NN_area.sql).
+SQL_FRAGMENTS = $(sort $(wildcard src/sql/*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=.
+
+PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+SHLIB_LINK = -lcrypto -lcrypt -largon2
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
+	cat $^ > $@
+
+.PHONY: test demo deps unit fuzz
+# Everything: installs missing packages, builds, installs, runs all suites in a throwaway cluster.
+test:
+	test/run
+
+demo:
+	demo/run
+
+deps:
+	test/install-deps
+
+unit:
+	$(MAKE) -C test/unit
+
+fuzz:
+	$(MAKE) -C test/fuzz

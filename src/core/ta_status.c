@@ -1,0 +1,76 @@
+/*
+ * ta_status.c: the message and class of each core status code.
+ */
+#include "core/ta_status.h"
+
+#include <stddef.h>
+
+typedef struct
+{
+	const char *message;
+	ta_status_class klass;
+} ta_status_info;
+
+static const ta_status_info infos[TA_STATUS_COUNT] = {
+	[TA_OK] = {"ok", TA_CLASS_OK},
+
+	[TA_ERR_NOMEM] = {"out of memory", TA_CLASS_INTERNAL},
+	[TA_ERR_CRYPTO] = {"cryptographic library call failed", TA_CLASS_INTERNAL},
+	[TA_ERR_BUFFER] = {"internal buffer too small", TA_CLASS_INTERNAL},
+
+	[TA_JWT_MALFORMED] = {"jwt is malformed", TA_CLASS_TOKEN},
+	[TA_JWT_TOO_LARGE] = {"jwt is too large", TA_CLASS_TOKEN},
+	[TA_JWT_BAD_BASE64] = {"jwt segment is not valid base64url", TA_CLASS_TOKEN},
+	[TA_JWT_BAD_UTF8] = {"jwt segment is not valid utf-8", TA_CLASS_TOKEN},
+	[TA_JWT_BAD_JSON] = {"jwt segment is not valid json", TA_CLASS_TOKEN},
+	[TA_JWT_HEADER_NOT_OBJECT] = {"jwt header is not a json object", TA_CLASS_TOKEN},
+	[TA_JWT_PAYLOAD_NOT_OBJECT] = {"jwt payload is not a json object", TA_CLASS_TOKEN},
+	[TA_JWT_ALG_MISSING] = {"jwt header has no algorithm", TA_CLASS_TOKEN},
+	[TA_JWT_ALG_NONE] = {"jwt algorithm none is not accepted", TA_CLASS_TOKEN},
+	[TA_JWT_ALG_UNSUPPORTED] = {"jwt algorithm is not supported", TA_CLASS_TOKEN},
+	[TA_JWT_ALG_NOT_ALLOWED] = {"jwt algorithm is not allowed for this key", TA_CLASS_TOKEN},
+	[TA_JWT_CRIT_UNSUPPORTED] = {"jwt critical header is not supported", TA_CLASS_TOKEN},
+	[TA_JWT_SIGNATURE_MISMATCH] = {"jwt signature does not match", TA_CLASS_TOKEN},
+	[TA_JWT_EXPIRED] = {"jwt expired", TA_CLASS_TOKEN},
+	[TA_JWT_NOT_YET_VALID] = {"jwt not yet valid", TA_CLASS_TOKEN},
+	[TA_JWT_IAT_FUTURE] = {"jwt issued in the future", TA_CLASS_TOKEN},
+	[TA_JWT_EXP_NOT_NUMBER] = {"jwt exp claim is not a number", TA_CLASS_TOKEN},
+	[TA_JWT_NBF_NOT_NUMBER] = {"jwt nbf claim is not a number", TA_CLASS_TOKEN},
+	[TA_JWT_IAT_NOT_NUMBER] = {"jwt iat claim is not a number", TA_CLASS_TOKEN},
+	[TA_JWT_AUD_MISMATCH] = {"jwt audience does not match", TA_CLASS_TOKEN},
+	[TA_JWT_ISS_MISMATCH] = {"jwt issuer does not match", TA_CLASS_TOKEN},
+	[TA_JWT_KID_UNKNOWN] = {"jwt key id is not known", TA_CLASS_TOKEN},
+	[TA_JWT_NO_KEY] = {"no active key to verify the jwt", TA_CLASS_TOKEN},
+
+	[TA_ARG_ALG_UNSUPPORTED] = {"unsupported jwt algorithm", TA_CLASS_ARGUMENT},
+	[TA_ARG_SECRET_EMPTY] = {"secret must not be empty", TA_CLASS_ARGUMENT},
+	[TA_ARG_SECRET_TOO_SHORT] = {"secret is too short", TA_CLASS_ARGUMENT},
+
+	[TA_PW_TOO_LONG] = {"password is longer than 72 bytes", TA_CLASS_ARGUMENT},
+	[TA_PW_HAS_NUL] = {"password contains a zero byte", TA_CLASS_ARGUMENT},
+	[TA_PW_COST_RANGE] = {"bcrypt cost must be between 4 and 31", TA_CLASS_ARGUMENT},
+	[TA_PW_COST_OVER_MAX] = {"bcrypt cost exceeds taskauth.max_bcrypt_cost", TA_CLASS_ARGUMENT},
+	[TA_PW_HASH_MALFORMED] = {"password hash is malformed", TA_CLASS_ARGUMENT},
+	[TA_PW_HASH_UNSUPPORTED] = {"password hash scheme is not supported", TA_CLASS_ARGUMENT},
+	[TA_PW_ARGON2_PARAMS_OVER_MAX] = {"argon2 parameters exceed the configured maxima", TA_CLASS_ARGUMENT},
+	[TA_PW_ARGON2_PARAMS_RANGE] = {"argon2 parameters are out of range", TA_CLASS_ARGUMENT},
+	[TA_PW_RANDOM_FAILED] = {"could not generate a random salt", TA_CLASS_INTERNAL},
+};
+
+/* Message for a status; never NULL. */
+const char *
+ta_status_message(ta_status st)
+{
+	if ((int) st < 0 || st >= TA_STATUS_COUNT || infos[st].message == NULL)
+		return "unknown taskauth status";
+	return infos[st].message;
+}
+
+/* SQLSTATE family of a status. */
+ta_status_class
+ta_status_class_of(ta_status st)
+{
+	if ((int) st < 0 || st >= TA_STATUS_COUNT || infos[st].message == NULL)
+		return TA_CLASS_INTERNAL;
+	return infos[st].klass;
+}

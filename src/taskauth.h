@@ -1,0 +1,45 @@
+/*
+ * taskauth.h: declarations shared by the SQL glue files in src/.
+ */
+#ifndef TASKAUTH_H
+#define TASKAUTH_H
+
+#include "postgres.h"
+#include "fmgr.h"
+#include "utils/jsonb.h"
+
+#include "core/ta_status.h"
+
+/* errors.c: the one place a core status becomes an ereport(ERROR). */
+extern void taskauth_report(ta_status st) pg_attribute_noreturn();
+#define TA_CHECK(expr) \
+	do { ta_status ta_st_ = (expr); if (ta_st_ != TA_OK) taskauth_report(ta_st_); } while (0)
+
+/* Per-area initialisation, called from _PG_init. */
+extern void TaskauthJwtInit(void);
+extern void TaskauthPasswordInit(void);
+extern void TaskauthIdentityInit(void);
+
+/* jwt.c: verification options and the C entry that identity.c reuses. */
+typedef struct TaskauthVerifyOptions
+{
+	const char *audience;		/* NULL: any or no aud */
+	const char *issuer;			/* NULL: any or no iss */
+} TaskauthVerifyOptions;
+
+/*
+ * Verifies an HMAC-signed token with the given secret and returns its claims.
+ * Raises SQLSTATE 28000 on any failure.
+ */
+extern Jsonb *taskauth_jwt_verify_hmac(const char *token, size_t token_len,
+									   const char *secret, size_t secret_len,
+									   const TaskauthVerifyOptions *opts);
+
+/*
+ * Signs claims with an HMAC algorithm ("HS256", "HS384", "HS512"); kid (may be NULL) goes into
+ * the header. Returns a palloc'd NUL-terminated compact JWS.
+ */
+extern char *taskauth_jwt_sign_hmac(Jsonb *claims, const char *alg, const char *kid,
+									const char *secret, size_t secret_len);
+
+#endif
