@@ -42,6 +42,21 @@ static const ta_status_info infos[TA_STATUS_COUNT] = {
 	[TA_JWT_KID_UNKNOWN] = {"jwt key id is not known", TA_CLASS_TOKEN},
 	[TA_JWT_NO_KEY] = {"no active key to verify the jwt", TA_CLASS_TOKEN},
 
+	/* public keys and external issuers (asym area) */
+	[TA_JWT_ISSUER_UNKNOWN] = {"jwt issuer is not trusted", TA_CLASS_TOKEN},
+	[TA_JWK_MALFORMED] = {"jwk is malformed", TA_CLASS_ARGUMENT},
+	[TA_JWK_KTY_UNSUPPORTED] = {"jwk key type is not supported", TA_CLASS_ARGUMENT},
+	[TA_JWK_CRV_UNSUPPORTED] = {"jwk curve is not supported", TA_CLASS_ARGUMENT},
+	[TA_JWK_ALG_MISMATCH] = {"jwk algorithm does not fit its key type", TA_CLASS_ARGUMENT},
+	[TA_JWK_NOT_FOR_SIGNATURES] = {"jwk is not meant for signature verification", TA_CLASS_ARGUMENT},
+	[TA_JWK_PRIVATE] = {"jwk contains private key material", TA_CLASS_ARGUMENT},
+	[TA_JWK_BAD_KEY] = {"jwk does not hold a valid public key", TA_CLASS_ARGUMENT},
+	[TA_JWK_RSA_TOO_SMALL] = {"rsa key is shorter than 2048 bits", TA_CLASS_ARGUMENT},
+	[TA_JWK_RSA_TOO_LARGE] = {"rsa key is longer than 16384 bits", TA_CLASS_ARGUMENT},
+	[TA_JWK_PEM_INVALID] = {"pem text does not hold a supported public key", TA_CLASS_ARGUMENT},
+	[TA_JWK_PEM_PRIVATE] = {"pem text holds a private key", TA_CLASS_ARGUMENT},
+	/* end of the asym area block */
+
 	[TA_ARG_ALG_UNSUPPORTED] = {"unsupported jwt algorithm", TA_CLASS_ARGUMENT},
 	[TA_ARG_SECRET_EMPTY] = {"secret must not be empty", TA_CLASS_ARGUMENT},
 	[TA_ARG_SECRET_TOO_SHORT] = {"secret is too short", TA_CLASS_ARGUMENT},

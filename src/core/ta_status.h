@@ -42,6 +42,21 @@ typedef enum ta_status
 	TA_JWT_KID_UNKNOWN,
 	TA_JWT_NO_KEY,
 
+	/* public keys and external issuers (asym area; JWK codes are class TA_CLASS_ARGUMENT) */
+	TA_JWT_ISSUER_UNKNOWN,		/* no registered external issuer for the token's iss */
+	TA_JWK_MALFORMED,
+	TA_JWK_KTY_UNSUPPORTED,
+	TA_JWK_CRV_UNSUPPORTED,
+	TA_JWK_ALG_MISMATCH,		/* "alg" member does not fit the key type or is unknown */
+	TA_JWK_NOT_FOR_SIGNATURES,	/* "use"/"key_ops" exclude signature verification */
+	TA_JWK_PRIVATE,
+	TA_JWK_BAD_KEY,				/* key material does not form a valid public key */
+	TA_JWK_RSA_TOO_SMALL,
+	TA_JWK_RSA_TOO_LARGE,
+	TA_JWK_PEM_INVALID,
+	TA_JWK_PEM_PRIVATE,
+	/* end of the asym area block */
+
 	/* arguments (class TA_CLASS_ARGUMENT: SQLSTATE 22023) */
 	TA_ARG_ALG_UNSUPPORTED,		/* jwt_sign asked for an algorithm it cannot make */
 	TA_ARG_SECRET_EMPTY,
