@@ -1,10 +1,290 @@
 /*
- * password.c: SQL glue for password.
+ * password.c: SQL glue for password hashing and verification, and the password settings.
+ *
+ * The work happens in src/core/password.c; this file reads the settings, hands text arguments to
+ * the core as pointer + length, and turns statuses into errors through TA_CHECK. The libraries'
+ * inner loops cannot be interrupted, so interrupts are serviced right before and after them and
+ * the maxima below bound how long one call can run.
  */
 #include "taskauth.h"
+
+#include <limits.h>
+
+#include <openssl/crypto.h>
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "core/password.h"
+
+/* Defaults: bcrypt cost 12; argon2id as OWASP's Password Storage Cheat Sheet recommends. */
+#define DEFAULT_BCRYPT_COST			12
+#define DEFAULT_MAX_BCRYPT_COST		14
+#define DEFAULT_ARGON2_MEMORY_KIB	19456
+#define DEFAULT_ARGON2_TIME			2
+#define DEFAULT_ARGON2_PARALLELISM	1
+#define DEFAULT_MAX_ARGON2_MEMORY	262144
+#define DEFAULT_MAX_ARGON2_TIME		10
+#define DEFAULT_MAX_ARGON2_LANES	8
+
+static int	taskauth_password_algorithm = TA_PW_SCHEME_BCRYPT;
+static int	taskauth_bcrypt_cost = DEFAULT_BCRYPT_COST;
+static int	taskauth_max_bcrypt_cost = DEFAULT_MAX_BCRYPT_COST;
+static int	taskauth_argon2_memory_kib = DEFAULT_ARGON2_MEMORY_KIB;
+static int	taskauth_argon2_time = DEFAULT_ARGON2_TIME;
+static int	taskauth_argon2_parallelism = DEFAULT_ARGON2_PARALLELISM;
+static int	taskauth_max_argon2_memory_kib = DEFAULT_MAX_ARGON2_MEMORY;
+static int	taskauth_max_argon2_time = DEFAULT_MAX_ARGON2_TIME;
+static int	taskauth_max_argon2_parallelism = DEFAULT_MAX_ARGON2_LANES;
+
+static const struct config_enum_entry password_algorithm_options[] = {
+	{"bcrypt", TA_PW_SCHEME_BCRYPT, false},
+	{"argon2id", TA_PW_SCHEME_ARGON2ID, false},
+	{NULL, 0, false}
+};
 
 /* Define the password settings. */
 void
 TaskauthPasswordInit(void)
 {
+	DefineCustomEnumVariable("taskauth.password_algorithm",
+							 "Algorithm that hash_password(password) uses.",
+							 "Either bcrypt or argon2id. Changing it makes password_needs_rehash "
+							 "report hashes of the other algorithm.",
+							 &taskauth_password_algorithm,
+							 TA_PW_SCHEME_BCRYPT,
+							 password_algorithm_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taskauth.bcrypt_cost",
+							"bcrypt cost (log2 of the rounds) that hash_password uses.",
+							"Each step up doubles the time of one hash and one verification. "
+							"It cannot exceed taskauth.max_bcrypt_cost when a hash is made.",
+							&taskauth_bcrypt_cost,
+							DEFAULT_BCRYPT_COST,
+							TA_PW_BCRYPT_MIN_COST, TA_PW_BCRYPT_MAX_COST,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taskauth.max_bcrypt_cost",
+							"Highest bcrypt cost that is hashed or verified.",
+							"A stored hash or a requested cost above it is refused before any work, "
+							"so that a hostile hash cannot hold a backend for hours.",
+							&taskauth_max_bcrypt_cost,
+							DEFAULT_MAX_BCRYPT_COST,
+							TA_PW_BCRYPT_MIN_COST, TA_PW_BCRYPT_MAX_COST,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taskauth.argon2_memory_kib",
+							"Memory in KiB that new argon2id hashes use.",
+							"The default of 19456 KiB (19 MiB) with two passes and one lane "
+							"follows the OWASP Password Storage Cheat Sheet.",
+							&taskauth_argon2_memory_kib,
+							DEFAULT_ARGON2_MEMORY_KIB,
+							TA_PW_ARGON2_MIN_MEMORY_KIB, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taskauth.argon2_time",
+							"Number of passes over memory that new argon2id hashes use.",
+							NULL,
+							&taskauth_argon2_time,
+							DEFAULT_ARGON2_TIME,
+							1, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taskauth.argon2_parallelism",
+							"Number of lanes that new argon2id hashes use.",
+							"Lanes are computed one after another in the backend; more lanes do "
+							"not make a hash faster here, they only change its result.",
+							&taskauth_argon2_parallelism,
+							DEFAULT_ARGON2_PARALLELISM,
+							1, TA_PW_ARGON2_MAX_LANES,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taskauth.max_argon2_memory_kib",
+							"Most memory in KiB that one argon2id or yescrypt hash may use.",
+							"A stored hash or requested parameters above it are refused before "
+							"any memory is allocated.",
+							&taskauth_max_argon2_memory_kib,
+							DEFAULT_MAX_ARGON2_MEMORY,
+							TA_PW_ARGON2_MIN_MEMORY_KIB, INT_MAX,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taskauth.max_argon2_time",
+							"Most passes over memory that one argon2id hash may make.",
+							"A stored hash or requested parameters above it are refused before "
+							"any work.",
+							&taskauth_max_argon2_time,
+							DEFAULT_MAX_ARGON2_TIME,
+							1, INT_MAX,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taskauth.max_argon2_parallelism",
+							"Most lanes that one argon2id hash may have.",
+							"A stored hash or requested parameters above it are refused before "
+							"any work.",
+							&taskauth_max_argon2_parallelism,
+							DEFAULT_MAX_ARGON2_LANES,
+							1, TA_PW_ARGON2_MAX_LANES,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+}
+
+/* The maxima as the core wants them. */
+static ta_pw_limits
+current_limits(void)
+{
+	ta_pw_limits l;
+
+	l.max_bcrypt_cost = taskauth_max_bcrypt_cost;
+	l.max_argon2_memory_kib = (uint32_t) taskauth_max_argon2_memory_kib;
+	l.max_argon2_time = (uint32_t) taskauth_max_argon2_time;
+	l.max_argon2_parallelism = (uint32_t) taskauth_max_argon2_parallelism;
+	return l;
+}
+
+/* Wipe and free a detoasted copy of a password argument, when detoasting made one. */
+static void
+wipe_password_arg(text *arg, Datum original)
+{
+	if ((Pointer) arg != DatumGetPointer(original))
+	{
+		OPENSSL_cleanse(arg, VARSIZE_ANY(arg));
+		pfree(arg);
+	}
+}
+
+/* A non-negative SQL int as the core's unsigned parameter; negatives become 0, which it refuses. */
+static uint32_t
+to_param(int32 v)
+{
+	return v < 0 ? 0 : (uint32_t) v;
+}
+
+/* Hash with argon2id at the given parameters and return the PHC string as text. */
+static text *
+hash_argon2id(FunctionCallInfo fcinfo, uint32_t m, uint32_t t, uint32_t p)
+{
+	text	   *pw = PG_GETARG_TEXT_PP(0);
+	ta_pw_limits limits = current_limits();
+	char		out[TA_PW_HASH_BUFSIZE];
+	ta_status	st;
+
+	CHECK_FOR_INTERRUPTS();
+	st = ta_password_hash_argon2id(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw), m, t, p,
+								   &limits, out, sizeof(out));
+	wipe_password_arg(pw, PG_GETARG_DATUM(0));
+	CHECK_FOR_INTERRUPTS();
+	TA_CHECK(st);
+	return cstring_to_text(out);
+}
+
+/* Hash with bcrypt at the given cost and return the $2b$ string as text. */
+static text *
+hash_bcrypt(FunctionCallInfo fcinfo, int cost)
+{
+	text	   *pw = PG_GETARG_TEXT_PP(0);
+	ta_pw_limits limits = current_limits();
+	char		out[TA_PW_HASH_BUFSIZE];
+	ta_status	st;
+
+	CHECK_FOR_INTERRUPTS();
+	st = ta_password_hash_bcrypt(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw), cost,
+								 &limits, out, sizeof(out));
+	wipe_password_arg(pw, PG_GETARG_DATUM(0));
+	CHECK_FOR_INTERRUPTS();
+	TA_CHECK(st);
+	return cstring_to_text(out);
+}
+
+PG_FUNCTION_INFO_V1(taskauth_hash_password);
+/* Hash a password with the algorithm and parameters the settings name. */
+Datum
+taskauth_hash_password(PG_FUNCTION_ARGS)
+{
+	if (taskauth_password_algorithm == TA_PW_SCHEME_ARGON2ID)
+		PG_RETURN_TEXT_P(hash_argon2id(fcinfo,
+									   to_param(taskauth_argon2_memory_kib),
+									   to_param(taskauth_argon2_time),
+									   to_param(taskauth_argon2_parallelism)));
+	PG_RETURN_TEXT_P(hash_bcrypt(fcinfo, taskauth_bcrypt_cost));
+}
+
+PG_FUNCTION_INFO_V1(taskauth_hash_password_cost);
+/* Hash a password with bcrypt at an explicit cost. */
+Datum
+taskauth_hash_password_cost(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(hash_bcrypt(fcinfo, PG_GETARG_INT32(1)));
+}
+
+PG_FUNCTION_INFO_V1(taskauth_hash_password_argon2id);
+/* Hash a password with argon2id at the parameters the settings name. */
+Datum
+taskauth_hash_password_argon2id(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(hash_argon2id(fcinfo,
+								   to_param(taskauth_argon2_memory_kib),
+								   to_param(taskauth_argon2_time),
+								   to_param(taskauth_argon2_parallelism)));
+}
+
+PG_FUNCTION_INFO_V1(taskauth_hash_password_argon2id_params);
+/* Hash a password with argon2id at explicit memory (KiB), passes and lanes. */
+Datum
+taskauth_hash_password_argon2id_params(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(hash_argon2id(fcinfo,
+								   to_param(PG_GETARG_INT32(1)),
+								   to_param(PG_GETARG_INT32(2)),
+								   to_param(PG_GETARG_INT32(3))));
+}
+
+PG_FUNCTION_INFO_V1(taskauth_verify_password);
+/* Check a password against a stored bcrypt, argon2id or yescrypt hash. */
+Datum
+taskauth_verify_password(PG_FUNCTION_ARGS)
+{
+	text	   *pw = PG_GETARG_TEXT_PP(0);
+	text	   *hash = PG_GETARG_TEXT_PP(1);
+	ta_pw_limits limits = current_limits();
+	bool		match = false;
+	ta_status	st;
+
+	CHECK_FOR_INTERRUPTS();
+	st = ta_password_verify(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw),
+							VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash),
+							&limits, &match);
+	wipe_password_arg(pw, PG_GETARG_DATUM(0));
+	CHECK_FOR_INTERRUPTS();
+	TA_CHECK(st);
+	PG_RETURN_BOOL(match);
+}
+
+PG_FUNCTION_INFO_V1(taskauth_password_needs_rehash);
+/* Say whether a stored hash is weaker than what hash_password would make today. */
+Datum
+taskauth_password_needs_rehash(PG_FUNCTION_ARGS)
+{
+	text	   *hash = PG_GETARG_TEXT_PP(0);
+	ta_pw_policy policy;
+	bool		rehash = false;
+
+	policy.algorithm = (ta_pw_scheme) taskauth_password_algorithm;
+	policy.bcrypt_cost = taskauth_bcrypt_cost;
+	policy.argon2_memory_kib = to_param(taskauth_argon2_memory_kib);
+	policy.argon2_time = to_param(taskauth_argon2_time);
+	policy.argon2_parallelism = to_param(taskauth_argon2_parallelism);
+
+	TA_CHECK(ta_password_needs_rehash(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash),
+									  &policy, &rehash));
+	PG_RETURN_BOOL(rehash);
 }
