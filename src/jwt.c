@@ -1,10 +1,330 @@
 /*
- * jwt.c: SQL glue for jwt.
+ * jwt.c: SQL glue for JWT signing and verification (HS256/384/512).
+ *
+ * The token work is done by src/core/jws.c; this file adds what needs the server: the
+ * taskauth.leeway setting, the statement clock, per-backend caches, and jsonb conversion.
+ *
+ * Caches (all per backend, in malloc'd memory that outlives transactions):
+ *   - keyed HMAC contexts by (algorithm, secret bytes), a few entries, least recently used
+ *     evicted and its secret copy wiped; keying HMAC costs more than MACing a short token;
+ *   - the last header segment that passed the header checks, with its algorithm and kid, since
+ *     one issuer's tokens almost always share the same header;
+ *   - a payload buffer reused for small tokens.
+ * Nothing is cached before it has been fully checked, so a cache hit never skips a check.
  */
 #include "taskauth.h"
+
+#include <openssl/crypto.h>
+
+#include "core/b64url.h"
+#include "core/jws.h"
+#include "access/xact.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+/* taskauth.leeway: seconds of clock skew allowed on exp, nbf and iat. */
+int			taskauth_leeway = 30;
+
+#define KEY_CACHE_SIZE 8
+#define HEADER_CACHE_MAX 1024
+#define PAYLOAD_BUF_SIZE 8192
+
+typedef struct KeyCacheEntry
+{
+	ta_hmac    *hmac;			/* NULL when the slot is free */
+	ta_jws_alg	alg;
+	uint8	   *secret;			/* malloc'd copy, wiped on eviction */
+	size_t		secret_len;
+	uint64		last_used;
+} KeyCacheEntry;
+
+static KeyCacheEntry key_cache[KEY_CACHE_SIZE];
+static uint64 key_cache_clock = 0;
+
+/* The last header segment that passed ta_jws_parse_header, and what it said. */
+static char header_cache_seg[HEADER_CACHE_MAX];
+static size_t header_cache_len = 0;	/* 0: empty */
+static ta_jws_alg header_cache_alg;
+
+static char payload_buf[PAYLOAD_BUF_SIZE];
+
+PG_FUNCTION_INFO_V1(taskauth_jwt_sign);
+PG_FUNCTION_INFO_V1(taskauth_jwt_verify);
 
 /* Define the jwt settings. */
 void
 TaskauthJwtInit(void)
 {
+	DefineCustomIntVariable("taskauth.leeway",
+							"Seconds of clock skew allowed when checking a token's exp, nbf and iat claims.",
+							"A token counts as expired only once the current time reaches exp plus this "
+							"many seconds, and nbf and iat may lie this far in the future.",
+							&taskauth_leeway,
+							30, 0, 3600,
+							PGC_USERSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
+
+/* Drop a key cache slot, wiping its secret. */
+static void
+key_cache_evict(KeyCacheEntry *e)
+{
+	if (e->hmac != NULL)
+		ta_hmac_free(e->hmac);
+	if (e->secret != NULL)
+	{
+		OPENSSL_cleanse(e->secret, e->secret_len);
+		free(e->secret);
+	}
+	memset(e, 0, sizeof(*e));
+}
+
+/* Return a keyed HMAC context for (alg, secret), from the cache or newly made. */
+static ta_hmac *
+get_hmac(ta_jws_alg alg, const char *secret, size_t secret_len)
+{
+	KeyCacheEntry *victim = &key_cache[0];
+	ta_hmac    *h;
+	uint8	   *copy;
+	int			i;
+
+	for (i = 0; i < KEY_CACHE_SIZE; i++)
+	{
+		KeyCacheEntry *e = &key_cache[i];
+
+		if (e->hmac != NULL && e->alg == alg && e->secret_len == secret_len &&
+			CRYPTO_memcmp(e->secret, secret, secret_len) == 0)
+		{
+			e->last_used = ++key_cache_clock;
+			return e->hmac;
+		}
+		if (victim->hmac != NULL && (e->hmac == NULL || e->last_used < victim->last_used))
+			victim = e;
+	}
+
+	TA_CHECK(ta_hmac_new(alg, (const uint8 *) secret, secret_len, &h));
+	copy = malloc(secret_len);
+	if (copy == NULL)
+	{
+		ta_hmac_free(h);
+		taskauth_report(TA_ERR_NOMEM);
+	}
+	memcpy(copy, secret, secret_len);
+	key_cache_evict(victim);
+	victim->hmac = h;
+	victim->alg = alg;
+	victim->secret = copy;
+	victim->secret_len = secret_len;
+	victim->last_used = ++key_cache_clock;
+	return h;
+}
+
+/* Parse and check the header segment, via the one-entry cache; returns the algorithm. */
+static ta_jws_alg
+checked_header(const ta_jws_parts *parts, ta_jws_header *hdr_out, char **hdr_buf)
+{
+	ta_jws_header hdr;
+	size_t		cap;
+	char	   *buf;
+
+	if (hdr_out == NULL && header_cache_len != 0 && parts->header_len == header_cache_len &&
+		memcmp(parts->header, header_cache_seg, header_cache_len) == 0)
+		return header_cache_alg;
+
+	cap = TA_B64URL_DECODED_MAX(parts->header_len);
+	buf = palloc(cap);
+	TA_CHECK(ta_jws_parse_header(parts, buf, cap, &hdr));
+	if (parts->header_len <= HEADER_CACHE_MAX)
+	{
+		memcpy(header_cache_seg, parts->header, parts->header_len);
+		header_cache_len = parts->header_len;
+		header_cache_alg = hdr.alg;
+	}
+	if (hdr_out != NULL)
+	{
+		*hdr_out = hdr;
+		*hdr_buf = buf;
+	}
+	else
+		pfree(buf);
+	return hdr.alg;
+}
+
+/* The statement start time in seconds since the Unix epoch (stable within a statement). */
+static double
+statement_now(void)
+{
+	TimestampTz ts = GetCurrentStatementStartTimestamp();
+
+	return (double) ts / USECS_PER_SEC +
+		(double) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
+}
+
+/*
+ * Verify an HMAC-signed token with the given secret and return its claims; raises SQLSTATE
+ * 28000 on any failure. opts may be NULL (no audience or issuer check).
+ */
+Jsonb *
+taskauth_jwt_verify_hmac(const char *token, size_t token_len,
+						 const char *secret, size_t secret_len,
+						 const TaskauthVerifyOptions *opts)
+{
+	ta_jws_parts parts;
+	ta_jws_alg	alg;
+	ta_jws_claim_opts co;
+	char	   *payload;
+	size_t		cap,
+				payload_len;
+	Datum		result;
+
+	TA_CHECK(ta_jws_split(token, token_len, &parts));
+	alg = checked_header(&parts, NULL, NULL);
+	if (secret_len == 0)
+		taskauth_report(TA_JWT_SIGNATURE_MISMATCH);
+	TA_CHECK(ta_jws_check_signature(&parts, alg, get_hmac(alg, secret, secret_len)));
+
+	cap = TA_B64URL_DECODED_MAX(parts.payload_len) + 1;
+	payload = cap <= sizeof(payload_buf) ? payload_buf : palloc(cap);
+	TA_CHECK(ta_jws_decode_payload(&parts, payload, cap, &payload_len));
+
+	co.now = statement_now();
+	co.leeway = taskauth_leeway;
+	co.audience = (opts && opts->audience) ? opts->audience : NULL;
+	co.audience_len = co.audience ? strlen(co.audience) : 0;
+	co.issuer = (opts && opts->issuer) ? opts->issuer : NULL;
+	co.issuer_len = co.issuer ? strlen(co.issuer) : 0;
+	TA_CHECK(ta_jws_check_claims(payload, payload_len, &co));
+
+	/*
+	 * The core validator only passes JSON that jsonb input accepts, so jsonb_in cannot fail
+	 * here. A database in another encoding gets the UTF-8 text converted first.
+	 */
+	if (GetDatabaseEncoding() != PG_UTF8)
+		payload = pg_any_to_server(payload, (int) payload_len, PG_UTF8);
+	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(payload));
+	if (payload != payload_buf)
+		pfree(payload);
+	return DatumGetJsonbP(result);
+}
+
+/*
+ * Return the "kid" of a token's protected header (palloc'd, NUL-terminated) or NULL when it
+ * has none. Checks structure and header like verification does; checks no signature.
+ */
+char *
+taskauth_jwt_header_kid(const char *token, size_t token_len)
+{
+	ta_jws_parts parts;
+	ta_jws_header hdr;
+	char	   *buf;
+	char	   *kid;
+	size_t		len;
+
+	TA_CHECK(ta_jws_split(token, token_len, &parts));
+	checked_header(&parts, &hdr, &buf);
+	if (!hdr.has_kid)
+	{
+		pfree(buf);
+		return NULL;
+	}
+	/* unescaping never makes a string longer */
+	kid = palloc(hdr.kid.len + 1);
+	TA_CHECK(ta_json_string_unescape(hdr.kid, kid, hdr.kid.len, &len));
+	kid[len] = '\0';
+	pfree(buf);
+	return kid;
+}
+
+/*
+ * Sign claims with an HMAC algorithm ("HS256", "HS384", "HS512"); kid (may be NULL) goes into
+ * the header. Returns a palloc'd NUL-terminated compact JWS.
+ */
+char *
+taskauth_jwt_sign_hmac(Jsonb *claims, const char *alg_name, const char *kid,
+					   const char *secret, size_t secret_len)
+{
+	ta_jws_alg	alg = ta_jws_alg_from_name(alg_name, strlen(alg_name));
+	StringInfoData hdr;
+	char	   *payload;
+	size_t		payload_len,
+				cap,
+				outlen;
+	char	   *out;
+
+	if (alg == TA_JWS_ALG_INVALID)
+		taskauth_report(TA_ARG_ALG_UNSUPPORTED);
+	if (secret_len == 0)
+		taskauth_report(TA_ARG_SECRET_EMPTY);
+	if (!JB_ROOT_IS_OBJECT(claims) || JB_ROOT_IS_SCALAR(claims))
+		taskauth_report(TA_ARG_CLAIMS_NOT_OBJECT);
+
+	initStringInfo(&hdr);
+	appendStringInfo(&hdr, "{\"alg\":\"%s\",\"typ\":\"JWT\"", ta_jws_alg_name(alg));
+	if (kid != NULL)
+	{
+		appendStringInfoString(&hdr, ",\"kid\":");
+		escape_json(&hdr, kid);
+	}
+	appendStringInfoChar(&hdr, '}');
+
+	payload = JsonbToCString(NULL, &claims->root, VARSIZE(claims));
+	payload_len = strlen(payload);
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		payload = pg_server_to_any(payload, (int) payload_len, PG_UTF8);
+		payload_len = strlen(payload);
+	}
+
+	cap = ta_jws_signed_len(alg, hdr.len, payload_len) + 1;
+	out = palloc(cap);
+	TA_CHECK(ta_jws_sign(alg, get_hmac(alg, secret, secret_len), hdr.data, hdr.len,
+						 payload, payload_len, out, cap, &outlen));
+	pfree(hdr.data);
+	pfree(payload);
+	return out;
+}
+
+/* taskauth.jwt_sign(claims jsonb, secret text, algorithm text): a compact JWS. */
+Datum
+taskauth_jwt_sign(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *claims = PG_GETARG_JSONB_P(0);
+	text	   *secret = PG_GETARG_TEXT_PP(1);
+	char	   *alg = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *tok;
+
+	tok = taskauth_jwt_sign_hmac(claims, alg, NULL,
+								 VARDATA_ANY(secret), VARSIZE_ANY_EXHDR(secret));
+	PG_RETURN_TEXT_P(cstring_to_text(tok));
+}
+
+/*
+ * taskauth.jwt_verify(token text, secret text [, audience text, issuer text]): the claims of a
+ * valid token. NULL token or secret gives NULL; NULL audience or issuer skips that check.
+ */
+Datum
+taskauth_jwt_verify(PG_FUNCTION_ARGS)
+{
+	text	   *token;
+	text	   *secret;
+	TaskauthVerifyOptions opts = {NULL, NULL};
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	token = PG_GETARG_TEXT_PP(0);
+	secret = PG_GETARG_TEXT_PP(1);
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+		opts.audience = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+		opts.issuer = text_to_cstring(PG_GETARG_TEXT_PP(3));
+
+	PG_RETURN_JSONB_P(taskauth_jwt_verify_hmac(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
+											   VARDATA_ANY(secret),
+											   VARSIZE_ANY_EXHDR(secret), &opts));
 }

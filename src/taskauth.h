@@ -42,4 +42,13 @@ extern Jsonb *taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 extern char *taskauth_jwt_sign_hmac(Jsonb *claims, const char *alg, const char *kid,
 									const char *secret, size_t secret_len);
 
+/*
+ * Returns the "kid" of a token's protected header (palloc'd, NUL-terminated; NULL when the
+ * header has none), for choosing the key to verify with. Checks the token's structure and
+ * header exactly as verification does (raising SQLSTATE 28000), but not its signature: the kid
+ * is untrusted until taskauth_jwt_verify_hmac succeeds. Verification keeps keyed MAC contexts
+ * in a small per-backend cache by (algorithm, secret), so callers need no cache of their own.
+ */
+extern char *taskauth_jwt_header_kid(const char *token, size_t token_len);
+
 #endif

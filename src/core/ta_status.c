@@ -41,6 +41,7 @@ static const ta_status_info infos[TA_STATUS_COUNT] = {
 	[TA_JWT_ISS_MISMATCH] = {"jwt issuer does not match", TA_CLASS_TOKEN},
 	[TA_JWT_KID_UNKNOWN] = {"jwt key id is not known", TA_CLASS_TOKEN},
 	[TA_JWT_NO_KEY] = {"no active key to verify the jwt", TA_CLASS_TOKEN},
+	[TA_JWT_KID_NOT_STRING] = {"jwt key id is not a string", TA_CLASS_TOKEN},
 
 	/* public keys and external issuers (asym area) */
 	[TA_JWT_ISSUER_UNKNOWN] = {"jwt issuer is not trusted", TA_CLASS_TOKEN},
@@ -60,6 +61,7 @@ static const ta_status_info infos[TA_STATUS_COUNT] = {
 	[TA_ARG_ALG_UNSUPPORTED] = {"unsupported jwt algorithm", TA_CLASS_ARGUMENT},
 	[TA_ARG_SECRET_EMPTY] = {"secret must not be empty", TA_CLASS_ARGUMENT},
 	[TA_ARG_SECRET_TOO_SHORT] = {"secret is too short", TA_CLASS_ARGUMENT},
+	[TA_ARG_CLAIMS_NOT_OBJECT] = {"jwt claims must be a json object", TA_CLASS_ARGUMENT},
 
 	[TA_PW_TOO_LONG] = {"password is longer than 72 bytes", TA_CLASS_ARGUMENT},
 	[TA_PW_HAS_NUL] = {"password contains a zero byte", TA_CLASS_ARGUMENT},
@@ -69,6 +71,7 @@ static const ta_status_info infos[TA_STATUS_COUNT] = {
 	[TA_PW_HASH_UNSUPPORTED] = {"password hash scheme is not supported", TA_CLASS_ARGUMENT},
 	[TA_PW_ARGON2_PARAMS_OVER_MAX] = {"argon2 parameters exceed the configured maxima", TA_CLASS_ARGUMENT},
 	[TA_PW_ARGON2_PARAMS_RANGE] = {"argon2 parameters are out of range", TA_CLASS_ARGUMENT},
+	[TA_PW_YESCRYPT_OVER_MAX] = {"yescrypt memory exceeds taskauth.max_argon2_memory_kib", TA_CLASS_ARGUMENT},
 	[TA_PW_RANDOM_FAILED] = {"could not generate a random salt", TA_CLASS_INTERNAL},
 };
 

@@ -41,6 +41,7 @@ typedef enum ta_status
 	TA_JWT_ISS_MISMATCH,
 	TA_JWT_KID_UNKNOWN,
 	TA_JWT_NO_KEY,
+	TA_JWT_KID_NOT_STRING,
 
 	/* public keys and external issuers (asym area; JWK codes are class TA_CLASS_ARGUMENT) */
 	TA_JWT_ISSUER_UNKNOWN,		/* no registered external issuer for the token's iss */
@@ -61,6 +62,7 @@ typedef enum ta_status
 	TA_ARG_ALG_UNSUPPORTED,		/* jwt_sign asked for an algorithm it cannot make */
 	TA_ARG_SECRET_EMPTY,
 	TA_ARG_SECRET_TOO_SHORT,
+	TA_ARG_CLAIMS_NOT_OBJECT,	/* jwt_sign claims that are not a json object */
 
 	/* passwords (class TA_CLASS_ARGUMENT: SQLSTATE 22023 unless noted in ta_status.c) */
 	TA_PW_TOO_LONG,				/* bcrypt password over 72 bytes */
@@ -71,6 +73,7 @@ typedef enum ta_status
 	TA_PW_HASH_UNSUPPORTED,		/* unknown or disabled scheme prefix */
 	TA_PW_ARGON2_PARAMS_OVER_MAX,
 	TA_PW_ARGON2_PARAMS_RANGE,
+	TA_PW_YESCRYPT_OVER_MAX,		/* yescrypt memory above taskauth.max_argon2_memory_kib */
 	TA_PW_RANDOM_FAILED,
 
 	TA_STATUS_COUNT

@@ -1,0 +1,505 @@
+/*
+ * jws.c: JWS compact serialization with HMAC (RFC 7515, RFC 7518 §3.2) and JWT claim checks
+ * (RFC 7519 §4.1).
+ *
+ * The parser is deliberately narrow: exactly three non-empty segments of canonical unpadded
+ * base64url, a header that is a UTF-8 JSON object naming one of three HMAC algorithms in its
+ * exact spelling, no "crit", and a MAC compared in constant time before the payload is even
+ * decoded.
+ */
+#include "core/jws.h"
+
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "core/b64url.h"
+#include "core/utf8.h"
+
+struct ta_hmac
+{
+	EVP_MAC_CTX *ctx;
+	ta_jws_alg	alg;
+};
+
+/* The HMAC implementation, fetched once per process (fetching is costly). */
+static EVP_MAC *hmac_impl = NULL;
+
+/* Algorithm for a JWS "alg" name; exact, case-sensitive match (RFC 7515 §4.1.1). */
+ta_jws_alg
+ta_jws_alg_from_name(const char *name, size_t len)
+{
+	if (len != 5 || memcmp(name, "HS", 2) != 0)
+		return TA_JWS_ALG_INVALID;
+	if (memcmp(name + 2, "256", 3) == 0)
+		return TA_JWS_HS256;
+	if (memcmp(name + 2, "384", 3) == 0)
+		return TA_JWS_HS384;
+	if (memcmp(name + 2, "512", 3) == 0)
+		return TA_JWS_HS512;
+	return TA_JWS_ALG_INVALID;
+}
+
+/* JWS name of an algorithm. */
+const char *
+ta_jws_alg_name(ta_jws_alg alg)
+{
+	switch (alg)
+	{
+		case TA_JWS_HS256:
+			return "HS256";
+		case TA_JWS_HS384:
+			return "HS384";
+		case TA_JWS_HS512:
+			return "HS512";
+		default:
+			return NULL;
+	}
+}
+
+/* MAC length in bytes of an algorithm (RFC 7518 §3.2: the full HMAC output). */
+size_t
+ta_jws_mac_len(ta_jws_alg alg)
+{
+	switch (alg)
+	{
+		case TA_JWS_HS256:
+			return 32;
+		case TA_JWS_HS384:
+			return 48;
+		case TA_JWS_HS512:
+			return 64;
+		default:
+			return 0;
+	}
+}
+
+/* OpenSSL digest name of an algorithm. */
+static const char *
+digest_name(ta_jws_alg alg)
+{
+	switch (alg)
+	{
+		case TA_JWS_HS256:
+			return "SHA256";
+		case TA_JWS_HS384:
+			return "SHA384";
+		case TA_JWS_HS512:
+			return "SHA512";
+		default:
+			return NULL;
+	}
+}
+
+/* Make a reusable HMAC context keyed with key[0..keylen) (key must not be empty). */
+ta_status
+ta_hmac_new(ta_jws_alg alg, const uint8_t *key, size_t keylen, ta_hmac **out)
+{
+	const char *dn = digest_name(alg);
+	OSSL_PARAM	params[2];
+	ta_hmac    *h;
+
+	if (dn == NULL)
+		return TA_ARG_ALG_UNSUPPORTED;
+	if (keylen == 0)
+		return TA_ARG_SECRET_EMPTY;
+	if (hmac_impl == NULL && (hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return TA_ERR_CRYPTO;
+	h = OPENSSL_zalloc(sizeof(*h));
+	if (h == NULL)
+		return TA_ERR_NOMEM;
+	h->alg = alg;
+	h->ctx = EVP_MAC_CTX_new(hmac_impl);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) dn, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (h->ctx == NULL || !EVP_MAC_init(h->ctx, key, keylen, params))
+	{
+		ta_hmac_free(h);
+		return TA_ERR_CRYPTO;
+	}
+	*out = h;
+	return TA_OK;
+}
+
+/* Free a context made by ta_hmac_new; OpenSSL wipes the key material it holds. */
+void
+ta_hmac_free(ta_hmac *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MAC_CTX_free(h->ctx);
+	OPENSSL_free(h);
+}
+
+/* MAC data[0..len) with the context's key into mac (cap bytes). */
+ta_status
+ta_hmac_compute(ta_hmac *h, const uint8_t *data, size_t len,
+				uint8_t *mac, size_t cap, size_t *maclen)
+{
+	size_t		need = ta_jws_mac_len(h->alg);
+
+	if (cap < need)
+		return TA_ERR_BUFFER;
+	/* A NULL key re-initialises with the key already set, skipping the key schedule. */
+	if (!EVP_MAC_init(h->ctx, NULL, 0, NULL) ||
+		!EVP_MAC_update(h->ctx, data, len) ||
+		!EVP_MAC_final(h->ctx, mac, maclen, cap))
+		return TA_ERR_CRYPTO;
+	return TA_OK;
+}
+
+/* MAC data with a key, without keeping a context. */
+ta_status
+ta_hmac_oneshot(ta_jws_alg alg, const uint8_t *key, size_t keylen,
+				const uint8_t *data, size_t len, uint8_t *mac, size_t cap, size_t *maclen)
+{
+	ta_hmac    *h;
+	ta_status	st = ta_hmac_new(alg, key, keylen, &h);
+
+	if (st != TA_OK)
+		return st;
+	st = ta_hmac_compute(h, data, len, mac, cap, maclen);
+	ta_hmac_free(h);
+	return st;
+}
+
+/*
+ * Split a compact JWS into its three segments (RFC 7515 §7.1): exactly two '.' and no empty
+ * segment (an unsecured JWS with an empty signature is never accepted).
+ */
+ta_status
+ta_jws_split(const char *token, size_t len, ta_jws_parts *parts)
+{
+	const char *end = token + len;
+	const char *d1,
+			   *d2;
+
+	if (len > TA_JWS_MAX_TOKEN_LEN)
+		return TA_JWT_TOO_LARGE;
+	d1 = memchr(token, '.', len);
+	if (d1 == NULL)
+		return TA_JWT_MALFORMED;
+	d2 = memchr(d1 + 1, '.', (size_t) (end - d1 - 1));
+	if (d2 == NULL || memchr(d2 + 1, '.', (size_t) (end - d2 - 1)) != NULL)
+		return TA_JWT_MALFORMED;
+	parts->header = token;
+	parts->header_len = (size_t) (d1 - token);
+	parts->payload = d1 + 1;
+	parts->payload_len = (size_t) (d2 - d1 - 1);
+	parts->signature = d2 + 1;
+	parts->signature_len = (size_t) (end - d2 - 1);
+	parts->signing_input_len = (size_t) (d2 - token);
+	if (parts->header_len == 0 || parts->payload_len == 0 || parts->signature_len == 0)
+		return TA_JWT_MALFORMED;
+	return TA_OK;
+}
+
+/* Decode a segment into buf and check it is UTF-8 JSON whose top value is an object. */
+static ta_status
+decode_json_object(const char *seg, size_t seglen, char *buf, size_t cap, size_t *len,
+				   ta_status not_object)
+{
+	ta_status	st;
+	ta_json_type top;
+
+	st = ta_b64url_decode(seg, seglen, (uint8_t *) buf, cap, len);
+	if (st != TA_OK)
+		return st;
+	if (!ta_utf8_valid((const uint8_t *) buf, *len))
+		return TA_JWT_BAD_UTF8;
+	st = ta_json_validate(buf, *len, &top);
+	if (st != TA_OK)
+		return st;
+	if (top != TA_JSON_OBJECT)
+		return not_object;
+	return TA_OK;
+}
+
+/* The span of the object in validated text, without surrounding whitespace. */
+static ta_json_span
+object_span(const char *text, size_t len)
+{
+	ta_json_span s;
+
+	s.ptr = text;
+	s.len = len;
+	while (s.len > 0 && *s.ptr != '{')
+		s.ptr++, s.len--;
+	while (s.len > 0 && s.ptr[s.len - 1] != '}')
+		s.len--;
+	return s;
+}
+
+/*
+ * Decode and check the protected header (RFC 7515 §4.1) into buf, whose capacity must be at
+ * least TA_B64URL_DECODED_MAX(parts->header_len).
+ */
+ta_status
+ta_jws_parse_header(const ta_jws_parts *parts, char *buf, size_t cap, ta_jws_header *hdr)
+{
+	ta_status	st;
+	size_t		len;
+	ta_json_span obj,
+				v;
+	ta_json_type t;
+
+	st = decode_json_object(parts->header, parts->header_len, buf, cap, &len,
+							TA_JWT_HEADER_NOT_OBJECT);
+	if (st != TA_OK)
+		return st;
+	obj = object_span(buf, len);
+
+	/* RFC 7515 §4.1.1: "alg" is required and names the algorithm exactly. */
+	if (!ta_json_object_get(obj, "alg", 3, &t, &v))
+		return TA_JWT_ALG_MISSING;
+	if (t != TA_JSON_STRING)
+		return TA_JWT_ALG_UNSUPPORTED;
+	{
+		char		name[8];
+		size_t		n;
+
+		if (ta_json_string_unescape(v, name, sizeof(name), &n) != TA_OK)
+			return TA_JWT_ALG_UNSUPPORTED;
+		/* "none" (RFC 7518 §3.6) in any casing is refused outright, with its own message. */
+		if (n == 4 && (name[0] | 0x20) == 'n' && (name[1] | 0x20) == 'o' &&
+			(name[2] | 0x20) == 'n' && (name[3] | 0x20) == 'e')
+			return TA_JWT_ALG_NONE;
+		hdr->alg = ta_jws_alg_from_name(name, n);
+		if (hdr->alg == TA_JWS_ALG_INVALID)
+			return TA_JWT_ALG_UNSUPPORTED;
+	}
+
+	/*
+	 * RFC 7515 §4.1.11: a recipient must refuse a "crit" it does not understand; we understand
+	 * no extension, and an empty list is itself invalid, so any "crit" is refused.
+	 */
+	if (ta_json_object_get(obj, "crit", 4, &t, &v))
+		return TA_JWT_CRIT_UNSUPPORTED;
+
+	/* RFC 7515 §4.1.4: "kid" is a case-sensitive string. */
+	hdr->has_kid = ta_json_object_get(obj, "kid", 3, &t, &hdr->kid);
+	if (hdr->has_kid && t != TA_JSON_STRING)
+		return TA_JWT_KID_NOT_STRING;
+	return TA_OK;
+}
+
+/*
+ * Check the signature segment against the MAC of the signing input (RFC 7515 §5.2 steps 5-8),
+ * comparing in constant time.
+ */
+ta_status
+ta_jws_check_signature(const ta_jws_parts *parts, ta_jws_alg alg, ta_hmac *h)
+{
+	uint8_t		given[TA_B64URL_DECODED_MAX(TA_B64URL_ENCODED_LEN(TA_JWS_MAX_MAC_LEN))];
+	uint8_t		mac[TA_JWS_MAX_MAC_LEN];
+	size_t		given_len,
+				mac_len;
+	ta_status	st;
+
+	if (h == NULL || h->alg != alg)
+		return TA_JWT_ALG_NOT_ALLOWED;
+	/* Longer than any HMAC-SHA-512 encoding: it cannot match. */
+	if (parts->signature_len > TA_B64URL_ENCODED_LEN(TA_JWS_MAX_MAC_LEN))
+		return TA_JWT_SIGNATURE_MISMATCH;
+	st = ta_b64url_decode(parts->signature, parts->signature_len, given, sizeof(given),
+						  &given_len);
+	if (st != TA_OK)
+		return st;
+	st = ta_hmac_compute(h, (const uint8_t *) parts->header, parts->signing_input_len,
+						 mac, sizeof(mac), &mac_len);
+	if (st != TA_OK)
+		return st;
+	if (given_len != mac_len || CRYPTO_memcmp(given, mac, mac_len) != 0)
+		return TA_JWT_SIGNATURE_MISMATCH;
+	return TA_OK;
+}
+
+/*
+ * Decode the payload into buf (capacity at least TA_B64URL_DECODED_MAX(parts->payload_len) + 1),
+ * check it is a UTF-8 JSON object, and NUL-terminate it; *len excludes the NUL.
+ */
+ta_status
+ta_jws_decode_payload(const ta_jws_parts *parts, char *buf, size_t cap, size_t *len)
+{
+	ta_status	st;
+
+	if (cap == 0)
+		return TA_ERR_BUFFER;
+	st = decode_json_object(parts->payload, parts->payload_len, buf, cap - 1, len,
+							TA_JWT_PAYLOAD_NOT_OBJECT);
+	if (st != TA_OK)
+		return st;
+	buf[*len] = '\0';
+	return TA_OK;
+}
+
+/* Read an optional NumericDate claim (RFC 7519 §2); false when absent. */
+static bool
+get_time(ta_json_span obj, const char *name, ta_status not_number, double *val, ta_status *st)
+{
+	ta_json_type t;
+	ta_json_span v;
+
+	if (!ta_json_object_get(obj, name, 3, &t, &v))
+		return false;
+	if (t != TA_JSON_NUMBER)
+	{
+		*st = not_number;
+		return false;
+	}
+	*val = ta_json_number_value(v);
+	return true;
+}
+
+/*
+ * Check the time, audience and issuer claims of a validated payload object (RFC 7519 §4.1.1,
+ * §4.1.3-4.1.6).
+ */
+ta_status
+ta_jws_check_claims(const char *payload, size_t len, const ta_jws_claim_opts *opts)
+{
+	ta_json_span obj = object_span(payload, len);
+	ta_status	st = TA_OK;
+	ta_json_type t;
+	ta_json_span v;
+	double		val;
+
+	/* §4.1.4: expired on or after exp; leeway allows for clock skew. */
+	if (get_time(obj, "exp", TA_JWT_EXP_NOT_NUMBER, &val, &st) &&
+		opts->now >= val + opts->leeway)
+		return TA_JWT_EXPIRED;
+	if (st != TA_OK)
+		return st;
+	/* §4.1.5: not accepted before nbf. */
+	if (get_time(obj, "nbf", TA_JWT_NBF_NOT_NUMBER, &val, &st) &&
+		opts->now + opts->leeway < val)
+		return TA_JWT_NOT_YET_VALID;
+	if (st != TA_OK)
+		return st;
+	/* §4.1.6 sets no rule for iat; a token issued in the future is refused as suspect. */
+	if (get_time(obj, "iat", TA_JWT_IAT_NOT_NUMBER, &val, &st) &&
+		val > opts->now + opts->leeway)
+		return TA_JWT_IAT_FUTURE;
+	if (st != TA_OK)
+		return st;
+
+	/* §4.1.3: aud is one string or an array of strings; one of them must be ours. */
+	if (opts->audience != NULL)
+	{
+		bool		match = false;
+
+		if (ta_json_object_get(obj, "aud", 3, &t, &v))
+		{
+			if (t == TA_JSON_STRING)
+				match = ta_json_string_eq(v, opts->audience, opts->audience_len);
+			else if (t == TA_JSON_ARRAY)
+			{
+				ta_json_iter it;
+				ta_json_span e;
+				ta_json_type et;
+
+				ta_json_iter_init(&it, v);
+				while (!match && ta_json_iter_element(&it, &et, &e))
+					match = et == TA_JSON_STRING &&
+						ta_json_string_eq(e, opts->audience, opts->audience_len);
+			}
+		}
+		if (!match)
+			return TA_JWT_AUD_MISMATCH;
+	}
+
+	/* §4.1.1: iss compared as a case-sensitive string. */
+	if (opts->issuer != NULL)
+	{
+		if (!ta_json_object_get(obj, "iss", 3, &t, &v) || t != TA_JSON_STRING ||
+			!ta_json_string_eq(v, opts->issuer, opts->issuer_len))
+			return TA_JWT_ISS_MISMATCH;
+	}
+	return TA_OK;
+}
+
+/*
+ * Verify a token with one HMAC key, in the order structure, header, signature, payload, claims.
+ * On success the NUL-terminated payload JSON is in payload (capacity at least len + 1 suffices).
+ */
+ta_status
+ta_jws_verify(const char *token, size_t len, const uint8_t *key, size_t keylen,
+			  const ta_jws_claim_opts *opts, char *payload, size_t cap, size_t *payload_len)
+{
+	ta_jws_parts parts;
+	ta_jws_header hdr;
+	ta_hmac    *h;
+	ta_status	st;
+
+	st = ta_jws_split(token, len, &parts);
+	if (st != TA_OK)
+		return st;
+	/* the header is decoded into the payload buffer first; it is no longer needed after */
+	st = ta_jws_parse_header(&parts, payload, cap, &hdr);
+	if (st != TA_OK)
+		return st;
+	st = ta_hmac_new(hdr.alg, key, keylen, &h);
+	if (st != TA_OK)
+		return st;
+	st = ta_jws_check_signature(&parts, hdr.alg, h);
+	ta_hmac_free(h);
+	if (st != TA_OK)
+		return st;
+	st = ta_jws_decode_payload(&parts, payload, cap, payload_len);
+	if (st != TA_OK)
+		return st;
+	return ta_jws_check_claims(payload, *payload_len, opts);
+}
+
+/* Length of the compact JWS that ta_jws_sign makes (no NUL). */
+size_t
+ta_jws_signed_len(ta_jws_alg alg, size_t header_len, size_t payload_len)
+{
+	return TA_B64URL_ENCODED_LEN(header_len) + 1 + TA_B64URL_ENCODED_LEN(payload_len) + 1 +
+		TA_B64URL_ENCODED_LEN(ta_jws_mac_len(alg));
+}
+
+/*
+ * Make a compact JWS (RFC 7515 §7.1) of the given header and payload JSON texts, MACed with h,
+ * into out (capacity at least ta_jws_signed_len() + 1; a NUL is written).
+ */
+ta_status
+ta_jws_sign(ta_jws_alg alg, ta_hmac *h, const char *header_json, size_t header_len,
+			const char *payload_json, size_t payload_len, char *out, size_t cap, size_t *outlen)
+{
+	size_t		need = ta_jws_signed_len(alg, header_len, payload_len);
+	size_t		o = 0,
+				n;
+	uint8_t		mac[TA_JWS_MAX_MAC_LEN];
+	size_t		mac_len;
+	ta_status	st;
+
+	if (h == NULL || h->alg != alg)
+		return TA_ARG_ALG_UNSUPPORTED;
+	if (cap < need + 1)
+		return TA_ERR_BUFFER;
+	st = ta_b64url_encode((const uint8_t *) header_json, header_len, out, cap, &n);
+	if (st != TA_OK)
+		return st;
+	o += n;
+	out[o++] = '.';
+	st = ta_b64url_encode((const uint8_t *) payload_json, payload_len, out + o, cap - o, &n);
+	if (st != TA_OK)
+		return st;
+	o += n;
+	st = ta_hmac_compute(h, (const uint8_t *) out, o, mac, sizeof(mac), &mac_len);
+	if (st != TA_OK)
+		return st;
+	out[o++] = '.';
+	st = ta_b64url_encode(mac, mac_len, out + o, cap - o, &n);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	if (st != TA_OK)
+		return st;
+	o += n;
+	out[o] = '\0';
+	*outlen = o;
+	return TA_OK;
+}

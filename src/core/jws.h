@@ -1,0 +1,98 @@
+/*
+ * jws.h: JWS compact serialization (RFC 7515 §7.1) with HMAC algorithms (RFC 7518 §3.2) and the
+ * JWT claim checks of RFC 7519 §4.1. Postgres-free: pointer + length in, caller buffers out.
+ *
+ * Verification runs in a fixed order: structure (ta_jws_split), header (ta_jws_parse_header),
+ * signature (ta_jws_check_signature), payload (ta_jws_decode_payload), claims
+ * (ta_jws_check_claims). ta_jws_verify does all of it in one call.
+ */
+#ifndef TASKAUTH_JWS_H
+#define TASKAUTH_JWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/json.h"
+#include "core/ta_status.h"
+
+/* Largest token accepted, in bytes: far above any real token, small enough to bound work. */
+#define TA_JWS_MAX_TOKEN_LEN (1024 * 1024)
+
+/* Largest MAC output (HMAC-SHA-512). */
+#define TA_JWS_MAX_MAC_LEN 64
+
+typedef enum ta_jws_alg
+{
+	TA_JWS_ALG_INVALID = 0,
+	TA_JWS_HS256,
+	TA_JWS_HS384,
+	TA_JWS_HS512
+} ta_jws_alg;
+
+/* The three segments of a compact JWS, pointing into the token. */
+typedef struct ta_jws_parts
+{
+	const char *header;
+	size_t		header_len;
+	const char *payload;
+	size_t		payload_len;
+	const char *signature;
+	size_t		signature_len;
+	size_t		signing_input_len;	/* header '.' payload, starting at header */
+} ta_jws_parts;
+
+/* What the protected header says; kid points into the caller's decoded-header buffer. */
+typedef struct ta_jws_header
+{
+	ta_jws_alg	alg;
+	bool		has_kid;
+	ta_json_span kid;			/* the JSON string, quotes included; see ta_json_string_* */
+} ta_jws_header;
+
+/* Claim checks; a NULL audience or issuer skips that check. */
+typedef struct ta_jws_claim_opts
+{
+	double		now;			/* seconds since the Unix epoch */
+	double		leeway;			/* seconds of allowed clock skew */
+	const char *audience;
+	size_t		audience_len;
+	const char *issuer;
+	size_t		issuer_len;
+} ta_jws_claim_opts;
+
+/* A keyed HMAC context that can be reused for many messages. */
+typedef struct ta_hmac ta_hmac;
+
+extern ta_jws_alg ta_jws_alg_from_name(const char *name, size_t len);
+extern const char *ta_jws_alg_name(ta_jws_alg alg);
+extern size_t ta_jws_mac_len(ta_jws_alg alg);
+
+extern ta_status ta_hmac_new(ta_jws_alg alg, const uint8_t *key, size_t keylen, ta_hmac **out);
+extern ta_status ta_hmac_compute(ta_hmac *h, const uint8_t *data, size_t len,
+								 uint8_t *mac, size_t cap, size_t *maclen);
+extern void ta_hmac_free(ta_hmac *h);
+extern ta_status ta_hmac_oneshot(ta_jws_alg alg, const uint8_t *key, size_t keylen,
+								 const uint8_t *data, size_t len,
+								 uint8_t *mac, size_t cap, size_t *maclen);
+
+extern ta_status ta_jws_split(const char *token, size_t len, ta_jws_parts *parts);
+extern ta_status ta_jws_parse_header(const ta_jws_parts *parts, char *buf, size_t cap,
+									 ta_jws_header *hdr);
+extern ta_status ta_jws_check_signature(const ta_jws_parts *parts, ta_jws_alg alg, ta_hmac *h);
+extern ta_status ta_jws_decode_payload(const ta_jws_parts *parts, char *buf, size_t cap,
+									   size_t *len);
+extern ta_status ta_jws_check_claims(const char *payload, size_t len,
+									 const ta_jws_claim_opts *opts);
+extern ta_status ta_jws_verify(const char *token, size_t len,
+							   const uint8_t *key, size_t keylen,
+							   const ta_jws_claim_opts *opts,
+							   char *payload, size_t cap, size_t *payload_len);
+
+extern ta_status ta_jws_sign(ta_jws_alg alg, ta_hmac *h,
+							 const char *header_json, size_t header_len,
+							 const char *payload_json, size_t payload_len,
+							 char *out, size_t cap, size_t *outlen);
+extern size_t ta_jws_signed_len(ta_jws_alg alg, size_t header_len, size_t payload_len);
+
+#endif
