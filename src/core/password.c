@@ -26,32 +26,13 @@
 static const char bcrypt_alphabet[] =
 	"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
+/* The same characters in crypt(3)'s order, which yescrypt's integers use. */
+static const char crypt64_alphabet[] =
+	"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
 /* Standard base64 (RFC 4648 §4), which PHC strings use without padding. */
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/*
- * The yescrypt parameter sets libxcrypt's crypt_gensalt makes for costs 1..11, with the memory
- * each one takes (128 * r * N bytes). Only these are read: any other parameter string could ask
- * for unbounded memory or time, and no common tool writes one.
- */
-static const struct
-{
-	const char *params;
-	uint32_t	memory_kib;
-}			yescrypt_params[] = {
-	{"j75", 1024},				/* N=2^10, r=8 */
-	{"j85", 2048},
-	{"j7T", 4096},				/* N=2^10, r=32 */
-	{"j8T", 8192},
-	{"j9T", 16384},				/* libxcrypt's default */
-	{"jAT", 32768},
-	{"jBT", 65536},
-	{"jCT", 131072},
-	{"jDT", 262144},
-	{"jET", 524288},
-	{"jFT", 1048576},
-};
 
 #define YESCRYPT_DIGEST_CHARS	43	/* 32 bytes in crypt's base64 */
 #define YESCRYPT_MAX_SALT_CHARS	64
@@ -66,6 +47,18 @@ bcrypt_index(char c)
 		return -1;
 	p = strchr(bcrypt_alphabet, c);
 	return p ? (int) (p - bcrypt_alphabet) : -1;
+}
+
+/* Position of c in crypt(3)'s alphabet, or -1. */
+static int
+crypt64_index(char c)
+{
+	const char *p;
+
+	if (c == '\0')
+		return -1;
+	p = strchr(crypt64_alphabet, c);
+	return p ? (int) (p - crypt64_alphabet) : -1;
 }
 
 /* Position of c in the standard base64 alphabet, or -1. */
@@ -346,31 +339,107 @@ all_crypt64(const char *s, size_t len)
 	return true;
 }
 
-/* Parse "$y$<params>$<salt>$<43-char digest>" with params one of the sets in yescrypt_params. */
+/*
+ * Read one of yescrypt's variable-length integers (yescrypt's encode64_uint32: the first
+ * character's range says how many characters follow, each carrying six more bits) starting at
+ * *s, at least min. Advances *s. Fails on a character outside the alphabet or on overflow.
+ */
+static bool
+yescrypt_uint(const char **s, const char *end, uint32_t min, uint32_t *out)
+{
+	uint32_t	start = 0,
+				stop = 47,
+				chars = 1,
+				bits = 0;
+	uint64_t	v = min;
+	int			c;
+
+	if (*s >= end || (c = crypt64_index(**s)) < 0)
+		return false;
+	(*s)++;
+	while ((uint32_t) c > stop)
+	{
+		v += (uint64_t) (stop + 1 - start) << bits;
+		start = stop + 1;
+		stop = start + (62 - stop) / 2;
+		chars++;
+		bits += 6;
+	}
+	v += (uint64_t) ((uint32_t) c - start) << bits;
+	while (--chars)
+	{
+		if (*s >= end || (c = crypt64_index(**s)) < 0)
+			return false;
+		(*s)++;
+		bits -= 6;
+		v += (uint64_t) c << bits;
+	}
+	if (v > UINT32_MAX)
+		return false;
+	*out = (uint32_t) v;
+	return true;
+}
+
+/*
+ * Parse "$y$<params>$<salt>$<43-char digest>" as libxcrypt writes it. params: the flavor ('j',
+ * yescrypt's read-write defaults, which is all libxcrypt makes), log2 N, r, and optionally a
+ * field-presence mask followed by p. The time (t), gather (g) and ROM extensions are refused:
+ * they change the cost in ways the maxima do not model, and no common tool writes them. Memory
+ * is 128 * r * N bytes; in read-write mode the p lanes share it, so p does not multiply the work.
+ */
 static ta_status
 parse_yescrypt(const char *h, size_t len, ta_pw_parsed *out)
 {
 	const char *p = h + 3;
 	const char *end = h + len;
+	const char *pend;
+	uint32_t	n_log2,
+				r,
+				have,
+				lanes = 1;
+	uint64_t	kib;
 	size_t		n;
-	int			found = -1;
 
 	n = field_len(p, (size_t) (end - p));
-	if (n == 0 || !all_crypt64(p, n))
+	pend = p + n;
+	if (n == 0)
 		return TA_PW_HASH_MALFORMED;
-	for (size_t i = 0; i < sizeof(yescrypt_params) / sizeof(yescrypt_params[0]); i++)
-		if (strlen(yescrypt_params[i].params) == n &&
-			memcmp(yescrypt_params[i].params, p, n) == 0)
-			found = (int) i;
-	if (found < 0)
-		return TA_PW_HASH_UNSUPPORTED;
-	p += n;
+	if (*p != 'j')
+		return TA_PW_HASH_UNSUPPORTED;	/* classic scrypt (WORM) flavors */
+	p++;
+	if (!yescrypt_uint(&p, pend, 1, &n_log2) || !yescrypt_uint(&p, pend, 1, &r))
+		return TA_PW_HASH_MALFORMED;
+	if (p < pend)
+	{
+		if (!yescrypt_uint(&p, pend, 1, &have))
+			return TA_PW_HASH_MALFORMED;
+		if (have != 1)
+			return TA_PW_HASH_UNSUPPORTED;
+		if (!yescrypt_uint(&p, pend, 2, &lanes))
+			return TA_PW_HASH_MALFORMED;
+	}
+	if (p != pend)
+		return TA_PW_HASH_MALFORMED;
+	/* yescrypt's own constraints (N a power of two > 1, N/p >= 2, r*p < 2^30), and r >= 8
+	 * so that read-write mode's S-boxes fit a block as libxcrypt requires. */
+	if (n_log2 < 1 || n_log2 > 63 || r < 8 || (uint64_t) r * lanes >= (1u << 30) ||
+		(n_log2 < 63 && ((uint64_t) 1 << n_log2) / lanes < 2))
+		return TA_PW_HASH_MALFORMED;
+	if (n_log2 > 40)
+		kib = UINT32_MAX;
+	else
+	{
+		kib = ((uint64_t) r << n_log2) / 8;
+		if (kib > UINT32_MAX)
+			kib = UINT32_MAX;
+	}
+	p = pend;
 	if (p >= end || *p != '$')
 		return TA_PW_HASH_MALFORMED;
 	p++;
 
 	n = field_len(p, (size_t) (end - p));
-	if (n == 0 || n > YESCRYPT_MAX_SALT_CHARS || !all_crypt64(p, n))
+	if (n > YESCRYPT_MAX_SALT_CHARS || !all_crypt64(p, n))
 		return TA_PW_HASH_MALFORMED;
 	p += n;
 	if (p >= end || *p != '$')
@@ -382,7 +451,8 @@ parse_yescrypt(const char *h, size_t len, ta_pw_parsed *out)
 		return TA_PW_HASH_MALFORMED;
 
 	out->scheme = TA_PW_SCHEME_YESCRYPT;
-	out->memory_kib = yescrypt_params[found].memory_kib;
+	out->memory_kib = (uint32_t) kib;
+	out->parallelism = lanes;
 	return TA_OK;
 }
 
@@ -428,7 +498,7 @@ ta_password_check_limits(const ta_pw_parsed *parsed, const ta_pw_limits *limits)
 			return TA_OK;
 		case TA_PW_SCHEME_YESCRYPT:
 			if (parsed->memory_kib > limits->max_argon2_memory_kib)
-				return TA_PW_ARGON2_PARAMS_OVER_MAX;
+				return TA_PW_YESCRYPT_OVER_MAX;
 			return TA_OK;
 	}
 	return TA_PW_HASH_UNSUPPORTED;
@@ -746,7 +816,9 @@ ta_password_verify(const char *password, size_t password_len,
 				*match = false;
 				return TA_OK;
 			}
-			return verify_crypt(password, password_len, hash, hash_len, match);
+			st = verify_crypt(password, password_len, hash, hash_len, match);
+			/* libxcrypt refusing a setting our parser let through is still a bad hash. */
+			return st == TA_ERR_CRYPTO ? TA_PW_HASH_MALFORMED : st;
 
 		case TA_PW_SCHEME_ARGON2ID:
 			st = argon2id_raw(password, password_len, parsed.memory_kib, parsed.time,
