@@ -21,6 +21,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: rebuild every object when a header changes, since a
+# shifted ta_status enum in a stale object would report the wrong error.
+$(OBJS): $(wildcard src/*.h src/core/*.h)
+
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
 	cat $^ > $@
 
