@@ -21,6 +21,11 @@ taskauth_report(ta_status st)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s", msg)));
 			break;
+		case TA_CLASS_STATE:
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("%s", msg)));
+			break;
 		case TA_CLASS_INTERNAL:
 			if (st == TA_ERR_NOMEM)
 				ereport(ERROR,

@@ -1,10 +1,319 @@
 /*
- * identity.c: SQL glue for identity.
+ * identity.c: the verified identity of the current transaction (settings jwt.sub and
+ * jwt.claims), the functions that read and set it, and the account settings.
+ *
+ * Forgery protection rests on three things.
+ *   - The settings' check hooks refuse every value unless this file is setting it (or a parallel
+ *     worker is copying the leader's state), so SET, SET LOCAL, set_config(), ALTER ROLE/DATABASE
+ *     ... SET, function SET clauses and the configuration file all fail, for superusers too; the
+ *     settings are also PGC_SUSET, so ordinary roles are stopped even earlier.
+ *   - The "jwt" prefix is reserved, so a placeholder made before the library was loaded is
+ *     removed when it loads and none can be made afterwards.
+ *   - current_user_id() is a C function of this library, so calling it loads the library (and so
+ *     runs the two steps above) before the value is read.
+ * PGC_INTERNAL would refuse SET as well, but PostgreSQL does not copy PGC_INTERNAL settings into
+ * parallel workers, where the identity would then read as anonymous; a PGC_SUSET setting with a
+ * refusing check hook is copied, which keeps current_user_id() honestly PARALLEL SAFE.
  */
-#include "taskauth.h"
+#include "identity.h"
 
-/* Define the identity settings. */
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "core/b64url.h"
+#include "core/jws.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+/* jwt.sub: the verified subject (a uuid in canonical text form), '' when anonymous. */
+char	   *taskauth_jwt_sub = NULL;
+
+/* jwt.claims: the verified claims as JSON text, '' when anonymous. */
+char	   *taskauth_jwt_claims = NULL;
+
+/* taskauth.min_password_length: shortest password register() accepts, in characters. */
+int			taskauth_min_password_length = 8;
+
+/* taskauth.token_lifetime: seconds from iat to exp in tokens that login() issues. */
+int			taskauth_token_lifetime = 24 * 60 * 60;
+
+/* True only while identity_set() is changing jwt.sub and jwt.claims. */
+static bool identity_setting = false;
+
+/* Refuse a value for jwt.sub or jwt.claims unless taskauth itself is setting it. */
+static bool
+identity_check(const char *name, GucSource source)
+{
+	if (identity_setting || InitializingParallelWorker || source == PGC_S_DEFAULT)
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("parameter \"%s\" can only be set by taskauth.authenticate()", name);
+	return false;
+}
+
+/* Check hook of jwt.sub. */
+static bool
+check_jwt_sub(char **newval, void **extra, GucSource source)
+{
+	return identity_check("jwt.sub", source);
+}
+
+/* Check hook of jwt.claims. */
+static bool
+check_jwt_claims(char **newval, void **extra, GucSource source)
+{
+	return identity_check("jwt.claims", source);
+}
+
+/* Define the identity settings and reserve the jwt prefix. */
 void
 TaskauthIdentityInit(void)
 {
+	DefineCustomStringVariable("jwt.sub",
+							   "Verified user id (JWT sub) of the current transaction.",
+							   "Set only by a successful taskauth.authenticate(), transaction-locally; "
+							   "empty when the transaction is anonymous. It cannot be set by SET or set_config().",
+							   &taskauth_jwt_sub,
+							   "",
+							   PGC_SUSET,
+							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL,
+							   check_jwt_sub, NULL, NULL);
+
+	DefineCustomStringVariable("jwt.claims",
+							   "Verified JWT claims of the current transaction, as JSON text.",
+							   "Set only by a successful taskauth.authenticate(), transaction-locally; "
+							   "empty when the transaction is anonymous. It cannot be set by SET or set_config().",
+							   &taskauth_jwt_claims,
+							   "",
+							   PGC_SUSET,
+							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL,
+							   check_jwt_claims, NULL, NULL);
+
+	/*
+	 * Remove placeholders such as jwt.sub set before this library was loaded, and refuse new
+	 * ones under the prefix (PostgreSQL 15 and later; older servers only warn).
+	 */
+	MarkGUCPrefixReserved("jwt");
+
+	DefineCustomIntVariable("taskauth.min_password_length",
+							"Shortest password, in characters, that taskauth.register() accepts.",
+							"Only superusers may change it, so that a client cannot lower it for its own session.",
+							&taskauth_min_password_length,
+							8, 1, 1024,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taskauth.token_lifetime",
+							"Lifetime of the tokens that taskauth.login() issues.",
+							"The token's exp claim is its iat plus this many seconds. Only superusers may "
+							"change it, so that a client cannot mint long-lived tokens for itself.",
+							&taskauth_token_lifetime,
+							24 * 60 * 60, 1, 10 * 366 * 24 * 60 * 60,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	TaskauthKeysInit();
+}
+
+PG_FUNCTION_INFO_V1(taskauth_current_user_id);
+
+/* Return the verified user id of the current transaction, or NULL when anonymous. */
+Datum
+taskauth_current_user_id(PG_FUNCTION_ARGS)
+{
+	if (taskauth_jwt_sub == NULL || taskauth_jwt_sub[0] == '\0')
+		PG_RETURN_NULL();
+	return DirectFunctionCall1(uuid_in, CStringGetDatum(taskauth_jwt_sub));
+}
+
+PG_FUNCTION_INFO_V1(taskauth_claims);
+
+/* Return the verified claims of the current transaction, or NULL when anonymous. */
+Datum
+taskauth_claims(PG_FUNCTION_ARGS)
+{
+	if (taskauth_jwt_claims == NULL || taskauth_jwt_claims[0] == '\0')
+		PG_RETURN_NULL();
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(taskauth_jwt_claims));
+}
+
+/* True when s[0..len) is a uuid in 8-4-4-4-12 hex form (either case). */
+static bool
+is_uuid_text(const char *s, size_t len)
+{
+	if (len != 36)
+		return false;
+	for (size_t i = 0; i < len; i++)
+	{
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (s[i] != '-')
+				return false;
+		}
+		else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+				   (s[i] >= 'A' && s[i] <= 'F')))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Make sub and claims the identity of the current transaction. GUC_ACTION_LOCAL puts the values
+ * on the GUC stack at the current nesting level, so they are undone at COMMIT and ROLLBACK, and
+ * by the rollback of a subtransaction they were set in, exactly like SET LOCAL.
+ */
+static void
+identity_set(const char *sub, const char *claims_json)
+{
+	int			ok1 = 0,
+				ok2 = 0;
+
+	identity_setting = true;
+	PG_TRY();
+	{
+		ok1 = set_config_option("jwt.claims", claims_json, PGC_SUSET, PGC_S_SESSION,
+								GUC_ACTION_LOCAL, true, ERROR, false);
+		ok2 = set_config_option("jwt.sub", sub, PGC_SUSET, PGC_S_SESSION,
+								GUC_ACTION_LOCAL, true, ERROR, false);
+	}
+	PG_FINALLY();
+	{
+		identity_setting = false;
+	}
+	PG_END_TRY();
+	if (ok1 <= 0 || ok2 <= 0)
+		elog(ERROR, "could not set the identity of the transaction");
+}
+
+/*
+ * Pick the key for a token without a kid: the newest active key whose MAC matches. Only the
+ * signature is checked here, with the non-raising core calls; the caller verifies fully.
+ */
+static const TaskauthKey *
+key_for_kidless_token(const char *token, size_t len, const TaskauthKey *keys, int nkeys)
+{
+	ta_jws_parts parts;
+	ta_jws_header hdr;
+	char	   *buf;
+	size_t		cap;
+
+	if (nkeys == 1)
+		return &keys[0];
+	TA_CHECK(ta_jws_split(token, len, &parts));
+	cap = TA_B64URL_DECODED_MAX(parts.header_len);
+	buf = palloc(cap);
+	TA_CHECK(ta_jws_parse_header(&parts, buf, cap, &hdr));
+	pfree(buf);
+	for (int i = 0; i < nkeys; i++)
+	{
+		ta_hmac    *h;
+		ta_status	st;
+
+		TA_CHECK(ta_hmac_new(hdr.alg, (const uint8 *) keys[i].secret, keys[i].secret_len, &h));
+		st = ta_jws_check_signature(&parts, hdr.alg, h);
+		ta_hmac_free(h);
+		if (st == TA_OK)
+			return &keys[i];
+	}
+	taskauth_report(TA_JWT_SIGNATURE_MISMATCH);
+}
+
+PG_FUNCTION_INFO_V1(taskauth_authenticate);
+
+/*
+ * Verify a token with the server's active keys, make its sub (a uuid) and claims the identity
+ * of the current transaction, and return the sub. Every failure is SQLSTATE 28000.
+ */
+Datum
+taskauth_authenticate(PG_FUNCTION_ARGS)
+{
+	text	   *token = PG_GETARG_TEXT_PP(0);
+	const char *tok = VARDATA_ANY(token);
+	size_t		toklen = VARSIZE_ANY_EXHDR(token);
+	char	   *kid;
+	const TaskauthKey *key;
+	Jsonb	   *claims;
+	JsonbValue	k;
+	JsonbValue *sub;
+	char		subtext[37];
+	Datum		id;
+
+	kid = taskauth_jwt_header_kid(tok, toklen);
+	if (kid != NULL)
+	{
+		key = taskauth_keys_find(kid, strlen(kid));
+		if (key == NULL)
+			taskauth_report(TA_JWT_KID_UNKNOWN);
+	}
+	else
+	{
+		int			nkeys;
+		const TaskauthKey *keys = taskauth_keys_active(&nkeys);
+
+		if (nkeys == 0)
+			taskauth_report(TA_JWT_NO_KEY);
+		key = key_for_kidless_token(tok, toklen, keys, nkeys);
+	}
+	claims = taskauth_jwt_verify_hmac(tok, toklen, key->secret, key->secret_len, NULL);
+
+	k.type = jbvString;
+	k.val.string.val = "sub";
+	k.val.string.len = 3;
+	sub = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
+	if (sub == NULL || sub->type != jbvString)
+		taskauth_report(TA_ID_SUB_MISSING);
+	if (!is_uuid_text(sub->val.string.val, sub->val.string.len))
+		taskauth_report(TA_ID_SUB_NOT_UUID);
+	memcpy(subtext, sub->val.string.val, 36);
+	subtext[36] = '\0';
+
+	/* store the canonical (lower-case) form */
+	id = DirectFunctionCall1(uuid_in, CStringGetDatum(subtext));
+	identity_set(DatumGetCString(DirectFunctionCall1(uuid_out, id)),
+				 JsonbToCString(NULL, &claims->root, VARSIZE(claims)));
+	PG_RETURN_DATUM(id);
+}
+
+PG_FUNCTION_INFO_V1(taskauth_issue_token);
+
+/*
+ * Sign {sub, email, iat, exp} with the newest active key (its kid in the header); iat is the
+ * transaction's start, exp is iat plus taskauth.token_lifetime.
+ */
+Datum
+taskauth_issue_token(PG_FUNCTION_ARGS)
+{
+	Datum		id = PG_GETARG_DATUM(0);
+	text	   *email = PG_GETARG_TEXT_PP(1);
+	int			nkeys;
+	const TaskauthKey *keys = taskauth_keys_active(&nkeys);
+	int64		iat;
+	StringInfoData buf;
+	Datum		claims;
+	char	   *tok;
+
+	if (nkeys == 0)
+		taskauth_report(TA_ID_NO_SIGNING_KEY);
+
+	/* whole seconds, rounded down, so iat is never later than the statement's clock */
+	iat = (int64) (timestamptz_to_time_t(GetCurrentTransactionStartTimestamp()));
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"sub\":");
+	escape_json(&buf, DatumGetCString(DirectFunctionCall1(uuid_out, id)));
+	appendStringInfoString(&buf, ",\"email\":");
+	escape_json(&buf, text_to_cstring(email));
+	appendStringInfo(&buf, ",\"iat\":" INT64_FORMAT ",\"exp\":" INT64_FORMAT "}",
+					 iat, iat + (int64) taskauth_token_lifetime);
+	claims = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+
+	tok = taskauth_jwt_sign_hmac(DatumGetJsonbP(claims), "HS256", keys[0].kid,
+								 keys[0].secret, keys[0].secret_len);
+	PG_RETURN_TEXT_P(cstring_to_text(tok));
 }

@@ -58,6 +58,12 @@ static const ta_status_info infos[TA_STATUS_COUNT] = {
 	[TA_JWK_PEM_PRIVATE] = {"pem text holds a private key", TA_CLASS_ARGUMENT},
 	/* end of the asym area block */
 
+	/* identity area */
+	[TA_ID_SUB_MISSING] = {"jwt has no sub claim", TA_CLASS_TOKEN},
+	[TA_ID_SUB_NOT_UUID] = {"jwt sub claim is not a uuid", TA_CLASS_TOKEN},
+	[TA_ID_NO_SIGNING_KEY] = {"no active signing key", TA_CLASS_STATE},
+	/* end of the identity area block */
+
 	[TA_ARG_ALG_UNSUPPORTED] = {"unsupported jwt algorithm", TA_CLASS_ARGUMENT},
 	[TA_ARG_SECRET_EMPTY] = {"secret must not be empty", TA_CLASS_ARGUMENT},
 	[TA_ARG_SECRET_TOO_SHORT] = {"secret is too short", TA_CLASS_ARGUMENT},

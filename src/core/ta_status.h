@@ -58,6 +58,12 @@ typedef enum ta_status
 	TA_JWK_PEM_PRIVATE,
 	/* end of the asym area block */
 
+	/* identity area: authenticate() and the server's signing keys */
+	TA_ID_SUB_MISSING,			/* verified token has no string sub claim */
+	TA_ID_SUB_NOT_UUID,			/* sub is not a uuid */
+	TA_ID_NO_SIGNING_KEY,		/* class TA_CLASS_STATE: no active key to sign with */
+	/* end of the identity area block */
+
 	/* arguments (class TA_CLASS_ARGUMENT: SQLSTATE 22023) */
 	TA_ARG_ALG_UNSUPPORTED,		/* jwt_sign asked for an algorithm it cannot make */
 	TA_ARG_SECRET_EMPTY,
@@ -85,7 +91,8 @@ typedef enum ta_status_class
 	TA_CLASS_OK,
 	TA_CLASS_INTERNAL,			/* XX000 / 53200 */
 	TA_CLASS_TOKEN,				/* 28000 */
-	TA_CLASS_ARGUMENT			/* 22023 */
+	TA_CLASS_ARGUMENT,			/* 22023 */
+	TA_CLASS_STATE				/* 55000: the server lacks what the call needs */
 } ta_status_class;
 
 extern const char *ta_status_message(ta_status st);

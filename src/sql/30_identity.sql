@@ -1,0 +1,424 @@
+
+-- Identity and ownership (src/identity.c, src/keys.c): the verified identity of a transaction,
+-- the server's signing keys, accounts, and tasks owned under forced row-level security.
+
+-- The verified identity -----------------------------------------------------------------------
+
+-- PARALLEL SAFE is honest: jwt.sub and jwt.claims are ordinary (PGC_SUSET) settings that
+-- PostgreSQL copies into parallel workers; a check hook, not the context, refuses forged values.
+CREATE FUNCTION taskauth.current_user_id()
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'taskauth_current_user_id'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION taskauth.current_user_id() IS
+'The verified user id (JWT sub) of the current transaction, or NULL when it is anonymous; set only by taskauth.authenticate().';
+
+CREATE FUNCTION taskauth.claims()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'taskauth_claims'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION taskauth.claims() IS
+'The verified JWT claims of the current transaction, or NULL when it is anonymous.';
+
+CREATE FUNCTION taskauth.authenticate(token text)
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'taskauth_authenticate'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION taskauth.authenticate(text) IS
+'Verifies a token with the server''s active signing keys (by kid when the header has one), makes its sub and claims the identity of the current transaction, and returns the sub; any failure is SQLSTATE 28000.';
+
+-- Server signing keys -------------------------------------------------------------------------
+
+CREATE TABLE taskauth.signing_keys (
+    kid text PRIMARY KEY CHECK (kid ~ '^[A-Za-z0-9._-]{1,64}$'),
+    secret text NOT NULL CHECK (octet_length(secret) >= 32),
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    retired_at timestamptz
+);
+
+COMMENT ON TABLE taskauth.signing_keys IS
+'HMAC secrets that taskauth.authenticate() verifies with and taskauth.login() signs with; a key is active while retired_at is NULL. Readable only by its owner.';
+COMMENT ON COLUMN taskauth.signing_keys.kid IS
+'Key id, written into the header of tokens signed with this key.';
+COMMENT ON COLUMN taskauth.signing_keys.secret IS
+'The HMAC secret (its UTF-8 bytes are the key), at least 32 bytes.';
+COMMENT ON COLUMN taskauth.signing_keys.created_at IS
+'When the key was added; login() signs with the newest active key.';
+COMMENT ON COLUMN taskauth.signing_keys.retired_at IS
+'When the key was retired; NULL while it is active.';
+
+REVOKE ALL ON taskauth.signing_keys FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.signing_keys', '');
+
+CREATE FUNCTION taskauth.signing_keys_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'taskauth_signing_keys_changed'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION taskauth.signing_keys_changed() IS
+'Trigger function: tells every backend to drop its cached signing keys.';
+
+CREATE TRIGGER signing_keys_changed
+AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON taskauth.signing_keys
+FOR EACH STATEMENT EXECUTE FUNCTION taskauth.signing_keys_changed();
+
+COMMENT ON TRIGGER signing_keys_changed ON taskauth.signing_keys IS
+'Invalidates the per-backend key cache in every backend when the keys change.';
+
+CREATE FUNCTION taskauth.add_signing_key(secret text, kid text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_kid text := add_signing_key.kid;
+BEGIN
+    IF add_signing_key.secret IS NULL OR octet_length(add_signing_key.secret) < 32 THEN
+        RAISE EXCEPTION 'signing key secret must be at least 32 bytes'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF new_kid IS NULL THEN
+        -- 12 random bytes, base64url: bytes 1-6 and 11-16 of a version 4 uuid are all random
+        new_kid := translate(encode(substr(uuid_send(gen_random_uuid()), 1, 6) ||
+                                    substr(uuid_send(gen_random_uuid()), 11, 6), 'base64'),
+                             '+/', '-_');
+    ELSIF new_kid !~ '^[A-Za-z0-9._-]{1,64}$' THEN
+        RAISE EXCEPTION 'key id must be 1 to 64 characters from A-Z, a-z, 0-9, ".", "_" and "-"'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO taskauth.signing_keys (kid, secret) VALUES (new_kid, add_signing_key.secret);
+    RETURN new_kid;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.add_signing_key(text, text) IS
+'Installs an HMAC secret (at least 32 bytes) as an active signing key and returns its kid (12 random bytes in base64url when none is given); existing keys stay active.';
+
+CREATE FUNCTION taskauth.retire_signing_key(kid text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE taskauth.signing_keys AS k SET retired_at = clock_timestamp()
+     WHERE k.kid = retire_signing_key.kid AND k.retired_at IS NULL;
+    RETURN FOUND;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.retire_signing_key(text) IS
+'Retires an active signing key: tokens carrying its kid, or verifiable only with it, are refused from then on. True when a key was retired.';
+
+CREATE FUNCTION taskauth.issue_token(user_id uuid, email text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'taskauth_issue_token'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION taskauth.issue_token(uuid, text) IS
+'Signs {sub, email, iat, exp} with the newest active signing key (kid in the header, HS256); exp is iat plus taskauth.token_lifetime. Owner only: it mints tokens for any user.';
+
+REVOKE ALL ON FUNCTION taskauth.signing_keys_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.add_signing_key(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.retire_signing_key(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.issue_token(uuid, text) FROM PUBLIC;
+
+-- Accounts and tasks --------------------------------------------------------------------------
+
+CREATE TABLE taskauth.users (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    email text NOT NULL CHECK (email = btrim(email) AND email <> ''),
+    hashed_password text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE taskauth.users IS
+'Accounts: one row per user, created by taskauth.register(). Each user sees only their own row.';
+COMMENT ON COLUMN taskauth.users.id IS 'User id: the sub of the user''s tokens.';
+COMMENT ON COLUMN taskauth.users.email IS 'Email address, trimmed; unique regardless of case.';
+COMMENT ON COLUMN taskauth.users.hashed_password IS
+'bcrypt or argon2id hash of the password; no API role can read it.';
+COMMENT ON COLUMN taskauth.users.created_at IS 'When the account was created.';
+COMMENT ON COLUMN taskauth.users.updated_at IS 'When the row last changed (kept by trigger).';
+
+CREATE UNIQUE INDEX users_email_lower_key ON taskauth.users (lower(email));
+
+COMMENT ON INDEX taskauth.users_email_lower_key IS
+'Makes emails unique regardless of case; also serves login''s lookup.';
+
+CREATE TABLE taskauth.tasks (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id uuid NOT NULL DEFAULT taskauth.current_user_id()
+        REFERENCES taskauth.users (id) ON DELETE CASCADE,
+    title text NOT NULL CHECK (btrim(title) <> ''),
+    description text,
+    is_completed boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE taskauth.tasks IS
+'Tasks, each owned by one user; row-level security lets a user see and change only their own.';
+COMMENT ON COLUMN taskauth.tasks.id IS 'Task id.';
+COMMENT ON COLUMN taskauth.tasks.user_id IS
+'Owner; defaults to the verified user of the transaction and cannot be set to anyone else.';
+COMMENT ON COLUMN taskauth.tasks.title IS 'Title; not empty or blank.';
+COMMENT ON COLUMN taskauth.tasks.description IS 'Optional longer text.';
+COMMENT ON COLUMN taskauth.tasks.is_completed IS 'Whether the task is done.';
+COMMENT ON COLUMN taskauth.tasks.created_at IS 'When the task was created.';
+COMMENT ON COLUMN taskauth.tasks.updated_at IS 'When the task last changed (kept by trigger).';
+
+CREATE INDEX tasks_user_id_created_at_idx ON taskauth.tasks (user_id, created_at);
+
+COMMENT ON INDEX taskauth.tasks_user_id_created_at_idx IS
+'Serves the row-level security filter on user_id and listing a user''s tasks in creation order.';
+
+REVOKE ALL ON taskauth.users, taskauth.tasks FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.users', '');
+SELECT pg_catalog.pg_extension_config_dump('taskauth.tasks', '');
+
+CREATE FUNCTION taskauth.touch_updated_at()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+AS $$
+BEGIN
+    NEW.updated_at := pg_catalog.now();
+    RETURN NEW;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.touch_updated_at() IS
+'Trigger function: sets updated_at to the transaction''s time on every update.';
+
+REVOKE ALL ON FUNCTION taskauth.touch_updated_at() FROM PUBLIC;
+
+CREATE TRIGGER users_touch_updated_at BEFORE UPDATE ON taskauth.users
+FOR EACH ROW EXECUTE FUNCTION taskauth.touch_updated_at();
+
+COMMENT ON TRIGGER users_touch_updated_at ON taskauth.users IS 'Keeps users.updated_at current.';
+
+CREATE TRIGGER tasks_touch_updated_at BEFORE UPDATE ON taskauth.tasks
+FOR EACH ROW EXECUTE FUNCTION taskauth.touch_updated_at();
+
+COMMENT ON TRIGGER tasks_touch_updated_at ON taskauth.tasks IS 'Keeps tasks.updated_at current.';
+
+-- Row-level security, forced so that the tables' owner is held to it too (superusers and
+-- BYPASSRLS roles are not; register() and login() rely on that, see their comments).
+
+ALTER TABLE taskauth.users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE taskauth.users FORCE ROW LEVEL SECURITY;
+ALTER TABLE taskauth.tasks ENABLE ROW LEVEL SECURITY;
+ALTER TABLE taskauth.tasks FORCE ROW LEVEL SECURITY;
+
+CREATE POLICY users_select_own ON taskauth.users FOR SELECT
+    USING (id = (SELECT taskauth.current_user_id()));
+
+COMMENT ON POLICY users_select_own ON taskauth.users IS
+'A user sees only their own account row; anonymous transactions see none.';
+
+CREATE POLICY tasks_select_own ON taskauth.tasks FOR SELECT
+    USING (user_id = (SELECT taskauth.current_user_id()));
+
+COMMENT ON POLICY tasks_select_own ON taskauth.tasks IS
+'A user sees only their own tasks; anonymous transactions see none.';
+
+CREATE POLICY tasks_insert_own ON taskauth.tasks FOR INSERT
+    WITH CHECK (user_id = (SELECT taskauth.current_user_id()));
+
+COMMENT ON POLICY tasks_insert_own ON taskauth.tasks IS
+'A user creates tasks only for themselves; a task planted on another user is refused.';
+
+CREATE POLICY tasks_update_own ON taskauth.tasks FOR UPDATE
+    USING (user_id = (SELECT taskauth.current_user_id()))
+    WITH CHECK (user_id = (SELECT taskauth.current_user_id()));
+
+COMMENT ON POLICY tasks_update_own ON taskauth.tasks IS
+'A user changes only their own tasks and cannot move one to another user.';
+
+CREATE POLICY tasks_delete_own ON taskauth.tasks FOR DELETE
+    USING (user_id = (SELECT taskauth.current_user_id()));
+
+COMMENT ON POLICY tasks_delete_own ON taskauth.tasks IS
+'A user deletes only their own tasks.';
+
+-- register and login run as the extension's owner (a superuser, since the extension is not
+-- trusted), which is how they read and write users under forced row-level security while API
+-- roles cannot. Both pin search_path and name every object schema-qualified.
+
+CREATE FUNCTION taskauth.register(email text, password text)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    clean text := btrim(register.email);
+    min_len int := current_setting('taskauth.min_password_length')::int;
+    hashed text;
+    new_id uuid;
+BEGIN
+    -- one "@", no blanks or control characters, a dot inside the domain
+    IF clean IS NULL OR octet_length(clean) > 254 OR
+       clean !~ '^[^@[:space:][:cntrl:]]{1,64}@[^@[:space:][:cntrl:].]+(\.[^@[:space:][:cntrl:].]+)+$' THEN
+        RAISE EXCEPTION 'email address is malformed'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF register.password IS NULL OR char_length(register.password) < min_len THEN
+        RAISE EXCEPTION 'password is too short'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('A password needs at least %s characters.', min_len);
+    END IF;
+    -- hash before the insert so a taken email costs the same time as a new one
+    hashed := taskauth.hash_password(register.password);
+    INSERT INTO taskauth.users (email, hashed_password) VALUES (clean, hashed)
+        ON CONFLICT ((lower(email))) DO NOTHING
+        RETURNING id INTO new_id;
+    IF new_id IS NULL THEN
+        RAISE EXCEPTION 'email is already registered'
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    RETURN new_id;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.register(text, text) IS
+'Creates an account and returns its id. Errors: email already registered (23505), malformed email (23514), password shorter than taskauth.min_password_length (22023).';
+
+CREATE FUNCTION taskauth.login(email text, password text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    found_id uuid;
+    found_email text;
+    stored text;
+    dummy text;
+BEGIN
+    SELECT u.id, u.email, u.hashed_password INTO found_id, found_email, stored
+      FROM taskauth.users AS u
+     WHERE lower(u.email) = lower(btrim(login.email));
+    IF found_id IS NULL THEN
+        -- Spend the time a real check takes, against a hash of today's algorithm and cost (its
+        -- salt and digest are fixed and match no password), so that time does not tell which
+        -- emails have accounts.
+        IF current_setting('taskauth.password_algorithm') = 'argon2id' THEN
+            dummy := format('$argon2id$v=19$m=%s,t=%s,p=%s$D3+w3Gn4S8+S4aeQxfcmRw$7FkwkfM6ac6QCor8HSS4pIfr78d/MZpCQwbZYAHJkDk',
+                            current_setting('taskauth.argon2_memory_kib'),
+                            current_setting('taskauth.argon2_time'),
+                            current_setting('taskauth.argon2_parallelism'));
+        ELSE
+            dummy := format('$2b$%s$SIfIXG7KSCztEqVw.TeSmelWRMiPXgpwbcrChJ796FgtnQ.0CTQ76',
+                            lpad(current_setting('taskauth.bcrypt_cost'), 2, '0'));
+        END IF;
+        PERFORM taskauth.verify_password(coalesce(login.password, ''), dummy);
+        RAISE EXCEPTION 'invalid email or password'
+            USING ERRCODE = 'invalid_password';
+    END IF;
+    IF login.password IS NULL OR NOT taskauth.verify_password(login.password, stored) THEN
+        RAISE EXCEPTION 'invalid email or password'
+            USING ERRCODE = 'invalid_password';
+    END IF;
+    IF taskauth.password_needs_rehash(stored) THEN
+        UPDATE taskauth.users AS u SET hashed_password = taskauth.hash_password(login.password)
+         WHERE u.id = found_id;
+    END IF;
+    RETURN taskauth.issue_token(found_id, found_email);
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.login(text, text) IS
+'Checks an email and password and returns a JWT {sub, email, iat, exp} signed with the newest active key. Unknown email and wrong password both raise 28P01 "invalid email or password" in about the same time; a hash weaker than today''s settings is upgraded.';
+
+-- PostgREST's db-pre-request hook ------------------------------------------------------------
+
+CREATE FUNCTION taskauth.pre_request()
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+AS $$
+DECLARE
+    raw text := pg_catalog.current_setting('request.headers', true);
+    headers jsonb;
+    token text;
+    reason text;
+BEGIN
+    -- PostgREST sets request.headers for each request; it reads '' after a commit
+    IF raw IS NULL OR raw = '' THEN
+        RETURN;
+    END IF;
+    headers := raw::jsonb;
+    -- a header PostgREST does not interpret, for deployments where PostgREST has no jwt-secret
+    token := headers ->> 'x-taskauth-token';
+    IF token IS NULL THEN
+        token := pg_catalog.substring(headers ->> 'authorization' FROM '^[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+(.*)$');
+        IF token IS NULL THEN
+            RETURN;			-- no bearer token: anonymous
+        END IF;
+    END IF;
+    BEGIN
+        PERFORM taskauth.authenticate(pg_catalog.btrim(token, E' \t'));
+    EXCEPTION WHEN invalid_authorization_specification THEN
+        -- our messages name the reason and never contain the token
+        GET STACKED DIAGNOSTICS reason = MESSAGE_TEXT;
+        RAISE SQLSTATE 'PGRST'
+            USING MESSAGE = pg_catalog.json_build_object('code', 'PGRST301', 'message', reason)::text,
+                  DETAIL = pg_catalog.json_build_object(
+                      'status', 401,
+                      'headers', pg_catalog.json_build_object(
+                          'WWW-Authenticate', 'Bearer error="invalid_token"'))::text;
+    END;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.pre_request() IS
+'PostgREST db-pre-request hook: authenticates the token from the x-taskauth-token header or an "Authorization: Bearer" header of request.headers; no token leaves the request anonymous; a bad one makes PostgREST answer 401 with WWW-Authenticate: Bearer error="invalid_token".';
+
+-- API roles ------------------------------------------------------------------------------------
+
+REVOKE ALL ON FUNCTION taskauth.authenticate(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.register(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.login(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.pre_request() FROM PUBLIC;
+
+CREATE FUNCTION taskauth.grant_api_access(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA taskauth TO %s', role);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION taskauth.register(text, text), '
+                   'taskauth.login(text, text), taskauth.authenticate(text), '
+                   'taskauth.current_user_id(), taskauth.claims(), taskauth.pre_request() TO %s',
+                   role);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON taskauth.tasks TO %s', role);
+    EXECUTE format('GRANT SELECT (id, email, created_at, updated_at) ON taskauth.users TO %s', role);
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.grant_api_access(regrole) IS
+'Gives an API role what it needs: register, login, authenticate, current_user_id, claims and pre_request; select, insert, update and delete on tasks (row-level security limits them to its user''s own); select of users except hashed_password. Never the signing keys.';
+
+CREATE FUNCTION taskauth.revoke_api_access(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION taskauth.register(text, text), '
+                   'taskauth.login(text, text), taskauth.authenticate(text), '
+                   'taskauth.current_user_id(), taskauth.claims(), taskauth.pre_request() FROM %s',
+                   role);
+    EXECUTE format('REVOKE ALL ON taskauth.tasks, taskauth.users FROM %s', role);
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.revoke_api_access(regrole) IS
+'Takes back what grant_api_access gave (schema usage stays with PUBLIC).';
+
+REVOKE ALL ON FUNCTION taskauth.grant_api_access(regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.revoke_api_access(regrole) FROM PUBLIC;
