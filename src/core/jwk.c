@@ -3,6 +3,8 @@
  */
 #include "core/jwk.h"
 
+#include "core/b64url.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,97 +49,30 @@ member_is(const ta_jwk_member *m, const char *lit)
 	return m->p != NULL && m->len == n && memcmp(m->p, lit, n) == 0;
 }
 
-/* Value of one base64url character (RFC 4648 §5), or -1. */
-static int
-b64url_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 /*
- * Decode unpadded base64url (RFC 7515 §2, RFC 4648 §5) strictly: no padding, no other
- * characters, no impossible length, zero trailing bits. Returns the decoded length, or -1.
+ * Decode a base64url key member strictly (RFC 7515 §2: no padding, canonical bits) into out.
+ * Returns the decoded length, or -1 for bad base64url or more than cap bytes.
  */
 static long
 b64url_decode(const char *in, size_t len, uint8_t *out, size_t cap)
 {
-	uint32_t	acc = 0;
-	int			nbits = 0;
-	size_t		o = 0;
+	size_t		n;
 
-	if (len % 4 == 1 || (len / 4) * 3 + (len % 4 ? len % 4 - 1 : 0) > cap)
+	if (ta_b64url_decode(in, len, out, cap, &n) != TA_OK)
 		return -1;
-	for (size_t i = 0; i < len; i++)
-	{
-		int			v = b64url_value((unsigned char) in[i]);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t) v;
-		nbits += 6;
-		if (nbits >= 8)
-		{
-			nbits -= 8;
-			if (o >= cap)
-				return -1;
-			out[o++] = (uint8_t) (acc >> nbits);
-			acc &= (1u << nbits) - 1;
-		}
-	}
-	/* Leftover bits must be zero, so each key has exactly one encoding. */
-	if (acc != 0)
-		return -1;
-	return (long) o;
+	return (long) n;
 }
 
 /* Encode bytes as unpadded base64url into out (capacity cap, NUL added); -1 if it does not fit. */
 static long
 b64url_encode(const uint8_t *in, size_t len, char *out, size_t cap)
 {
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t		need = (len / 3) * 4 + (len % 3 ? len % 3 + 1 : 0);
-	size_t		o = 0,
-				i = 0;
+	size_t		n;
 
-	if (need + 1 > cap)
+	if (cap < 1 || ta_b64url_encode(in, len, out, cap - 1, &n) != TA_OK)
 		return -1;
-	for (; i + 2 < len; i += 3)
-	{
-		uint32_t	v = ((uint32_t) in[i] << 16) | ((uint32_t) in[i + 1] << 8) | in[i + 2];
-
-		out[o++] = alphabet[(v >> 18) & 63];
-		out[o++] = alphabet[(v >> 12) & 63];
-		out[o++] = alphabet[(v >> 6) & 63];
-		out[o++] = alphabet[v & 63];
-	}
-	if (len - i == 1)
-	{
-		uint32_t	v = (uint32_t) in[i] << 16;
-
-		out[o++] = alphabet[(v >> 18) & 63];
-		out[o++] = alphabet[(v >> 12) & 63];
-	}
-	else if (len - i == 2)
-	{
-		uint32_t	v = ((uint32_t) in[i] << 16) | ((uint32_t) in[i + 1] << 8);
-
-		out[o++] = alphabet[(v >> 18) & 63];
-		out[o++] = alphabet[(v >> 12) & 63];
-		out[o++] = alphabet[(v >> 6) & 63];
-	}
-	out[o] = '\0';
-	return (long) o;
+	out[n] = '\0';
+	return (long) n;
 }
 
 /* Build an RSA public key from the n and e members (RFC 7518 §6.3.1). */

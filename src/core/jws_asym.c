@@ -1,0 +1,134 @@
+/*
+ * jws_asym.c: verification of public-key signed JWTs, composed from jws.c and jwk.c.
+ */
+#include "core/jws_asym.h"
+
+#include <string.h>
+
+#include "core/b64url.h"
+#include "core/json.h"
+#include "core/utf8.h"
+
+/* The span of the object in validated text, without surrounding whitespace. */
+static ta_json_span
+object_span(const char *text, size_t len)
+{
+	ta_json_span s;
+
+	s.ptr = text;
+	s.len = len;
+	while (s.len > 0 && *s.ptr != '{')
+		s.ptr++, s.len--;
+	while (s.len > 0 && s.ptr[s.len - 1] != '}')
+		s.len--;
+	return s;
+}
+
+/* Decode and check the protected header of a public-key token. */
+ta_status
+ta_jws_asym_parse_header(const ta_jws_parts *parts, char *buf, size_t cap,
+						 ta_jws_asym_header *hdr)
+{
+	size_t		half = TA_B64URL_DECODED_MAX(parts->header_len);
+	size_t		len;
+	ta_json_type t;
+	ta_json_span obj,
+				v;
+	ta_status	st;
+
+	if (cap < TA_JWS_ASYM_HEADER_CAP(parts->header_len))
+		return TA_ERR_BUFFER;
+	st = ta_b64url_decode(parts->header, parts->header_len, (uint8_t *) buf, half, &len);
+	if (st != TA_OK)
+		return st;
+	/* RFC 7515 §5.2 step 3: UTF-8 JSON whose top value is an object. */
+	if (!ta_utf8_valid((const uint8_t *) buf, len))
+		return TA_JWT_BAD_UTF8;
+	st = ta_json_validate(buf, len, &t);
+	if (st != TA_OK)
+		return st;
+	if (t != TA_JSON_OBJECT)
+		return TA_JWT_HEADER_NOT_OBJECT;
+	obj = object_span(buf, len);
+
+	/* RFC 7515 §4.1.1: "alg" is required; its value decides, never a key's own wishes. */
+	if (!ta_json_object_get(obj, "alg", 3, &t, &v))
+		return TA_JWT_ALG_MISSING;
+	if (t != TA_JSON_STRING)
+		return TA_JWT_ALG_UNSUPPORTED;
+	{
+		char		name[16];
+		size_t		n;
+
+		if (ta_json_string_unescape(v, name, sizeof(name), &n) != TA_OK)
+			return TA_JWT_ALG_UNSUPPORTED;
+		st = ta_asym_alg_from_name(name, n, &hdr->alg);
+		if (st != TA_OK)
+			return st;
+	}
+
+	/* RFC 7515 §4.1.11: no extension is understood, so any "crit" is refused. */
+	if (ta_json_object_get(obj, "crit", 4, &t, &v))
+		return TA_JWT_CRIT_UNSUPPORTED;
+
+	/* RFC 7515 §4.1.4: "kid" is a case-sensitive string; unescape it after the header text. */
+	hdr->has_kid = ta_json_object_get(obj, "kid", 3, &t, &v);
+	hdr->kid = NULL;
+	hdr->kid_len = 0;
+	if (hdr->has_kid)
+	{
+		if (t != TA_JSON_STRING)
+			return TA_JWT_KID_NOT_STRING;
+		st = ta_json_string_unescape(v, buf + half, cap - half, &hdr->kid_len);
+		if (st != TA_OK)
+			return st;
+		hdr->kid = buf + half;
+	}
+	return TA_OK;
+}
+
+/* Check the signature segment with a key set. */
+ta_status
+ta_jws_asym_check_signature(const ta_jws_parts *parts, const ta_jws_asym_header *hdr,
+							ta_jwk *const *keys, size_t nkeys, int is_set)
+{
+	uint8_t		sig[TA_JWS_ASYM_MAX_SIG];
+	size_t		sig_len;
+	ta_status	st;
+
+	/* Longer than the largest accepted signature: no key can match it. */
+	if (parts->signature_len > TA_B64URL_ENCODED_LEN(sizeof(sig)))
+		return TA_JWT_SIGNATURE_MISMATCH;
+	st = ta_b64url_decode(parts->signature, parts->signature_len, sig, sizeof(sig), &sig_len);
+	if (st != TA_OK)
+		return st;
+	return ta_jwk_set_verify(keys, nkeys, is_set,
+							 hdr->has_kid ? hdr->kid : NULL, hdr->kid_len, hdr->alg,
+							 (const uint8_t *) parts->header, parts->signing_input_len,
+							 sig, sig_len);
+}
+
+/* Verify a whole token with a key set. */
+ta_status
+ta_jws_asym_verify(const char *token, size_t len, ta_jwk *const *keys, size_t nkeys, int is_set,
+				   const ta_jws_claim_opts *opts, char *payload, size_t cap, size_t *payload_len)
+{
+	ta_jws_parts parts;
+	ta_jws_asym_header hdr;
+	ta_status	st;
+
+	st = ta_jws_split(token, len, &parts);
+	if (st != TA_OK)
+		return st;
+	/* The header goes into the payload buffer first; it is not needed after the signature. */
+	st = ta_jws_asym_parse_header(&parts, payload, cap, &hdr);
+	if (st != TA_OK)
+		return st;
+	st = ta_jws_asym_check_signature(&parts, &hdr, keys, nkeys, is_set);
+	if (st != TA_OK)
+		return st;
+	st = ta_jws_decode_payload(&parts, payload, cap, payload_len);
+	if (st != TA_OK)
+		return st;
+	return ta_jws_check_claims(payload, *payload_len, opts);
+}
