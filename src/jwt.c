@@ -21,10 +21,12 @@
 #include "access/xact.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 /* taskauth.leeway: seconds of clock skew allowed on exp, nbf and iat. */
@@ -166,6 +168,200 @@ statement_now(void)
 		(double) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
 }
 
+/* Order object pairs as jsonb stores them: shorter keys first, then bytewise; ties by input. */
+static int
+pair_cmp(const void *a, const void *b)
+{
+	const JsonbPair *pa = a;
+	const JsonbPair *pb = b;
+	int			la = pa->key.val.string.len,
+				lb = pb->key.val.string.len;
+	int			r;
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	r = memcmp(pa->key.val.string.val, pb->key.val.string.val, la);
+	if (r != 0)
+		return r;
+	/* later duplicates first, so that keeping the first of a run keeps the last one given */
+	return pa->order > pb->order ? -1 : 1;
+}
+
+/* Fill a jbvString from a validated JSON string, unescaping only when it has escapes. */
+static void
+build_string(ta_json_span v, JsonbValue *out)
+{
+	out->type = jbvString;
+	if (memchr(v.ptr, '\\', v.len) == NULL)
+	{
+		/* points into the payload buffer, which outlives JsonbValueToJsonb */
+		out->val.string.val = (char *) v.ptr + 1;
+		out->val.string.len = (int) v.len - 2;
+	}
+	else
+	{
+		char	   *buf = palloc(v.len);
+		size_t		n;
+
+		TA_CHECK(ta_json_string_unescape(v, buf, v.len, &n));
+		out->val.string.val = buf;
+		out->val.string.len = (int) n;
+	}
+}
+
+/* Fill a jbvNumeric from a validated JSON number, exactly as numeric_in reads it. */
+static void
+build_number(ta_json_span v, JsonbValue *out)
+{
+	char	   *cstr;
+
+	out->type = jbvNumeric;
+#if PG_VERSION_NUM >= 140000
+	/* plain integers of up to 18 digits: same value and scale as numeric_in gives */
+	if (v.len <= 18 && memchr(v.ptr, '.', v.len) == NULL &&
+		memchr(v.ptr, 'e', v.len) == NULL && memchr(v.ptr, 'E', v.len) == NULL)
+	{
+		const char *p = v.ptr;
+		const char *end = v.ptr + v.len;
+		bool		neg = (*p == '-');
+		int64		n = 0;
+
+		if (neg)
+			p++;
+		while (p < end)
+			n = n * 10 + (*p++ - '0');
+		out->val.numeric = int64_to_numeric(neg ? -n : n);
+		return;
+	}
+#endif
+	cstr = pnstrdup(v.ptr, v.len);
+	out->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(cstr),
+														   ObjectIdGetDatum(InvalidOid),
+														   Int32GetDatum(-1)));
+	pfree(cstr);
+}
+
+/*
+ * Build the JsonbValue tree of a validated JSON value, the way jsonb_in would, without its
+ * general-purpose lexer: the core validator has already refused everything jsonb_in refuses.
+ */
+static void
+build_jsonb_value(ta_json_type t, ta_json_span v, JsonbValue *out)
+{
+	ta_json_iter it;
+	ta_json_span k,
+				e;
+	ta_json_type et;
+	int			n,
+				i;
+
+	switch (t)
+	{
+		case TA_JSON_STRING:
+			build_string(v, out);
+			break;
+		case TA_JSON_NUMBER:
+			build_number(v, out);
+			break;
+		case TA_JSON_TRUE:
+		case TA_JSON_FALSE:
+			out->type = jbvBool;
+			out->val.boolean = (t == TA_JSON_TRUE);
+			break;
+		case TA_JSON_NULL:
+			out->type = jbvNull;
+			break;
+		case TA_JSON_ARRAY:
+			{
+				int			cap = 8;
+				JsonbValue *elems;
+
+				check_stack_depth();
+				elems = palloc(sizeof(JsonbValue) * cap);
+
+				n = 0;
+				ta_json_iter_init(&it, v);
+				while (ta_json_iter_element(&it, &et, &e))
+				{
+					if (n == cap)
+						elems = repalloc(elems, sizeof(JsonbValue) * (cap *= 2));
+					build_jsonb_value(et, e, &elems[n++]);
+				}
+				out->type = jbvArray;
+				out->val.array.nElems = n;
+				out->val.array.rawScalar = false;
+				out->val.array.elems = elems;
+				break;
+			}
+		case TA_JSON_OBJECT:
+			{
+				int			cap = 16;
+				JsonbPair  *pairs;
+				int			kept;
+
+				check_stack_depth();
+				pairs = palloc(sizeof(JsonbPair) * cap);
+
+				n = 0;
+				ta_json_iter_init(&it, v);
+				while (ta_json_iter_member(&it, &k, &et, &e))
+				{
+					if (n == cap)
+						pairs = repalloc(pairs, sizeof(JsonbPair) * (cap *= 2));
+					build_string(k, &pairs[n].key);
+					build_jsonb_value(et, e, &pairs[n].value);
+					pairs[n].order = n;
+					n++;
+				}
+				/* jsonb keeps one pair per key, the last one given */
+				kept = n;
+				if (n > 1)
+				{
+					qsort(pairs, n, sizeof(JsonbPair), pair_cmp);
+					kept = 1;
+					for (i = 1; i < n; i++)
+					{
+						if (pairs[i].key.val.string.len != pairs[kept - 1].key.val.string.len ||
+							memcmp(pairs[i].key.val.string.val,
+								   pairs[kept - 1].key.val.string.val,
+								   pairs[i].key.val.string.len) != 0)
+							pairs[kept++] = pairs[i];
+					}
+				}
+				out->type = jbvObject;
+				out->val.object.nPairs = kept;
+				out->val.object.pairs = pairs;
+				break;
+			}
+		default:
+			elog(ERROR, "unexpected json value type %d", (int) t);
+	}
+}
+
+/* The jsonb of a validated, NUL-terminated UTF-8 JSON object text. */
+static Jsonb *
+payload_to_jsonb(char *payload, size_t len)
+{
+	JsonbValue	root;
+	ta_json_span obj;
+
+	/* Another database encoding needs conversion, which jsonb_in does along with parsing. */
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		char	   *conv = pg_any_to_server(payload, (int) len, PG_UTF8);
+
+		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(conv)));
+	}
+	obj.ptr = payload;
+	obj.len = len;
+	while (*obj.ptr != '{')
+		obj.ptr++, obj.len--;
+	while (obj.ptr[obj.len - 1] != '}')
+		obj.len--;
+	build_jsonb_value(TA_JSON_OBJECT, obj, &root);
+	return JsonbValueToJsonb(&root);
+}
+
 /*
  * Verify an HMAC-signed token with the given secret and return its claims; raises SQLSTATE
  * 28000 on any failure. opts may be NULL (no audience or issuer check).
@@ -181,7 +377,7 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 	char	   *payload;
 	size_t		cap,
 				payload_len;
-	Datum		result;
+	Jsonb	   *result;
 
 	TA_CHECK(ta_jws_split(token, token_len, &parts));
 	alg = checked_header(&parts, NULL, NULL);
@@ -201,16 +397,11 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 	co.issuer_len = co.issuer ? strlen(co.issuer) : 0;
 	TA_CHECK(ta_jws_check_claims(payload, payload_len, &co));
 
-	/*
-	 * The core validator only passes JSON that jsonb input accepts, so jsonb_in cannot fail
-	 * here. A database in another encoding gets the UTF-8 text converted first.
-	 */
-	if (GetDatabaseEncoding() != PG_UTF8)
-		payload = pg_any_to_server(payload, (int) payload_len, PG_UTF8);
-	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(payload));
+	/* The core validator only passes JSON that jsonb accepts: no error can arise here. */
+	result = payload_to_jsonb(payload, payload_len);
 	if (payload != payload_buf)
 		pfree(payload);
-	return DatumGetJsonbP(result);
+	return result;
 }
 
 /*
@@ -241,6 +432,83 @@ taskauth_jwt_header_kid(const char *token, size_t token_len)
 	return kid;
 }
 
+/* Append a jsonb scalar as JSON text. */
+static void
+append_scalar(StringInfo out, JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			appendStringInfoString(out, "null");
+			break;
+		case jbvBool:
+			appendStringInfoString(out, v->val.boolean ? "true" : "false");
+			break;
+		case jbvNumeric:
+			appendStringInfoString(out, DatumGetCString(DirectFunctionCall1(numeric_out,
+																			NumericGetDatum(v->val.numeric))));
+			break;
+		case jbvString:
+			{
+				char	   *str = pnstrdup(v->val.string.val, v->val.string.len);
+
+				escape_json(out, str);
+				pfree(str);
+				break;
+			}
+		default:
+			elog(ERROR, "unexpected jsonb value type %d", (int) v->type);
+	}
+}
+
+/*
+ * Write a jsonb value as compact JSON (no insignificant whitespace, as JWT libraries emit it);
+ * jsonb's own output puts a space after every ':' and ','.
+ */
+static void
+jsonb_to_compact(StringInfo out, Jsonb *jb)
+{
+	JsonbIterator *it = JsonbIteratorInit(&jb->root);
+	JsonbValue	v;
+	JsonbIteratorToken r;
+	bool		need_comma = false;
+
+	while ((r = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		switch (r)
+		{
+			case WJB_BEGIN_OBJECT:
+			case WJB_BEGIN_ARRAY:
+				if (need_comma)
+					appendStringInfoChar(out, ',');
+				appendStringInfoChar(out, r == WJB_BEGIN_OBJECT ? '{' : '[');
+				need_comma = false;
+				break;
+			case WJB_END_OBJECT:
+			case WJB_END_ARRAY:
+				appendStringInfoChar(out, r == WJB_END_OBJECT ? '}' : ']');
+				need_comma = true;
+				break;
+			case WJB_KEY:
+				if (need_comma)
+					appendStringInfoChar(out, ',');
+				append_scalar(out, &v);
+				appendStringInfoChar(out, ':');
+				need_comma = false;
+				break;
+			case WJB_VALUE:
+			case WJB_ELEM:
+				if (need_comma)
+					appendStringInfoChar(out, ',');
+				append_scalar(out, &v);
+				need_comma = true;
+				break;
+			default:
+				break;
+		}
+	}
+}
+
 /*
  * Sign claims with an HMAC algorithm ("HS256", "HS384", "HS512"); kid (may be NULL) goes into
  * the header. Returns a palloc'd NUL-terminated compact JWS.
@@ -251,6 +519,7 @@ taskauth_jwt_sign_hmac(Jsonb *claims, const char *alg_name, const char *kid,
 {
 	ta_jws_alg	alg = ta_jws_alg_from_name(alg_name, strlen(alg_name));
 	StringInfoData hdr;
+	StringInfoData body;
 	char	   *payload;
 	size_t		payload_len,
 				cap,
@@ -273,8 +542,10 @@ taskauth_jwt_sign_hmac(Jsonb *claims, const char *alg_name, const char *kid,
 	}
 	appendStringInfoChar(&hdr, '}');
 
-	payload = JsonbToCString(NULL, &claims->root, VARSIZE(claims));
-	payload_len = strlen(payload);
+	initStringInfo(&body);
+	jsonb_to_compact(&body, claims);
+	payload = body.data;
+	payload_len = body.len;
 	if (GetDatabaseEncoding() != PG_UTF8)
 	{
 		payload = pg_server_to_any(payload, (int) payload_len, PG_UTF8);

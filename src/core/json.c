@@ -369,6 +369,30 @@ s_ws(const char *p, const char *end)
 	return p;
 }
 
+/*
+ * Return the end of the validated string whose opening quote is at p. Finds quotes with memchr
+ * and skips those escaped by an odd run of backslashes.
+ */
+static inline const char *
+s_string_end(const char *p, const char *end)
+{
+	const char *q = p + 1;
+
+	for (;;)
+	{
+		const char *b;
+
+		q = memchr(q, '"', (size_t) (end - q));
+		if (q == NULL)
+			return end;			/* cannot happen in validated text */
+		for (b = q; b[-1] == '\\'; b--)
+			;
+		if (((q - b) & 1) == 0)
+			return q + 1;
+		q++;
+	}
+}
+
 /* Return the end of the validated value starting at p; *type gets its type. */
 static const char *
 s_skip(const char *p, const char *end, ta_json_type *type)
@@ -377,10 +401,7 @@ s_skip(const char *p, const char *end, ta_json_type *type)
 	{
 		case '"':
 			*type = TA_JSON_STRING;
-			for (p++; *p != '"'; p++)
-				if (*p == '\\')
-					p++;
-			return p + 1;
+			return s_string_end(p, end);
 		case '{':
 		case '[':
 			{
@@ -390,11 +411,7 @@ s_skip(const char *p, const char *end, ta_json_type *type)
 				for (; p < end; p++)
 				{
 					if (*p == '"')
-					{
-						for (p++; *p != '"'; p++)
-							if (*p == '\\')
-								p++;
-					}
+						p = s_string_end(p, end) - 1;
 					else if (*p == '{' || *p == '[')
 						level++;
 					else if ((*p == '}' || *p == ']') && --level == 0)
@@ -569,10 +586,15 @@ ta_json_string_eq(ta_json_span str, const char *want, size_t wantlen)
 	const char *p = str.ptr + 1;
 	const char *end = str.ptr + str.len - 1;
 	size_t		i = 0;
+	size_t		rawlen = str.len - 2;
 
-	/* fast path: no escapes, so the bytes must be identical */
-	if (str.len - 2 == wantlen && memchr(p, '\\', wantlen) == NULL)
-		return memcmp(p, want, wantlen) == 0;
+	/* An escape is longer than what it stands for, so the raw text is never shorter. */
+	if (rawlen < wantlen)
+		return false;
+	if (rawlen == wantlen)
+		return memcmp(p, want, wantlen) == 0 && memchr(p, '\\', rawlen) == NULL;
+	if (memchr(p, '\\', rawlen) == NULL)
+		return false;
 	while (p < end)
 	{
 		if (*p != '\\')
@@ -645,6 +667,21 @@ ta_json_number_value(ta_json_span num)
 	long		e = 0;
 	int			sig = 0;
 	bool		seen_nonzero = false;
+
+	/* fast path: a plain integer of up to 15 digits is exact in a double */
+	if (num.len <= 16)
+	{
+		const char *q = p;
+		bool		neg = (q < end && *q == '-');
+		double		d = 0;
+
+		if (neg)
+			q++;
+		while (q < end && *q >= '0' && *q <= '9' && q - p < 16)
+			d = d * 10 + (*q++ - '0');
+		if (q == end && q - p <= (neg ? 16 : 15))
+			return neg ? -d : d;
+	}
 
 	if (p < end && *p == '-')
 		buf[o++] = *p++;

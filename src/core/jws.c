@@ -336,76 +336,121 @@ ta_jws_decode_payload(const ta_jws_parts *parts, char *buf, size_t cap, size_t *
 	return TA_OK;
 }
 
-/* Read an optional NumericDate claim (RFC 7519 §2); false when absent. */
-static bool
-get_time(ta_json_span obj, const char *name, ta_status not_number, double *val, ta_status *st)
+/* Claims that ta_jws_check_claims looks at. */
+enum
 {
-	ta_json_type t;
-	ta_json_span v;
+	CLAIM_EXP,
+	CLAIM_NBF,
+	CLAIM_IAT,
+	CLAIM_AUD,
+	CLAIM_ISS,
+	CLAIM_COUNT
+};
 
-	if (!ta_json_object_get(obj, name, 3, &t, &v))
-		return false;
-	if (t != TA_JSON_NUMBER)
+/* Which checked claim a member key names, or CLAIM_COUNT for none. */
+static int
+claim_of_key(ta_json_span key)
+{
+	static const char names[CLAIM_COUNT][4] = {"exp", "nbf", "iat", "aud", "iss"};
+	int			i;
+
+	if (key.len < 5)
+		return CLAIM_COUNT;
+	if (key.len == 5)
 	{
-		*st = not_number;
-		return false;
+		for (i = 0; i < CLAIM_COUNT; i++)
+			if (memcmp(key.ptr + 1, names[i], 3) == 0)
+				return i;
+		return CLAIM_COUNT;
 	}
-	*val = ta_json_number_value(v);
-	return true;
+	/* an escaped key ("\u0065xp") is longer but may still name a claim */
+	for (i = 0; i < CLAIM_COUNT; i++)
+		if (ta_json_string_eq(key, names[i], 3))
+			return i;
+	return CLAIM_COUNT;
+}
+
+/* Read a NumericDate claim (RFC 7519 §2) that must be a JSON number. */
+static ta_status
+get_time(const ta_json_type *types, const ta_json_span *vals, int claim, ta_status not_number,
+		 double *val)
+{
+	if (types[claim] != TA_JSON_NUMBER)
+		return not_number;
+	*val = ta_json_number_value(vals[claim]);
+	return TA_OK;
 }
 
 /*
  * Check the time, audience and issuer claims of a validated payload object (RFC 7519 §4.1.1,
- * §4.1.3-4.1.6).
+ * §4.1.3-4.1.6). One pass collects the claims; as in jsonb, a repeated key's last value counts.
  */
 ta_status
 ta_jws_check_claims(const char *payload, size_t len, const ta_jws_claim_opts *opts)
 {
 	ta_json_span obj = object_span(payload, len);
-	ta_status	st = TA_OK;
+	ta_json_type types[CLAIM_COUNT] = {TA_JSON_INVALID};
+	ta_json_span vals[CLAIM_COUNT];
+	ta_json_iter it;
+	ta_json_span k,
+				v;
 	ta_json_type t;
-	ta_json_span v;
+	ta_status	st;
 	double		val;
 
+	ta_json_iter_init(&it, obj);
+	while (ta_json_iter_member(&it, &k, &t, &v))
+	{
+		int			c = claim_of_key(k);
+
+		if (c != CLAIM_COUNT)
+		{
+			types[c] = t;
+			vals[c] = v;
+		}
+	}
+
 	/* §4.1.4: expired on or after exp; leeway allows for clock skew. */
-	if (get_time(obj, "exp", TA_JWT_EXP_NOT_NUMBER, &val, &st) &&
-		opts->now >= val + opts->leeway)
-		return TA_JWT_EXPIRED;
-	if (st != TA_OK)
-		return st;
+	if (types[CLAIM_EXP] != TA_JSON_INVALID)
+	{
+		if ((st = get_time(types, vals, CLAIM_EXP, TA_JWT_EXP_NOT_NUMBER, &val)) != TA_OK)
+			return st;
+		if (opts->now >= val + opts->leeway)
+			return TA_JWT_EXPIRED;
+	}
 	/* §4.1.5: not accepted before nbf. */
-	if (get_time(obj, "nbf", TA_JWT_NBF_NOT_NUMBER, &val, &st) &&
-		opts->now + opts->leeway < val)
-		return TA_JWT_NOT_YET_VALID;
-	if (st != TA_OK)
-		return st;
+	if (types[CLAIM_NBF] != TA_JSON_INVALID)
+	{
+		if ((st = get_time(types, vals, CLAIM_NBF, TA_JWT_NBF_NOT_NUMBER, &val)) != TA_OK)
+			return st;
+		if (opts->now + opts->leeway < val)
+			return TA_JWT_NOT_YET_VALID;
+	}
 	/* §4.1.6 sets no rule for iat; a token issued in the future is refused as suspect. */
-	if (get_time(obj, "iat", TA_JWT_IAT_NOT_NUMBER, &val, &st) &&
-		val > opts->now + opts->leeway)
-		return TA_JWT_IAT_FUTURE;
-	if (st != TA_OK)
-		return st;
+	if (types[CLAIM_IAT] != TA_JSON_INVALID)
+	{
+		if ((st = get_time(types, vals, CLAIM_IAT, TA_JWT_IAT_NOT_NUMBER, &val)) != TA_OK)
+			return st;
+		if (val > opts->now + opts->leeway)
+			return TA_JWT_IAT_FUTURE;
+	}
 
 	/* §4.1.3: aud is one string or an array of strings; one of them must be ours. */
 	if (opts->audience != NULL)
 	{
 		bool		match = false;
 
-		if (ta_json_object_get(obj, "aud", 3, &t, &v))
+		if (types[CLAIM_AUD] == TA_JSON_STRING)
+			match = ta_json_string_eq(vals[CLAIM_AUD], opts->audience, opts->audience_len);
+		else if (types[CLAIM_AUD] == TA_JSON_ARRAY)
 		{
-			if (t == TA_JSON_STRING)
-				match = ta_json_string_eq(v, opts->audience, opts->audience_len);
-			else if (t == TA_JSON_ARRAY)
-			{
-				ta_json_iter it;
-				ta_json_span e;
-				ta_json_type et;
+			ta_json_span e;
+			ta_json_type et;
 
-				ta_json_iter_init(&it, v);
-				while (!match && ta_json_iter_element(&it, &et, &e))
-					match = et == TA_JSON_STRING &&
-						ta_json_string_eq(e, opts->audience, opts->audience_len);
-			}
+			ta_json_iter_init(&it, vals[CLAIM_AUD]);
+			while (!match && ta_json_iter_element(&it, &et, &e))
+				match = et == TA_JSON_STRING &&
+					ta_json_string_eq(e, opts->audience, opts->audience_len);
 		}
 		if (!match)
 			return TA_JWT_AUD_MISMATCH;
@@ -414,8 +459,8 @@ ta_jws_check_claims(const char *payload, size_t len, const ta_jws_claim_opts *op
 	/* §4.1.1: iss compared as a case-sensitive string. */
 	if (opts->issuer != NULL)
 	{
-		if (!ta_json_object_get(obj, "iss", 3, &t, &v) || t != TA_JSON_STRING ||
-			!ta_json_string_eq(v, opts->issuer, opts->issuer_len))
+		if (types[CLAIM_ISS] != TA_JSON_STRING ||
+			!ta_json_string_eq(vals[CLAIM_ISS], opts->issuer, opts->issuer_len))
 			return TA_JWT_ISS_MISMATCH;
 	}
 	return TA_OK;
