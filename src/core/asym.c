@@ -3,6 +3,7 @@
  */
 #include "core/asym.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -142,99 +143,168 @@ asym_ecdsa_raw_to_der(const uint8_t *sig, size_t sig_len, size_t coord_len,
 	return n;
 }
 
-/* Verify sig over input with pkey under alg. */
+/* A key made ready to verify one algorithm; see asym.h. */
+struct ta_asym_verifier
+{
+	ta_asym_alg alg;
+	int			kind;
+	size_t		sig_len;		/* RSA: modulus octets; ECDSA: 2 * coordinate octets; Ed: 64 */
+	const EVP_MD *md;			/* NULL for EdDSA */
+	EVP_PKEY_CTX *pctx;			/* RSA, ECDSA: verify context over a digest */
+	EVP_MD_CTX *mctx;			/* EdDSA: DigestVerify context */
+};
+
+/* Make a verifier for pkey under alg. */
 ta_status
-ta_asym_verify(EVP_PKEY *pkey, ta_asym_alg alg,
-			   const uint8_t *input, size_t input_len,
-			   const uint8_t *sig, size_t sig_len)
+ta_asym_verifier_new(EVP_PKEY *pkey, ta_asym_alg alg, ta_asym_verifier **out)
 {
 	const ta_asym_info *info;
-	const EVP_MD *md = NULL;
-	EVP_MD_CTX *mctx;
-	EVP_PKEY_CTX *pctx = NULL;
-	uint8_t		der[160];		/* DER of a P-521 signature is at most 139 bytes */
-	const uint8_t *vsig = sig;
-	size_t		vsig_len = sig_len;
+	ta_asym_verifier *v;
 	int			base;
-	int			rc;
-	ta_status	st;
 
+	*out = NULL;
 	if (pkey == NULL || (int) alg < 0 || alg >= TA_ASYM_ALG_COUNT)
 		return TA_JWT_ALG_NOT_ALLOWED;
 	info = &infos[alg];
 	base = EVP_PKEY_get_base_id(pkey);
-
 	switch (info->kind)
 	{
 		case ASYM_RSA:
 		case ASYM_PSS:
 			if (base != EVP_PKEY_RSA)
 				return TA_JWT_ALG_NOT_ALLOWED;
-			/* RFC 8017 §8.1.2/§8.2.2 step 1: the signature is exactly k octets long. */
-			if (sig_len != (size_t) EVP_PKEY_get_size(pkey))
-				return TA_JWT_SIGNATURE_MISMATCH;
 			break;
 		case ASYM_EC:
-			{
-				int			n;
-				size_t		coord = ((size_t) info->ec_bits + 7) / 8;
-
-				if (base != EVP_PKEY_EC || EVP_PKEY_get_bits(pkey) != info->ec_bits)
-					return TA_JWT_ALG_NOT_ALLOWED;
-				n = asym_ecdsa_raw_to_der(sig, sig_len, coord, der, sizeof(der));
-				if (n == 0)
-					return TA_JWT_SIGNATURE_MISMATCH;
-				if (n < 0)
-					return TA_ERR_CRYPTO;
-				vsig = der;
-				vsig_len = (size_t) n;
-				break;
-			}
+			/* RFC 7518 §3.4: each ES algorithm names its curve. */
+			if (base != EVP_PKEY_EC || EVP_PKEY_get_bits(pkey) != info->ec_bits)
+				return TA_JWT_ALG_NOT_ALLOWED;
+			break;
 		case ASYM_ED:
 			if (base != EVP_PKEY_ED25519)
 				return TA_JWT_ALG_NOT_ALLOWED;
-			/* RFC 8032 §5.1.7: an Ed25519 signature is 64 octets. */
-			if (sig_len != 64)
-				return TA_JWT_SIGNATURE_MISMATCH;
 			break;
 	}
 
-	if (info->md != MD_NONE && (md = asym_md(info->md)) == NULL)
-		return TA_ERR_CRYPTO;
-	mctx = EVP_MD_CTX_new();
-	if (mctx == NULL)
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
 		return TA_ERR_NOMEM;
-	if (EVP_DigestVerifyInit(mctx, &pctx, md, NULL, pkey) != 1)
-	{
-		st = TA_ERR_CRYPTO;
-		goto out;
-	}
-	if (info->kind == ASYM_PSS)
-	{
-		/* RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash output. */
-		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-			EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-			EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1)
-		{
-			st = TA_ERR_CRYPTO;
-			goto out;
-		}
-	}
-	else if (info->kind == ASYM_RSA)
-	{
-		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
-		{
-			st = TA_ERR_CRYPTO;
-			goto out;
-		}
-	}
-	rc = EVP_DigestVerify(mctx, vsig, vsig_len, input, input_len);
-	/* 0 is a bad signature, a negative value a malformed one: both are a mismatch. */
-	st = rc == 1 ? TA_OK : TA_JWT_SIGNATURE_MISMATCH;
+	v->alg = alg;
+	v->kind = info->kind;
+	if (info->md != MD_NONE && (v->md = asym_md(info->md)) == NULL)
+		goto crypto;
 
-out:
-	EVP_MD_CTX_free(mctx);
-	/* Leave nothing from a failed verification in OpenSSL's per-thread error queue. */
+	if (info->kind == ASYM_ED)
+	{
+		/* RFC 8032 §5.1.7: an Ed25519 signature is 64 octets. */
+		v->sig_len = 64;
+		if ((v->mctx = EVP_MD_CTX_new()) == NULL ||
+			EVP_DigestVerifyInit(v->mctx, NULL, NULL, NULL, pkey) != 1)
+			goto crypto;
+	}
+	else
+	{
+		/*
+		 * Verify over a digest we compute, with a context set up once: OpenSSL 3 looks the
+		 * algorithm up again on every fresh initialisation, which costs more than a P-256
+		 * verification's overhead should.
+		 */
+		if (info->kind == ASYM_EC)
+			v->sig_len = 2 * (((size_t) info->ec_bits + 7) / 8);
+		else
+			v->sig_len = (size_t) EVP_PKEY_get_size(pkey);
+		if ((v->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
+			EVP_PKEY_verify_init(v->pctx) != 1 ||
+			EVP_PKEY_CTX_set_signature_md(v->pctx, v->md) != 1)
+			goto crypto;
+		if (info->kind == ASYM_PSS)
+		{
+			/* RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash output. */
+			if (EVP_PKEY_CTX_set_rsa_padding(v->pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+				EVP_PKEY_CTX_set_rsa_pss_saltlen(v->pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+				EVP_PKEY_CTX_set_rsa_mgf1_md(v->pctx, v->md) != 1)
+				goto crypto;
+		}
+		else if (info->kind == ASYM_RSA)
+		{
+			if (EVP_PKEY_CTX_set_rsa_padding(v->pctx, RSA_PKCS1_PADDING) != 1)
+				goto crypto;
+		}
+	}
+	*out = v;
+	return TA_OK;
+
+crypto:
+	ta_asym_verifier_free(v);
 	ERR_clear_error();
+	return TA_ERR_CRYPTO;
+}
+
+/* Free a verifier (NULL is fine). */
+void
+ta_asym_verifier_free(ta_asym_verifier *v)
+{
+	if (v == NULL)
+		return;
+	EVP_PKEY_CTX_free(v->pctx);
+	EVP_MD_CTX_free(v->mctx);
+	free(v);
+}
+
+/* Verify sig over input with a verifier. */
+ta_status
+ta_asym_verifier_verify(ta_asym_verifier *v, const uint8_t *input, size_t input_len,
+						const uint8_t *sig, size_t sig_len)
+{
+	uint8_t		digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen;
+	uint8_t		der[160];		/* DER of a P-521 signature is at most 139 bytes */
+	const uint8_t *vsig = sig;
+	size_t		vsig_len = sig_len;
+	int			rc;
+
+	/* RFC 8017 §8.1.2/§8.2.2 step 1, RFC 7518 §3.4, RFC 8032 §5.1.7: exact lengths. */
+	if (sig_len != v->sig_len)
+		return TA_JWT_SIGNATURE_MISMATCH;
+
+	if (v->kind == ASYM_ED)
+		rc = EVP_DigestVerify(v->mctx, sig, sig_len, input, input_len);
+	else
+	{
+		if (v->kind == ASYM_EC)
+		{
+			int			n = asym_ecdsa_raw_to_der(sig, sig_len, sig_len / 2, der, sizeof(der));
+
+			if (n <= 0)
+				return n == 0 ? TA_JWT_SIGNATURE_MISMATCH : TA_ERR_CRYPTO;
+			vsig = der;
+			vsig_len = (size_t) n;
+		}
+		if (EVP_Digest(input, input_len, digest, &dlen, v->md, NULL) != 1)
+		{
+			ERR_clear_error();
+			return TA_ERR_CRYPTO;
+		}
+		rc = EVP_PKEY_verify(v->pctx, vsig, vsig_len, digest, dlen);
+	}
+	if (rc == 1)
+		return TA_OK;
+	/* 0 is a bad signature, a negative value a malformed one: both are a mismatch. */
+	ERR_clear_error();
+	return TA_JWT_SIGNATURE_MISMATCH;
+}
+
+/* Verify sig over input with pkey under alg, without keeping a verifier. */
+ta_status
+ta_asym_verify(EVP_PKEY *pkey, ta_asym_alg alg,
+			   const uint8_t *input, size_t input_len,
+			   const uint8_t *sig, size_t sig_len)
+{
+	ta_asym_verifier *v;
+	ta_status	st = ta_asym_verifier_new(pkey, alg, &v);
+
+	if (st != TA_OK)
+		return st;
+	st = ta_asym_verifier_verify(v, input, input_len, sig, sig_len);
+	ta_asym_verifier_free(v);
 	return st;
 }

@@ -53,4 +53,21 @@ extern ta_status ta_asym_verify(EVP_PKEY *pkey, ta_asym_alg alg,
 								const uint8_t *input, size_t input_len,
 								const uint8_t *sig, size_t sig_len);
 
+/*
+ * A key made ready to verify one algorithm, reusable for many signatures: OpenSSL 3 resolves an
+ * algorithm again on each fresh context, which costs a large part of one verification.
+ */
+typedef struct ta_asym_verifier ta_asym_verifier;
+
+/* Make a verifier; TA_JWT_ALG_NOT_ALLOWED when the key's type does not fit alg. */
+extern ta_status ta_asym_verifier_new(EVP_PKEY *pkey, ta_asym_alg alg, ta_asym_verifier **out);
+
+/* Verify sig over input; same results as ta_asym_verify. */
+extern ta_status ta_asym_verifier_verify(ta_asym_verifier *v,
+										 const uint8_t *input, size_t input_len,
+										 const uint8_t *sig, size_t sig_len);
+
+/* Free a verifier (NULL is fine). */
+extern void ta_asym_verifier_free(ta_asym_verifier *v);
+
 #endif

@@ -329,6 +329,8 @@ ta_jwk_free(ta_jwk *key)
 {
 	if (key == NULL)
 		return;
+	for (int i = 0; i < TA_ASYM_ALG_COUNT; i++)
+		ta_asym_verifier_free(key->verifiers[i]);
 	EVP_PKEY_free(key->pkey);
 	free(key->kid);
 	free(key);
@@ -358,7 +360,7 @@ ta_jwk_set_verify(ta_jwk *const *keys, size_t nkeys, int is_set,
 		return TA_JWT_NO_KEY;
 	for (size_t i = 0; i < nkeys; i++)
 	{
-		const ta_jwk *k = keys[i];
+		ta_jwk	   *k = keys[i];
 		ta_status	st;
 
 		if (k == NULL)
@@ -383,7 +385,13 @@ ta_jwk_set_verify(ta_jwk *const *keys, size_t nkeys, int is_set,
 			not_allowed = 1;
 			continue;
 		}
-		st = ta_asym_verify(k->pkey, alg, input, input_len, sig, sig_len);
+		if (k->verifiers[alg] == NULL)
+		{
+			st = ta_asym_verifier_new(k->pkey, alg, &k->verifiers[alg]);
+			if (st != TA_OK)
+				return st;
+		}
+		st = ta_asym_verifier_verify(k->verifiers[alg], input, input_len, sig, sig_len);
 		if (st == TA_OK)
 			return TA_OK;
 		if (st != TA_JWT_SIGNATURE_MISMATCH)

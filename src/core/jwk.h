@@ -73,6 +73,7 @@ typedef struct ta_jwk
 	char	   *kid;			/* malloc'd copy, NULL when the JWK has none */
 	size_t		kid_len;
 	EVP_PKEY   *pkey;			/* NULL unless status == TA_OK */
+	ta_asym_verifier *verifiers[TA_ASYM_ALG_COUNT];	/* made on first use, kept */
 } ta_jwk;
 
 /*
