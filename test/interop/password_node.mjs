@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Password hashes both ways between taskauth and node's libraries: bcryptjs ($2b$ by default,
 // $2a$ on request) and argon2 (node-argon2, the reference implementation's binding; it
-// serializes parameters as m,t,p today, older releases wrote m,p,t, and taskauth reads any
+// writes the parameters in m,p,t order where libargon2 writes m,t,p, and taskauth reads any
 // order). Every hash is made at test time. Uses the cluster from the PG* environment; emits TAP.
 import argon2 from 'argon2';
 import bcrypt from 'bcryptjs';
