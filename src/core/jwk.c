@@ -162,6 +162,20 @@ out:
 	return st;
 }
 
+/* Decode an EC coordinate into exactly len octets, left-padding a short one; -1 if invalid. */
+static long
+jwk_coordinate(const ta_jwk_member *m, uint8_t *out, size_t len)
+{
+	uint8_t		buf[66];
+	long		n = b64url_decode(m->p, m->len, buf, len);
+
+	if (n <= 0 || (size_t) n > len || len > sizeof(buf))
+		return -1;
+	memset(out, 0, len - (size_t) n);
+	memcpy(out + len - (size_t) n, buf, (size_t) n);
+	return (long) len;
+}
+
 /* Build an EC (RFC 7518 §6.2.1) or OKP (RFC 8037 §2) public key from crv, x and y. */
 static ta_status
 jwk_load_curve(const ta_jwk_fields *f, ta_jwk *key)
@@ -200,10 +214,14 @@ jwk_load_curve(const ta_jwk_fields *f, ta_jwk *key)
 
 	if (f->y.p == NULL)
 		return TA_JWK_MALFORMED;
-	/* RFC 7518 §6.2.1.2-3: each coordinate is exactly the full size for the curve. */
+	/*
+	 * RFC 7518 §6.2.1.2-3 asks for each coordinate at the full size of the curve. PyJWT before
+	 * 2.7 drops leading zero octets (half of all P-521 keys), so a shorter coordinate is padded
+	 * back; it is the same number, and a longer one is still refused.
+	 */
 	pub[0] = 0x04;
-	xl = b64url_decode(f->x.p, f->x.len, pub + 1, c->coord_len);
-	yl = b64url_decode(f->y.p, f->y.len, pub + 1 + c->coord_len, c->coord_len);
+	xl = jwk_coordinate(&f->x, pub + 1, c->coord_len);
+	yl = jwk_coordinate(&f->y, pub + 1 + c->coord_len, c->coord_len);
 	if (xl != (long) c->coord_len || yl != (long) c->coord_len)
 		return TA_JWK_BAD_KEY;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,

@@ -223,6 +223,20 @@ test_rfc_vectors(void)
 	f.crv = M("P-521");
 	f.x = M(rfc_es512_x);
 	f.y = M(rfc_es512_y);
+	{
+		/* y starts with a zero octet; written without it (as PyJWT < 2.7 does) it still loads. */
+		uint8_t		yb[66];
+		char		ys[100];
+		ta_jwk	   *k2;
+
+		ok(unb64(rfc_es512_y, yb) == 66 && yb[0] == 0, "A.4 y has a leading zero octet");
+		b64(yb + 1, 65, ys);
+		f.y = M(ys);
+		k2 = load(&f, TA_OK, "P-521 key with a 65-octet y loads");
+		is_int(verify1(k2, TA_ASYM_ES512, rfc_es512_input, rfc_es512_sig), TA_OK, "and verifies A.4");
+		ta_jwk_free(k2);
+		f.y = M(rfc_es512_y);
+	}
 	k = load(&f, TA_OK, "RFC 7515 A.4 P-521 key loads");
 	is_int(verify1(k, TA_ASYM_ES512, rfc_es512_input, rfc_es512_sig), TA_OK, "RFC 7515 A.4 ES512 verifies");
 	is_int(verify1(k, TA_ASYM_ES256, rfc_es512_input, rfc_es512_sig), TA_JWT_ALG_NOT_ALLOWED, "P-521 key refuses ES256");
@@ -347,6 +361,9 @@ test_load_errors(void)
 	f = base;
 	f.x = M("AAf83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU");
 	ta_jwk_free(load(&f, TA_JWK_BAD_KEY, "EC x too long"));
+	f = base;
+	f.x = M("");
+	ta_jwk_free(load(&f, TA_JWK_BAD_KEY, "EC x empty"));
 	strcpy(y, rfc_es256_y);
 	y[5] = y[5] == 'A' ? 'B' : 'A';
 	f = base;
