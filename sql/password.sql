@@ -2,6 +2,8 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS taskauth;
 RESET client_min_messages;
+-- the settings exist once the module is loaded, whichever file created the extension
+LOAD 'taskauth';
 
 -- Declared volatility, strictness and parallel safety.
 SELECT p.oid::regprocedure AS function, provolatile, proisstrict, proparallel
