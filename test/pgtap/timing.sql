@@ -1,0 +1,65 @@
+-- Login timing parity: an unknown email costs about as much time as a wrong password, because
+-- login checks the password against a dummy hash of today's algorithm and cost.
+SET client_min_messages = error;
+BEGIN;
+SELECT plan(3);
+
+SET LOCAL taskauth.bcrypt_cost = 6;
+CREATE TEMP TABLE fx ON COMMIT DROP AS
+SELECT taskauth.add_signing_key('timing-test-secret-0123456789abcdefghijk', 'timing') AS kid,
+       taskauth.register('timing@example.test', 'timing-password') AS uid;
+
+-- milliseconds one failed login takes
+CREATE FUNCTION pg_temp.failed_login_ms(email text, password text) RETURNS float8
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+BEGIN
+    BEGIN
+        PERFORM taskauth.login(email, password);
+        RAISE EXCEPTION 'login unexpectedly succeeded';
+    EXCEPTION WHEN invalid_password THEN
+        NULL;
+    END;
+    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
+END
+$$;
+
+-- interleaved samples, so that drift in machine load hits both kinds alike
+CREATE TEMP TABLE samples ON COMMIT DROP AS
+SELECT i, kind,
+       CASE kind WHEN 'unknown' THEN pg_temp.failed_login_ms('nobody-' || i || '@example.test', 'timing-password')
+                 ELSE pg_temp.failed_login_ms('timing@example.test', 'wrong-password-' || i) END AS ms
+  FROM generate_series(1, 21) i, (VALUES ('unknown'), ('wrong')) k(kind)
+ ORDER BY i, kind;
+
+CREATE TEMP VIEW medians AS
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE kind = 'unknown') AS unknown,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE kind = 'wrong') AS wrong
+  FROM samples;
+
+SELECT diag(format('bcrypt cost 6, 21 samples each: median unknown email %s ms, wrong password %s ms, ratio %s',
+                   round(unknown::numeric, 2), round(wrong::numeric, 2), round((unknown / wrong)::numeric, 3)))
+  FROM medians;
+SELECT ok(unknown / wrong BETWEEN 0.5 AND 2.0,
+          'median time of an unknown-email login is within 0.5x..2x of a wrong-password login')
+  FROM medians;
+
+-- the dummy check follows the cost setting: cost 8 is 4 times the work of cost 6
+SET LOCAL taskauth.bcrypt_cost = 8;
+CREATE TEMP TABLE samples8 ON COMMIT DROP AS
+SELECT pg_temp.failed_login_ms('nobody-' || i || '@example.test', 'timing-password') AS ms
+  FROM generate_series(1, 7) i;
+SELECT diag(format('cost 8: median unknown email %s ms',
+                   round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::numeric, 2)))
+  FROM samples8;
+SELECT ok((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM samples8) / unknown > 2.0,
+          'an unknown-email login at cost 8 takes over twice as long as at cost 6 (dummy hash follows the setting)')
+  FROM medians;
+
+-- and it never logs anyone in
+SELECT is((SELECT count(*) FROM samples), 42::bigint, 'every sampled login failed with 28P01');
+
+SELECT * FROM finish();
+ROLLBACK;
