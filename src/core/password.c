@@ -385,7 +385,9 @@ yescrypt_uint(const char **s, const char *end, uint32_t min, uint32_t *out)
  * yescrypt's read-write defaults, which is all libxcrypt makes), log2 N, r, and optionally a
  * field-presence mask followed by p. The time (t), gather (g) and ROM extensions are refused:
  * they change the cost in ways the maxima do not model, and no common tool writes them. Memory
- * is 128 * r * N bytes; in read-write mode the p lanes share it, so p does not multiply the work.
+ * is 128 * r * N bytes shared by the p lanes (read-write mode splits N among them, so p does not
+ * multiply the work), plus per lane a 128 * r byte block and 12 KiB of S-boxes, plus 256 * r
+ * bytes of scratch; that sum is what the memory maximum is held against.
  */
 static ta_status
 parse_yescrypt(const char *h, size_t len, ta_pw_parsed *out)
@@ -425,11 +427,12 @@ parse_yescrypt(const char *h, size_t len, ta_pw_parsed *out)
 	if (n_log2 < 1 || n_log2 > 63 || r < 8 || (uint64_t) r * lanes >= (1u << 30) ||
 		(n_log2 < 63 && ((uint64_t) 1 << n_log2) / lanes < 2))
 		return TA_PW_HASH_MALFORMED;
-	if (n_log2 > 40)
+	/* r < 2^30 and p < 2^30 here, so nothing below overflows 64 bits */
+	if (n_log2 > 30)
 		kib = UINT32_MAX;
 	else
 	{
-		kib = ((uint64_t) r << n_log2) / 8;
+		kib = ((uint64_t) r << n_log2) / 8 + (uint64_t) lanes * (r / 8 + 12) + r / 4;
 		if (kib > UINT32_MAX)
 			kib = UINT32_MAX;
 	}

@@ -313,6 +313,8 @@ test_verify_rules(void)
 		   TA_PW_YESCRYPT_OVER_MAX, "yescrypt asking for 1 GiB refused");
 	is_int(verify("x", 1, "$y$jJT$LdJMENpBABJJ3hIHjB1Bi.$HboGM6qPrsK.StKYGt6KErmUYtioHreJd98oIugoNB6", &m),
 		   TA_PW_YESCRYPT_OVER_MAX, "yescrypt asking for 16 GiB refused");
+	is_int(verify("x", 1, "$y$jE5.w9rC$LdJMENpBABJJ3hIHjB1Bi.$HboGM6qPrsK.StKYGt6KErmUYtioHreJd98oIugoNB6", &m),
+		   TA_PW_YESCRYPT_OVER_MAX, "yescrypt with 65536 lanes (768 MiB of S-boxes) refused");
 	ok(now() - t0 < 0.5, "refusals above the maxima take no time");
 }
 
@@ -409,9 +411,10 @@ test_parse(void)
 		ok(p.memory_kib == 65536 && p.time == 3 && p.parallelism == 4 && p.salt_len == 8 && p.digest_len == 32,
 		   "parse: argon2id fields in node's order");
 		ta_password_parse(h2, strlen(h2), &p);
-		ok(p.memory_kib == 65536 && p.parallelism == 11, "parse: yescrypt jD5.7 is N=2^16 r=8 p=11 (64 MiB)");
+		is_int(p.memory_kib, 65536 + 11 * (1 + 12) + 2, "parse: yescrypt jD5.7 (N=2^16 r=8 p=11) counts 64 MiB and per-lane state");
+		is_int(p.parallelism, 11, "parse: yescrypt jD5.7 has 11 lanes");
 		ta_password_parse(h3, strlen(h3), &p);
-		ok(p.memory_kib == 16384, "parse: yescrypt j9T is 16 MiB");
+		is_int(p.memory_kib, 16384 + 16 + 8, "parse: yescrypt j9T (N=2^12 r=32) counts 16 MiB and its state");
 	}
 }
 
