@@ -63,7 +63,7 @@ def kid_of(token):
 
 
 def main():
-    print('1..13', flush=True)
+    print('1..15', flush=True)
     with contextlib.closing(connect(os.environ.get('PGDATABASE', 'postgres'))) as c:
         with c.cursor() as cur:
             cur.execute('CREATE DATABASE %s' % DB)
@@ -165,6 +165,24 @@ def run():
     c.rollback()
     for conn in (b, c, admin):
         conn.close()
+
+    # A fresh backend has not loaded the library yet (unless session_preload_libraries says
+    # so): the first taskauth call of a connection must behave like any other.
+    def first_call(sql, args):
+        with contextlib.closing(connect(DB, api=True)) as conn:
+            try:
+                return one(conn, sql, args)
+            except psycopg2.Error as e:
+                return 'SQLSTATE %s: %s' % (e.pgcode, e.pgerror.splitlines()[0] if e.pgerror else '')
+
+    got = first_call('SELECT taskauth.register(%s, %s)', ('carol@example.com', PASSWORD))
+    tap(len(str(got)) == 36 and not str(got).startswith('SQLSTATE'),
+        'register as the first call of a new session creates the account', got)
+    unknown = first_call('SELECT taskauth.login(%s, %s)', ('nobody@example.com', PASSWORD))
+    wrong = first_call('SELECT taskauth.login(%s, %s)', ('alice@example.com', 'wrong-password'))
+    tap(str(unknown).startswith('SQLSTATE 28P01') and str(wrong).startswith('SQLSTATE 28P01'),
+        'login as the first call of a new session: unknown email and wrong password both 28P01',
+        'unknown email: %s\nwrong password: %s' % (unknown, wrong))
 
 
 if __name__ == '__main__':
