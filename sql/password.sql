@@ -195,6 +195,7 @@ SELECT taskauth.verify_password('x', '$argon2id$v=19$m=4194304,t=2,p=1$c29tZXNhb
 SELECT taskauth.verify_password('x', '$argon2id$v=19$m=65536,t=11,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc');
 SELECT taskauth.verify_password('x', '$argon2id$v=19$m=65536,t=2,p=9$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc');
 SELECT taskauth.verify_password('x', '$y$jFT$LdJMENpBABJJ3hIHjB1Bi.$HboGM6qPrsK.StKYGt6KErmUYtioHreJd98oIugoNB6');
+SELECT taskauth.verify_password('x', '$y$jE5.w9rC$LdJMENpBABJJ3hIHjB1Bi.$HboGM6qPrsK.StKYGt6KErmUYtioHreJd98oIugoNB6');
 DO $$
 DECLARE
   t0 timestamptz := clock_timestamp();

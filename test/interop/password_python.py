@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Password hashes both ways between taskauth and the real libraries: passlib (bcrypt and argon2
 handlers), python bcrypt, argon2-cffi, the argon2 command-line tool (Debian package argon2) and
-pgcrypto's crypt(). Every hash is made at test time by the library named; theirs must verify in
+pgcrypto's crypt(); yescrypt hashes from libxcrypt (python's crypt module) one way. Every hash is made at test time by the library named; theirs must verify in
 verify_password and ours in them. Low costs keep it fast. Uses the cluster from the PG*
 environment; emits TAP.
 """
@@ -148,6 +148,22 @@ def run(conn):
                                        salt_len=64).hash(pw))
     check_theirs(conn, 'argon2 CLI 16-byte digest', pw,
                  argon2_cli(pw, b'saltsaltsalt', 1, 64, 1, length=16))
+
+    # --- theirs -> ours: yescrypt from libxcrypt through python's crypt module ---
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        import crypt
+    alphabet = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+    for params in ('j75', 'j9T'):
+        for pw in (PASSWORDS[0], PASSWORDS[2]):
+            # libxcrypt refuses ('*0') a salt string whose last character has stray bits; draw again
+            for _ in range(100):
+                salt = ''.join(alphabet[b % 64] for b in os.urandom(22))
+                h = crypt.crypt(pw, '$y$%s$%s' % (params, salt))
+                if h.startswith('$y$'):
+                    break
+            check_theirs(conn, 'libxcrypt yescrypt %s' % params, pw, h)
 
     # --- ours -> theirs: bcrypt ---
     for pw in PASSWORDS:
