@@ -354,7 +354,7 @@ BEGIN
     -- a header PostgREST does not interpret, for deployments where PostgREST has no jwt-secret
     token := headers ->> 'x-taskauth-token';
     IF token IS NULL THEN
-        token := pg_catalog.substring(headers ->> 'authorization' FROM '^[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+(.*)$');
+        token := substring(headers ->> 'authorization' FROM '^[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+(.*)$');
         IF token IS NULL THEN
             RETURN;			-- no bearer token: anonymous
         END IF;
