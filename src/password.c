@@ -17,6 +17,7 @@
 #include "utils/guc.h"
 
 #include "core/password.h"
+#include "scrypt.h"
 
 /* Defaults: bcrypt cost 12; argon2id as OWASP's Password Storage Cheat Sheet recommends. */
 #define DEFAULT_BCRYPT_COST			12
@@ -259,6 +260,14 @@ taskauth_verify_password(PG_FUNCTION_ARGS)
 	bool		match = false;
 	ta_status	st;
 
+	/* Better Auth's "<salt hex>:<key hex>" scrypt hashes (src/scrypt.c). */
+	if (taskauth_scrypt_is_hash(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash)))
+	{
+		match = taskauth_scrypt_verify(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw),
+									   VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash));
+		wipe_password_arg(pw, PG_GETARG_DATUM(0));
+		PG_RETURN_BOOL(match);
+	}
 	CHECK_FOR_INTERRUPTS();
 	st = ta_password_verify(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw),
 							VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash),
@@ -278,6 +287,9 @@ taskauth_password_needs_rehash(PG_FUNCTION_ARGS)
 	ta_pw_policy policy;
 	bool		rehash = false;
 
+	/* A Better Auth scrypt hash is never today's algorithm. */
+	if (taskauth_scrypt_is_hash(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash)))
+		PG_RETURN_BOOL(true);
 	policy.algorithm = (ta_pw_scheme) taskauth_password_algorithm;
 	policy.bcrypt_cost = taskauth_bcrypt_cost;
 	policy.argon2_memory_kib = to_param(taskauth_argon2_memory_kib);
