@@ -256,10 +256,14 @@ AS $$
 #variable_conflict use_column
 DECLARE
     clean text := btrim(register.email);
-    min_len int := current_setting('taskauth.min_password_length')::int;
+    min_len int;
     hashed text;
     new_id uuid;
 BEGIN
+    -- Calling a C function loads the library, which defines the settings read below; before
+    -- that, a session's own placeholder (say, a lowered minimum) would be read instead.
+    PERFORM taskauth.current_user_id();
+    min_len := current_setting('taskauth.min_password_length')::int;
     -- one "@", no blanks or control characters, a dot inside the domain
     IF clean IS NULL OR octet_length(clean) > 254 OR
        clean !~ '^[^@[:space:][:cntrl:]]{1,64}@[^@[:space:][:cntrl:].]+(\.[^@[:space:][:cntrl:].]+)+$' THEN
@@ -299,6 +303,8 @@ DECLARE
     stored text;
     dummy text;
 BEGIN
+    -- load the library first, so the settings read below are its own (see register)
+    PERFORM taskauth.current_user_id();
     SELECT u.id, u.email, u.hashed_password INTO found_id, found_email, stored
       FROM taskauth.users AS u
      WHERE lower(u.email) = lower(btrim(login.email));
