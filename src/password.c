@@ -206,8 +206,8 @@ hash_bcrypt(FunctionCallInfo fcinfo, int cost)
 	return cstring_to_text(out);
 }
 
-PG_FUNCTION_INFO_V1(taskauth_hash_password);
 /* Hash a password with the algorithm and parameters the settings name. */
+PG_FUNCTION_INFO_V1(taskauth_hash_password);
 Datum
 taskauth_hash_password(PG_FUNCTION_ARGS)
 {
@@ -219,16 +219,16 @@ taskauth_hash_password(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(hash_bcrypt(fcinfo, taskauth_bcrypt_cost));
 }
 
-PG_FUNCTION_INFO_V1(taskauth_hash_password_cost);
 /* Hash a password with bcrypt at an explicit cost. */
+PG_FUNCTION_INFO_V1(taskauth_hash_password_cost);
 Datum
 taskauth_hash_password_cost(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(hash_bcrypt(fcinfo, PG_GETARG_INT32(1)));
 }
 
-PG_FUNCTION_INFO_V1(taskauth_hash_password_argon2id);
 /* Hash a password with argon2id at the parameters the settings name. */
+PG_FUNCTION_INFO_V1(taskauth_hash_password_argon2id);
 Datum
 taskauth_hash_password_argon2id(PG_FUNCTION_ARGS)
 {
@@ -238,8 +238,8 @@ taskauth_hash_password_argon2id(PG_FUNCTION_ARGS)
 								   to_param(taskauth_argon2_parallelism)));
 }
 
-PG_FUNCTION_INFO_V1(taskauth_hash_password_argon2id_params);
 /* Hash a password with argon2id at explicit memory (KiB), passes and lanes. */
+PG_FUNCTION_INFO_V1(taskauth_hash_password_argon2id_params);
 Datum
 taskauth_hash_password_argon2id_params(PG_FUNCTION_ARGS)
 {
@@ -249,8 +249,8 @@ taskauth_hash_password_argon2id_params(PG_FUNCTION_ARGS)
 								   to_param(PG_GETARG_INT32(3))));
 }
 
-PG_FUNCTION_INFO_V1(taskauth_verify_password);
 /* Check a password against a stored bcrypt, argon2id or yescrypt hash. */
+PG_FUNCTION_INFO_V1(taskauth_verify_password);
 Datum
 taskauth_verify_password(PG_FUNCTION_ARGS)
 {
@@ -278,8 +278,8 @@ taskauth_verify_password(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(match);
 }
 
-PG_FUNCTION_INFO_V1(taskauth_password_needs_rehash);
 /* Say whether a stored hash is weaker than what hash_password would make today. */
+PG_FUNCTION_INFO_V1(taskauth_password_needs_rehash);
 Datum
 taskauth_password_needs_rehash(PG_FUNCTION_ARGS)
 {
