@@ -18,8 +18,12 @@ PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-missing-f
 SHLIB_LINK = -lcrypto -lcrypt -largon2
 
 PG_CONFIG ?= pg_config
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
 include $(PGXS)
+else ifeq ($(filter test demo deps,$(MAKECMDGOALS)),)
+$(error pg_config not found: run `make deps` (or `make test`) first, or set PG_CONFIG)
+endif
 
 # PGXS tracks no header dependencies: rebuild every object when a header changes, since a
 # shifted ta_status enum in a stale object would report the wrong error.
