@@ -345,12 +345,32 @@ payload_to_jsonb(char *payload, size_t len)
 	JsonbValue	root;
 	ta_json_span obj;
 
-	/* Another database encoding needs conversion, which jsonb_in does along with parsing. */
+	/*
+	 * Another database encoding needs the text converted, and \u escapes too, which jsonb_in
+	 * does along with parsing. A character the encoding lacks makes those raise their own error;
+	 * it is replaced by a token error so that every failure of verification is SQLSTATE 28000.
+	 */
 	if (GetDatabaseEncoding() != PG_UTF8)
 	{
-		char	   *conv = pg_any_to_server(payload, (int) len, PG_UTF8);
+		MemoryContext mcxt = CurrentMemoryContext;
+		Jsonb	   *volatile jb = NULL;
 
-		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(conv)));
+		PG_TRY();
+		{
+			char	   *conv = pg_any_to_server(payload, (int) len, PG_UTF8);
+
+			jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(conv)));
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(mcxt);
+			FlushErrorState();
+			jb = NULL;
+		}
+		PG_END_TRY();
+		if (jb == NULL)
+			taskauth_report(TA_JWT_ENCODING);
+		return jb;
 	}
 	obj.ptr = payload;
 	obj.len = len;

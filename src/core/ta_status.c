@@ -42,9 +42,11 @@ static const ta_status_info infos[TA_STATUS_COUNT] = {
 	[TA_JWT_KID_UNKNOWN] = {"jwt key id is not known", TA_CLASS_TOKEN},
 	[TA_JWT_NO_KEY] = {"no active key to verify the jwt", TA_CLASS_TOKEN},
 	[TA_JWT_KID_NOT_STRING] = {"jwt key id is not a string", TA_CLASS_TOKEN},
+	[TA_JWT_ENCODING] = {"jwt claims cannot be represented in the database encoding", TA_CLASS_TOKEN},
 
 	/* public keys and external issuers (asym area) */
 	[TA_JWT_ISSUER_UNKNOWN] = {"jwt issuer is not trusted", TA_CLASS_TOKEN},
+	[TA_ISS_EMAIL_MISSING] = {"jwt has no email claim to create the user with", TA_CLASS_TOKEN},
 	[TA_JWK_MALFORMED] = {"jwk is malformed", TA_CLASS_ARGUMENT},
 	[TA_JWK_KTY_UNSUPPORTED] = {"jwk key type is not supported", TA_CLASS_ARGUMENT},
 	[TA_JWK_CRV_UNSUPPORTED] = {"jwk curve is not supported", TA_CLASS_ARGUMENT},

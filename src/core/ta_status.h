@@ -42,9 +42,11 @@ typedef enum ta_status
 	TA_JWT_KID_UNKNOWN,
 	TA_JWT_NO_KEY,
 	TA_JWT_KID_NOT_STRING,
+	TA_JWT_ENCODING,			/* claims not representable in the database encoding */
 
 	/* public keys and external issuers (asym area; JWK codes are class TA_CLASS_ARGUMENT) */
 	TA_JWT_ISSUER_UNKNOWN,		/* no registered external issuer for the token's iss */
+	TA_ISS_EMAIL_MISSING,		/* provisioning needs the email claim */
 	TA_JWK_MALFORMED,
 	TA_JWK_KTY_UNSUPPORTED,
 	TA_JWK_CRV_UNSUPPORTED,
