@@ -41,6 +41,69 @@ int			taskauth_min_password_length = 8;
 /* taskauth.token_lifetime: seconds from iat to exp in tokens that login() issues. */
 int			taskauth_token_lifetime = 24 * 60 * 60;
 
+/* Value of one hex digit, or -1. */
+static inline int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Parse a uuid in 8-4-4-4-12 hex form (either case) without raising: true on success. Faster
+ * than uuid_in, and the only form a token's sub may take.
+ */
+static bool
+parse_uuid(const char *s, size_t len, pg_uuid_t *out)
+{
+	int			b = 0;
+
+	if (len != 36)
+		return false;
+	for (size_t i = 0; i < 36;)
+	{
+		int			hi,
+					lo;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (s[i] != '-')
+				return false;
+			i++;
+			continue;
+		}
+		hi = hex_value(s[i]);
+		lo = hex_value(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out->data[b++] = (unsigned char) (hi << 4 | lo);
+		i += 2;
+	}
+	return true;
+}
+
+/* Write the canonical lower-case text form of a uuid (37 bytes with the NUL). */
+static void
+format_uuid(const pg_uuid_t *u, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	char	   *p = out;
+
+	for (int i = 0; i < UUID_LEN; i++)
+	{
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = digits[u->data[i] >> 4];
+		*p++ = digits[u->data[i] & 0xf];
+	}
+	*p = '\0';
+}
+
 /* True only while identity_set() is changing jwt.sub and jwt.claims. */
 static bool identity_setting = false;
 
@@ -127,9 +190,15 @@ PG_FUNCTION_INFO_V1(taskauth_current_user_id);
 Datum
 taskauth_current_user_id(PG_FUNCTION_ARGS)
 {
+	pg_uuid_t  *id;
+
 	if (taskauth_jwt_sub == NULL || taskauth_jwt_sub[0] == '\0')
 		PG_RETURN_NULL();
-	return DirectFunctionCall1(uuid_in, CStringGetDatum(taskauth_jwt_sub));
+	id = palloc(sizeof(pg_uuid_t));
+	/* only identity_set() writes the value, always in canonical form */
+	if (!parse_uuid(taskauth_jwt_sub, strlen(taskauth_jwt_sub), id))
+		elog(ERROR, "jwt.sub does not hold a uuid");
+	PG_RETURN_UUID_P(id);
 }
 
 PG_FUNCTION_INFO_V1(taskauth_claims);
@@ -141,26 +210,6 @@ taskauth_claims(PG_FUNCTION_ARGS)
 	if (taskauth_jwt_claims == NULL || taskauth_jwt_claims[0] == '\0')
 		PG_RETURN_NULL();
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(taskauth_jwt_claims));
-}
-
-/* True when s[0..len) is a uuid in 8-4-4-4-12 hex form (either case). */
-static bool
-is_uuid_text(const char *s, size_t len)
-{
-	if (len != 36)
-		return false;
-	for (size_t i = 0; i < len; i++)
-	{
-		if (i == 8 || i == 13 || i == 18 || i == 23)
-		{
-			if (s[i] != '-')
-				return false;
-		}
-		else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-				   (s[i] >= 'A' && s[i] <= 'F')))
-			return false;
-	}
-	return true;
 }
 
 /*
@@ -224,6 +273,41 @@ key_for_kidless_token(const char *token, size_t len, const TaskauthKey *keys, in
 	taskauth_report(TA_JWT_SIGNATURE_MISMATCH);
 }
 
+/*
+ * The kid of the last header segment seen. Tokens of one issuer share their header, so this
+ * saves decoding it twice per call; the kid only chooses a key, and verification checks the
+ * whole header again, so a stale or wrong entry could only make a token fail, never pass.
+ */
+#define KID_CACHE_HEADER_MAX 512
+static char kid_cache_header[KID_CACHE_HEADER_MAX];
+static size_t kid_cache_header_len = 0;	/* 0: empty */
+static bool kid_cache_has_kid = false;
+static char kid_cache_kid[TASKAUTH_KID_MAX_LEN + 1];
+
+/* The kid of a token's header (NULL when none), via the one-entry cache. */
+static const char *
+token_kid(const char *tok, size_t toklen)
+{
+	const char *dot = memchr(tok, '.', toklen);
+	size_t		hlen = dot ? (size_t) (dot - tok) : 0;
+	char	   *kid;
+
+	if (hlen != 0 && hlen == kid_cache_header_len && memcmp(tok, kid_cache_header, hlen) == 0)
+		return kid_cache_has_kid ? kid_cache_kid : NULL;
+
+	kid = taskauth_jwt_header_kid(tok, toklen);
+	if (hlen != 0 && hlen <= KID_CACHE_HEADER_MAX &&
+		(kid == NULL || strlen(kid) <= TASKAUTH_KID_MAX_LEN))
+	{
+		memcpy(kid_cache_header, tok, hlen);
+		kid_cache_header_len = hlen;
+		kid_cache_has_kid = (kid != NULL);
+		if (kid != NULL)
+			strcpy(kid_cache_kid, kid);
+	}
+	return kid;
+}
+
 PG_FUNCTION_INFO_V1(taskauth_authenticate);
 
 /*
@@ -236,15 +320,15 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	text	   *token = PG_GETARG_TEXT_PP(0);
 	const char *tok = VARDATA_ANY(token);
 	size_t		toklen = VARSIZE_ANY_EXHDR(token);
-	char	   *kid;
+	const char *kid;
 	const TaskauthKey *key;
 	Jsonb	   *claims;
 	JsonbValue	k;
 	JsonbValue *sub;
 	char		subtext[37];
-	Datum		id;
+	pg_uuid_t  *id;
 
-	kid = taskauth_jwt_header_kid(tok, toklen);
+	kid = token_kid(tok, toklen);
 	if (kid != NULL)
 	{
 		key = taskauth_keys_find(kid, strlen(kid));
@@ -268,16 +352,14 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	sub = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
 	if (sub == NULL || sub->type != jbvString)
 		taskauth_report(TA_ID_SUB_MISSING);
-	if (!is_uuid_text(sub->val.string.val, sub->val.string.len))
+	id = palloc(sizeof(pg_uuid_t));
+	if (!parse_uuid(sub->val.string.val, sub->val.string.len, id))
 		taskauth_report(TA_ID_SUB_NOT_UUID);
-	memcpy(subtext, sub->val.string.val, 36);
-	subtext[36] = '\0';
 
 	/* store the canonical (lower-case) form */
-	id = DirectFunctionCall1(uuid_in, CStringGetDatum(subtext));
-	identity_set(DatumGetCString(DirectFunctionCall1(uuid_out, id)),
-				 JsonbToCString(NULL, &claims->root, VARSIZE(claims)));
-	PG_RETURN_DATUM(id);
+	format_uuid(id, subtext);
+	identity_set(subtext, JsonbToCString(NULL, &claims->root, VARSIZE(claims)));
+	PG_RETURN_UUID_P(id);
 }
 
 PG_FUNCTION_INFO_V1(taskauth_issue_token);
@@ -289,7 +371,8 @@ PG_FUNCTION_INFO_V1(taskauth_issue_token);
 Datum
 taskauth_issue_token(PG_FUNCTION_ARGS)
 {
-	Datum		id = PG_GETARG_DATUM(0);
+	pg_uuid_t  *id = PG_GETARG_UUID_P(0);
+	char		idtext[37];
 	text	   *email = PG_GETARG_TEXT_PP(1);
 	int			nkeys;
 	const TaskauthKey *keys = taskauth_keys_active(&nkeys);
@@ -306,7 +389,8 @@ taskauth_issue_token(PG_FUNCTION_ARGS)
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"sub\":");
-	escape_json(&buf, DatumGetCString(DirectFunctionCall1(uuid_out, id)));
+	format_uuid(id, idtext);
+	escape_json(&buf, idtext);
 	appendStringInfoString(&buf, ",\"email\":");
 	escape_json(&buf, text_to_cstring(email));
 	appendStringInfo(&buf, ",\"iat\":" INT64_FORMAT ",\"exp\":" INT64_FORMAT "}",
