@@ -1,8 +1,8 @@
 -- Public-key tokens: jwt_verify(token, key jsonb) and jwk_from_pem.
 -- Keys and tokens below were generated once with python3-cryptography (random keys, fixed
 -- claims: iat 2023-11-14, exp 2100-01-01); time-dependent cases use fixed past/future times.
-CREATE EXTENSION IF NOT EXISTS taskauth;
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS taskauth;
 \pset null '(null)'
 \set rsa '{"kty":"RSA","n":"smRNCie_ClXGGDtzbunAJ6gKS1PEhM2GdHChUZYkaQpTIgr3fgzCW6ZkM7Ir_SpCKPCFshFETVpx0lT9wieKKbg75PRsOwK8qj1XQBT059mhUJGqMKIw4EEwArUHlF0Fjy-eodlCjgvR2-jih2WNLjoUDI9Ko6GNcfypEgDufn30l_neqVS_bv6eEzBDdUj4XsNBETpZpooIAtlgEAYofdhq9TmpvMgO3FMn4LVWxgD6rqAxvnqXHI-oI52NFLBbN21K6Du46otXTRGo5tDccxXhU2SUN_Y6E3AHm16vvNjtjmqOfRm_e43psxw3Cd9ERmEbT8nivUG1fetifFQl0w","e":"AQAB","kid":"rsa-1"}'
 \set rsa2 '{"kty":"RSA","n":"50U-v3dQWri-u9Sf20UPSJlKDofjVoIRrGVDccU1m9SsagmkhP7sGItfMyhp1Ee6RpPPIbakCCjt9bpFSAyJJLJiuE72fI195oiw-aX8APpP8FKPrE7Rd4GWXSs2ob7dz4vcTNdJKaWtsAfnJJnE04PHr62q2Jdlg3gkmQPF3vXIs1Uq6GLUS_SvYiWSrNt6Rn4w9gf9KhmXCUUWDH0XfGlJl4hXJ_q036XWqpZHWci9lMBlmMVXzujiq-oKPwGhXk_iplvZ5rEuF1bV9Ws1PikqAG5Z-vpjC_RDpDJfTUsbIyn-CnF3bIZvzafKRDqslTmIHNqpsXghIb_opjxn4Q","e":"AQAB","kid":"rsa-2"}'
@@ -177,3 +177,6 @@ SELECT taskauth.jwk_from_pem(:'k1_pem');
 SELECT taskauth.jwk_from_pem(:'ed_private_pem');
 SELECT taskauth.jwk_from_pem('not a key');
 SELECT taskauth.jwk_from_pem('');
+-- Leave the database as this file found it, for the suites that follow.
+SET client_min_messages = warning;
+DROP EXTENSION taskauth CASCADE;

@@ -1,7 +1,9 @@
 -- Better Auth's scrypt password hashes in verify_password and password_needs_rehash.
 -- Hashes computed with Python's hashlib.scrypt (N=16384, r=16, p=1, dkLen=64, salt = hex text,
 -- password normalized to NFKC first, as Better Auth does).
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS taskauth;
+RESET client_min_messages;
 \set h1 '00112233445566778899aabbccddeeff:73122e887cfc14f91396cdef78dfe4b9dec28d459037601c4904cedba5a637ab97b39b40c236df5d42881d0109ca8cf0f85e39dbaba2911c190915bd8f30fe85'
 -- NFKC of 'ﬁre Ⅻ ½' is 'fire XII 1⁄2'; 'Å' written precomposed (U+00C5).
 \set h2 '0123456789abcdef0123456789abcdef:afd64ecf7885ac868805f117a69acfaee7a97123c0a21542aaba37f84f5e133020bb34907c7bd56b2d825b2531e6d87a291e50c40fe425fb728bc26522e39a75'
@@ -20,3 +22,6 @@ SELECT taskauth.password_needs_rehash(:'h1') AS needs_rehash;
 SELECT taskauth.verify_password('password123', upper(:'h1'));
 SELECT taskauth.verify_password('password123', left(:'h1', -1));
 SELECT taskauth.verify_password('password123', replace(:'h1', ':', '$'));
+-- Leave the database as this file found it, for the suites that follow.
+SET client_min_messages = warning;
+DROP EXTENSION taskauth CASCADE;

@@ -16,6 +16,7 @@
  * refusing check hook is copied, which keeps current_user_id() honestly PARALLEL SAFE.
  */
 #include "identity.h"
+#include "issuers.h"
 
 #include "access/parallel.h"
 #include "access/xact.h"
@@ -328,6 +329,11 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	char		subtext[37];
 	pg_uuid_t  *id;
 
+	/* Tokens of a registered external issuer are verified with its public keys (issuers.c). */
+	claims = taskauth_issuer_verify(tok, toklen);
+	if (claims != NULL)
+		goto verified;
+
 	kid = token_kid(tok, toklen);
 	if (kid != NULL)
 	{
@@ -346,6 +352,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	}
 	claims = taskauth_jwt_verify_hmac(tok, toklen, key->secret, key->secret_len, NULL);
 
+verified:
 	k.type = jbvString;
 	k.val.string.val = "sub";
 	k.val.string.len = 3;

@@ -14,4 +14,5 @@ _PG_init(void)
 	TaskauthJwtInit();
 	TaskauthPasswordInit();
 	TaskauthIdentityInit();
+	TaskauthIssuersInit();
 }

@@ -19,6 +19,7 @@ extern void taskauth_report(ta_status st) pg_attribute_noreturn();
 extern void TaskauthJwtInit(void);
 extern void TaskauthPasswordInit(void);
 extern void TaskauthIdentityInit(void);
+extern void TaskauthIssuersInit(void);
 
 /* jwt.c: verification options and the C entry that identity.c reuses. */
 typedef struct TaskauthVerifyOptions

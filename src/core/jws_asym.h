@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "core/asym.h"
+#include "core/b64url.h"
 #include "core/jwk.h"
 #include "core/jws.h"
 
