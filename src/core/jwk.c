@@ -589,3 +589,23 @@ ta_jwk_from_pem(const char *pem, size_t pem_len, char *out, size_t cap, size_t *
 	ERR_clear_error();
 	return st;
 }
+
+/* Whether a would-be HMAC secret is a public key's PEM or JWK text. */
+bool
+ta_jwk_text_is_public_key(const char *s, size_t len)
+{
+	static const char pem[] = "-----BEGIN ";
+	size_t		i = 0;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	if (len - i >= sizeof(pem) - 1 && memcmp(s + i, pem, sizeof(pem) - 1) == 0)
+		return true;
+	if (i < len && s[i] == '{')
+	{
+		for (size_t j = i; j + 5 <= len; j++)
+			if (memcmp(s + j, "\"kty\"", 5) == 0)
+				return true;
+	}
+	return false;
+}

@@ -10,6 +10,7 @@
 #ifndef TASKAUTH_JWK_H
 #define TASKAUTH_JWK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -110,6 +111,14 @@ extern ta_status ta_jwk_set_verify(ta_jwk *const *keys, size_t nkeys, int is_set
  */
 extern ta_status ta_jwk_from_pem(const char *pem, size_t pem_len,
 								 char *out, size_t cap, size_t *out_len);
+
+/*
+ * Whether a text that is about to be used as an HMAC secret is in fact a public key: PEM text
+ * ("-----BEGIN ...") or a JSON object with a "kty" member, after leading whitespace. A verifier
+ * that MACs with such a "secret" accepts tokens forged by anyone who has the public key (the
+ * classic RS256-to-HS256 confusion), so HMAC verification should refuse it.
+ */
+extern bool ta_jwk_text_is_public_key(const char *s, size_t len);
 
 /* Capacity always enough for ta_jwk_from_pem's output (a 16384-bit RSA key). */
 #define TA_JWK_JSON_MAX 4096

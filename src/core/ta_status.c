@@ -47,6 +47,7 @@ static const ta_status_info infos[TA_STATUS_COUNT] = {
 	/* public keys and external issuers (asym area) */
 	[TA_JWT_ISSUER_UNKNOWN] = {"jwt issuer is not trusted", TA_CLASS_TOKEN},
 	[TA_ISS_EMAIL_MISSING] = {"jwt has no email claim to create the user with", TA_CLASS_TOKEN},
+	[TA_ARG_SECRET_IS_PUBLIC_KEY] = {"secret is a public key, not an hmac secret", TA_CLASS_ARGUMENT},
 	[TA_JWK_MALFORMED] = {"jwk is malformed", TA_CLASS_ARGUMENT},
 	[TA_JWK_KTY_UNSUPPORTED] = {"jwk key type is not supported", TA_CLASS_ARGUMENT},
 	[TA_JWK_CRV_UNSUPPORTED] = {"jwk curve is not supported", TA_CLASS_ARGUMENT},

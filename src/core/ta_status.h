@@ -47,6 +47,7 @@ typedef enum ta_status
 	/* public keys and external issuers (asym area; JWK codes are class TA_CLASS_ARGUMENT) */
 	TA_JWT_ISSUER_UNKNOWN,		/* no registered external issuer for the token's iss */
 	TA_ISS_EMAIL_MISSING,		/* provisioning needs the email claim */
+	TA_ARG_SECRET_IS_PUBLIC_KEY,	/* an HMAC secret that is PEM or JWK text (class ARGUMENT) */
 	TA_JWK_MALFORMED,
 	TA_JWK_KTY_UNSUPPORTED,
 	TA_JWK_CRV_UNSUPPORTED,

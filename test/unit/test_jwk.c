@@ -806,9 +806,31 @@ test_pem(void)
 	EVP_PKEY_free(k);
 }
 
+/* Public key texts are recognised, so HMAC verification can refuse them as secrets. */
+static void
+test_text_is_public_key(void)
+{
+	static const char *yes[] = {
+		"-----BEGIN PUBLIC KEY-----\nMFkw...\n-----END PUBLIC KEY-----\n",
+		"  \n-----BEGIN RSA PUBLIC KEY-----\n",
+		"{\"kty\":\"RSA\",\"n\":\"x\",\"e\":\"AQAB\"}",
+		" {\"keys\":[{\"kty\":\"EC\"}]}",
+	};
+	static const char *no[] = {
+		"my-32-byte-long-shared-secret-value!!",
+		"", "{", "{}", "kty", "-----BEGIN", "x-----BEGIN PUBLIC KEY-----", "{\"k\":\"v\"}",
+	};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		ok(ta_jwk_text_is_public_key(yes[i], strlen(yes[i])), "public key text recognised");
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		ok(!ta_jwk_text_is_public_key(no[i], strlen(no[i])), "ordinary secret not mistaken for a key");
+}
+
 int
 main(void)
 {
+	test_text_is_public_key();
 	test_alg_names();
 	test_rfc_vectors();
 	test_load_errors();
