@@ -35,6 +35,7 @@ int			taskauth_leeway = 30;
 #define KEY_CACHE_SIZE 8
 #define HEADER_CACHE_MAX 1024
 #define PAYLOAD_BUF_SIZE 8192
+#define MAX_MEMBERS 32			/* top-level claims recorded in one pass; more fall back */
 
 typedef struct KeyCacheEntry
 {
@@ -187,12 +188,12 @@ pair_cmp(const void *a, const void *b)
 	return pa->order > pb->order ? -1 : 1;
 }
 
-/* Fill a jbvString from a validated JSON string, unescaping only when it has escapes. */
+/* Fill a jbvString from a validated JSON string that may hold escapes. */
 static void
-build_string(ta_json_span v, JsonbValue *out)
+build_string_known(ta_json_span v, bool escaped, JsonbValue *out)
 {
 	out->type = jbvString;
-	if (memchr(v.ptr, '\\', v.len) == NULL)
+	if (!escaped)
 	{
 		/* points into the payload buffer, which outlives JsonbValueToJsonb */
 		out->val.string.val = (char *) v.ptr + 1;
@@ -207,6 +208,13 @@ build_string(ta_json_span v, JsonbValue *out)
 		out->val.string.val = buf;
 		out->val.string.len = (int) n;
 	}
+}
+
+/* Fill a jbvString from a validated JSON string, unescaping only when it has escapes. */
+static void
+build_string(ta_json_span v, JsonbValue *out)
+{
+	build_string_known(v, memchr(v.ptr, '\\', v.len) != NULL, out);
 }
 
 /* Fill a jbvNumeric from a validated JSON number, exactly as numeric_in reads it. */
@@ -241,6 +249,31 @@ build_number(ta_json_span v, JsonbValue *out)
 	pfree(cstr);
 }
 
+/* Make out a jbvObject of pairs[0..n), sorted and with one pair per key as jsonb keeps them. */
+static void
+finish_object(JsonbPair *pairs, int n, JsonbValue *out)
+{
+	int			kept = n;
+	int			i;
+
+	if (n > 1)
+	{
+		qsort(pairs, n, sizeof(JsonbPair), pair_cmp);
+		/* jsonb keeps one pair per key, the last one given (sorted first) */
+		kept = 1;
+		for (i = 1; i < n; i++)
+		{
+			if (pairs[i].key.val.string.len != pairs[kept - 1].key.val.string.len ||
+				memcmp(pairs[i].key.val.string.val, pairs[kept - 1].key.val.string.val,
+					   pairs[i].key.val.string.len) != 0)
+				pairs[kept++] = pairs[i];
+		}
+	}
+	out->type = jbvObject;
+	out->val.object.nPairs = kept;
+	out->val.object.pairs = pairs;
+}
+
 /*
  * Build the JsonbValue tree of a validated JSON value, the way jsonb_in would, without its
  * general-purpose lexer: the core validator has already refused everything jsonb_in refuses.
@@ -252,8 +285,7 @@ build_jsonb_value(ta_json_type t, ta_json_span v, JsonbValue *out)
 	ta_json_span k,
 				e;
 	ta_json_type et;
-	int			n,
-				i;
+	int			n;
 
 	switch (t)
 	{
@@ -297,7 +329,6 @@ build_jsonb_value(ta_json_type t, ta_json_span v, JsonbValue *out)
 			{
 				int			cap = 16;
 				JsonbPair  *pairs;
-				int			kept;
 
 				check_stack_depth();
 				pairs = palloc(sizeof(JsonbPair) * cap);
@@ -313,24 +344,7 @@ build_jsonb_value(ta_json_type t, ta_json_span v, JsonbValue *out)
 					pairs[n].order = n;
 					n++;
 				}
-				/* jsonb keeps one pair per key, the last one given */
-				kept = n;
-				if (n > 1)
-				{
-					qsort(pairs, n, sizeof(JsonbPair), pair_cmp);
-					kept = 1;
-					for (i = 1; i < n; i++)
-					{
-						if (pairs[i].key.val.string.len != pairs[kept - 1].key.val.string.len ||
-							memcmp(pairs[i].key.val.string.val,
-								   pairs[kept - 1].key.val.string.val,
-								   pairs[i].key.val.string.len) != 0)
-							pairs[kept++] = pairs[i];
-					}
-				}
-				out->type = jbvObject;
-				out->val.object.nPairs = kept;
-				out->val.object.pairs = pairs;
+				finish_object(pairs, n, out);
 				break;
 			}
 		default:
@@ -338,9 +352,12 @@ build_jsonb_value(ta_json_type t, ta_json_span v, JsonbValue *out)
 	}
 }
 
-/* The jsonb of a validated, NUL-terminated UTF-8 JSON object text. */
+/*
+ * The jsonb of a validated, NUL-terminated UTF-8 JSON object text. members[0..count) are its
+ * top-level members as the validator recorded them, or members is NULL.
+ */
 static Jsonb *
-payload_to_jsonb(char *payload, size_t len)
+payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_t count)
 {
 	JsonbValue	root;
 	ta_json_span obj;
@@ -372,6 +389,25 @@ payload_to_jsonb(char *payload, size_t len)
 			taskauth_report(TA_JWT_ENCODING);
 		return jb;
 	}
+	if (members != NULL)
+	{
+		/* the top level was scanned already, escapes noted: no second pass over it */
+		JsonbPair  *pairs = palloc(sizeof(JsonbPair) * Max(count, 1));
+		size_t		i;
+
+		for (i = 0; i < count; i++)
+		{
+			build_string_known(members[i].key, members[i].key_escaped, &pairs[i].key);
+			if (members[i].type == TA_JSON_STRING)
+				build_string_known(members[i].value, members[i].value_escaped,
+								   &pairs[i].value);
+			else
+				build_jsonb_value(members[i].type, members[i].value, &pairs[i].value);
+			pairs[i].order = (uint32) i;
+		}
+		finish_object(pairs, (int) count, &root);
+		return JsonbValueToJsonb(&root);
+	}
 	obj.ptr = payload;
 	obj.len = len;
 	while (*obj.ptr != '{')
@@ -396,7 +432,9 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 	ta_jws_claim_opts co;
 	char	   *payload;
 	size_t		cap,
-				payload_len;
+				payload_len,
+				count;
+	ta_json_member members[MAX_MEMBERS];
 	Jsonb	   *result;
 
 	TA_CHECK(ta_jws_split(token, token_len, &parts));
@@ -407,7 +445,8 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 
 	cap = TA_B64URL_DECODED_MAX(parts.payload_len) + 1;
 	payload = cap <= sizeof(payload_buf) ? payload_buf : palloc(cap);
-	TA_CHECK(ta_jws_decode_payload(&parts, payload, cap, &payload_len));
+	TA_CHECK(ta_jws_decode_payload_members(&parts, payload, cap, &payload_len,
+										   members, MAX_MEMBERS, &count));
 
 	co.now = statement_now();
 	co.leeway = taskauth_leeway;
@@ -415,10 +454,13 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 	co.audience_len = co.audience ? strlen(co.audience) : 0;
 	co.issuer = (opts && opts->issuer) ? opts->issuer : NULL;
 	co.issuer_len = co.issuer ? strlen(co.issuer) : 0;
-	TA_CHECK(ta_jws_check_claims(payload, payload_len, &co));
+	if (count <= MAX_MEMBERS)
+		TA_CHECK(ta_jws_check_claims_members(members, count, &co));
+	else
+		TA_CHECK(ta_jws_check_claims(payload, payload_len, &co));
 
 	/* The core validator only passes JSON that jsonb accepts: no error can arise here. */
-	result = payload_to_jsonb(payload, payload_len);
+	result = payload_to_jsonb(payload, payload_len, count <= MAX_MEMBERS ? members : NULL, count);
 	if (payload != payload_buf)
 		pfree(payload);
 	return result;

@@ -27,6 +27,10 @@ typedef struct vstate
 {
 	const unsigned char *p;
 	const unsigned char *end;
+	bool		escaped;		/* the last string validated held an escape */
+	ta_json_member *members;	/* where to record the top-level object's members */
+	size_t		cap;
+	size_t		count;
 } vstate;
 
 static bool v_value(vstate *st, int depth, ta_json_type *type);
@@ -64,6 +68,18 @@ hex4(const unsigned char *p)
 	return v;
 }
 
+/* 1 for bytes a string holds as they are: not '"', '\\' or a control character. */
+static const unsigned char plain_char[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 /* Validate a string (RFC 8259 §7) starting at its opening quote. */
 static bool
 v_string(vstate *st)
@@ -71,10 +87,18 @@ v_string(vstate *st)
 	const unsigned char *p = st->p + 1;
 	const unsigned char *end = st->end;
 
+	st->escaped = false;
+
 	while (p < end)
 	{
-		unsigned char c = *p;
+		unsigned char c;
 
+		/* skip the bytes that need no attention, the bulk of any string */
+		while (p < end && plain_char[*p])
+			p++;
+		if (p >= end)
+			break;
+		c = *p;
 		if (c == '"')
 		{
 			st->p = p + 1;
@@ -82,11 +106,7 @@ v_string(vstate *st)
 		}
 		if (c < 0x20)
 			return false;		/* control characters must be escaped */
-		if (c != '\\')
-		{
-			p++;
-			continue;
-		}
+		st->escaped = true;
 		if (end - p < 2)
 			return false;
 		switch (p[1])
@@ -238,15 +258,43 @@ v_object(vstate *st, int depth)
 	}
 	for (;;)
 	{
+		const unsigned char *key,
+				   *val;
+		bool		key_escaped;
+
 		v_ws(st);
+		key = st->p;
 		if (st->p >= st->end || *st->p != '"' || !v_string(st))
 			return false;
+		key_escaped = st->escaped;
 		v_ws(st);
 		if (st->p >= st->end || *st->p != ':')
 			return false;
 		st->p++;
+		v_ws(st);
+		val = st->p;
+		st->escaped = false;
 		if (!v_value(st, depth, &t))
 			return false;
+		/* depth 1 is the top-level object */
+		if (depth == 1 && st->members != NULL)
+		{
+			if (st->count < st->cap)
+			{
+				ta_json_member *m = &st->members[st->count];
+
+				m->key.ptr = (const char *) key;
+				m->key.len = (size_t) (val - key);
+				while (m->key.ptr[m->key.len - 1] != '"')
+					m->key.len--;	/* drop the ':' and whitespace */
+				m->key_escaped = key_escaped;
+				m->type = t;
+				m->value.ptr = (const char *) val;
+				m->value.len = (size_t) (st->p - val);
+				m->value_escaped = (t == TA_JSON_STRING && st->escaped);
+			}
+			st->count++;
+		}
 		v_ws(st);
 		if (st->p >= st->end)
 			return false;
@@ -346,17 +394,35 @@ v_value(vstate *st, int depth, ta_json_type *type)
 ta_status
 ta_json_validate(const char *s, size_t len, ta_json_type *top)
 {
+	size_t		count;
+
+	return ta_json_validate_members(s, len, top, NULL, 0, &count);
+}
+
+/*
+ * Like ta_json_validate, and when the text is an object, also record its members in
+ * members[0..cap) as they are met; *count gets how many there are (possibly more than cap).
+ */
+ta_status
+ta_json_validate_members(const char *s, size_t len, ta_json_type *top,
+						 ta_json_member *members, size_t cap, size_t *count)
+{
 	vstate		st;
 	ta_json_type t = TA_JSON_INVALID;
 
 	st.p = (const unsigned char *) s;
 	st.end = st.p + len;
+	st.escaped = false;
+	st.members = members;
+	st.cap = cap;
+	st.count = 0;
 	if (!v_value(&st, 0, &t))
 		return TA_JWT_BAD_JSON;
 	v_ws(&st);
 	if (st.p != st.end)
 		return TA_JWT_BAD_JSON;
 	*top = t;
+	*count = st.count;
 	return TA_OK;
 }
 
@@ -369,9 +435,14 @@ s_ws(const char *p, const char *end)
 	return p;
 }
 
+/* 1 for the bytes that end a run of plain string content: '"' and '\\'. */
+static const unsigned char string_stop[256] = {
+	['"'] = 1, ['\\'] = 1,
+};
+
 /*
- * Return the end of the validated string whose opening quote is at p. Finds quotes with memchr
- * and skips those escaped by an odd run of backslashes.
+ * Return the end of the validated string whose opening quote is at p. The inner loop's step
+ * does not depend on the byte it reads, so the scan is not bound by load latency.
  */
 static inline const char *
 s_string_end(const char *p, const char *end)
@@ -380,16 +451,12 @@ s_string_end(const char *p, const char *end)
 
 	for (;;)
 	{
-		const char *b;
-
-		q = memchr(q, '"', (size_t) (end - q));
-		if (q == NULL)
-			return end;			/* cannot happen in validated text */
-		for (b = q; b[-1] == '\\'; b--)
-			;
-		if (((q - b) & 1) == 0)
+		/* validated text always has the closing quote before end */
+		while (!string_stop[(unsigned char) *q])
+			q++;
+		if (*q == '"' || q + 2 > end)
 			return q + 1;
-		q++;
+		q += 2;
 	}
 }
 

@@ -39,6 +39,16 @@ typedef struct ta_json_span
 	size_t		len;
 } ta_json_span;
 
+/* One member of an object, as ta_json_validate_members records it. */
+typedef struct ta_json_member
+{
+	ta_json_span key;			/* the key string, quotes included */
+	ta_json_span value;
+	ta_json_type type;			/* of the value */
+	bool		key_escaped;	/* the key holds a backslash escape */
+	bool		value_escaped;	/* a string value holds a backslash escape */
+} ta_json_member;
+
 /* Cursor over the members of an object or the elements of an array. */
 typedef struct ta_json_iter
 {
@@ -47,6 +57,8 @@ typedef struct ta_json_iter
 } ta_json_iter;
 
 extern ta_status ta_json_validate(const char *s, size_t len, ta_json_type *top);
+extern ta_status ta_json_validate_members(const char *s, size_t len, ta_json_type *top,
+										  ta_json_member *members, size_t cap, size_t *count);
 
 extern void ta_json_iter_init(ta_json_iter *it, ta_json_span container);
 extern bool ta_json_iter_member(ta_json_iter *it, ta_json_span *key,

@@ -11,22 +11,27 @@
 
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "core/b64url.h"
 #include "core/utf8.h"
 
+/*
+ * HMAC (RFC 2104) kept as two digest states that have already absorbed the key XOR ipad and
+ * the key XOR opad blocks. A MAC then costs two state copies plus the hashing of the message
+ * and of the inner hash, with no key schedule: cheaper than re-initialising an EVP_MAC context.
+ */
 struct ta_hmac
 {
-	EVP_MAC_CTX *ctx;
 	ta_jws_alg	alg;
+	EVP_MD_CTX *inner;
+	EVP_MD_CTX *outer;
+	EVP_MD_CTX *work;
 };
 
-/* The HMAC implementation, fetched once per process (fetching is costly). */
-static EVP_MAC *hmac_impl = NULL;
+/* The digests, fetched once per process (fetching is costly). */
+static EVP_MD *digests[TA_JWS_HS512 + 1];
 
 /* Algorithm for a JWS "alg" name; exact, case-sensitive match (RFC 7515 §4.1.1). */
 ta_jws_alg
@@ -99,23 +104,51 @@ ta_status
 ta_hmac_new(ta_jws_alg alg, const uint8_t *key, size_t keylen, ta_hmac **out)
 {
 	const char *dn = digest_name(alg);
-	OSSL_PARAM	params[2];
+	uint8_t		k0[128];		/* the key padded to the block size (RFC 2104 §2) */
+	uint8_t		pad[128];
+	unsigned int hl;
+	int			block,
+				i;
+	bool		ok;
 	ta_hmac    *h;
 
 	if (dn == NULL)
 		return TA_ARG_ALG_UNSUPPORTED;
 	if (keylen == 0)
 		return TA_ARG_SECRET_EMPTY;
-	if (hmac_impl == NULL && (hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+	if (digests[alg] == NULL && (digests[alg] = EVP_MD_fetch(NULL, dn, NULL)) == NULL)
 		return TA_ERR_CRYPTO;
+	block = EVP_MD_get_block_size(digests[alg]);
+	if (block <= 0 || block > (int) sizeof(k0))
+		return TA_ERR_CRYPTO;
+
 	h = OPENSSL_zalloc(sizeof(*h));
 	if (h == NULL)
 		return TA_ERR_NOMEM;
 	h->alg = alg;
-	h->ctx = EVP_MAC_CTX_new(hmac_impl);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) dn, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (h->ctx == NULL || !EVP_MAC_init(h->ctx, key, keylen, params))
+	h->inner = EVP_MD_CTX_new();
+	h->outer = EVP_MD_CTX_new();
+	h->work = EVP_MD_CTX_new();
+	ok = h->inner && h->outer && h->work;
+
+	/* RFC 2104 §2: a key longer than the block is replaced by its hash */
+	memset(k0, 0, sizeof(k0));
+	if (ok && keylen > (size_t) block)
+		ok = EVP_Digest(key, keylen, k0, &hl, digests[alg], NULL);
+	else if (ok)
+		memcpy(k0, key, keylen);
+
+	for (i = 0; ok && i < block; i++)
+		pad[i] = k0[i] ^ 0x36;
+	ok = ok && EVP_DigestInit_ex(h->inner, digests[alg], NULL) &&
+		EVP_DigestUpdate(h->inner, pad, block);
+	for (i = 0; ok && i < block; i++)
+		pad[i] = k0[i] ^ 0x5c;
+	ok = ok && EVP_DigestInit_ex(h->outer, digests[alg], NULL) &&
+		EVP_DigestUpdate(h->outer, pad, block);
+	OPENSSL_cleanse(k0, sizeof(k0));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	if (!ok)
 	{
 		ta_hmac_free(h);
 		return TA_ERR_CRYPTO;
@@ -124,13 +157,15 @@ ta_hmac_new(ta_jws_alg alg, const uint8_t *key, size_t keylen, ta_hmac **out)
 	return TA_OK;
 }
 
-/* Free a context made by ta_hmac_new; OpenSSL wipes the key material it holds. */
+/* Free a context made by ta_hmac_new; freeing a digest context wipes its state. */
 void
 ta_hmac_free(ta_hmac *h)
 {
 	if (h == NULL)
 		return;
-	EVP_MAC_CTX_free(h->ctx);
+	EVP_MD_CTX_free(h->inner);
+	EVP_MD_CTX_free(h->outer);
+	EVP_MD_CTX_free(h->work);
 	OPENSSL_free(h);
 }
 
@@ -140,14 +175,24 @@ ta_hmac_compute(ta_hmac *h, const uint8_t *data, size_t len,
 				uint8_t *mac, size_t cap, size_t *maclen)
 {
 	size_t		need = ta_jws_mac_len(h->alg);
+	uint8_t		ih[TA_JWS_MAX_MAC_LEN];
+	unsigned int il,
+				ol;
+	bool		ok;
 
 	if (cap < need)
 		return TA_ERR_BUFFER;
-	/* A NULL key re-initialises with the key already set, skipping the key schedule. */
-	if (!EVP_MAC_init(h->ctx, NULL, 0, NULL) ||
-		!EVP_MAC_update(h->ctx, data, len) ||
-		!EVP_MAC_final(h->ctx, mac, maclen, cap))
+	/* H(K XOR opad, H(K XOR ipad, text)) */
+	ok = EVP_MD_CTX_copy_ex(h->work, h->inner) &&
+		EVP_DigestUpdate(h->work, data, len) &&
+		EVP_DigestFinal_ex(h->work, ih, &il) &&
+		EVP_MD_CTX_copy_ex(h->work, h->outer) &&
+		EVP_DigestUpdate(h->work, ih, il) &&
+		EVP_DigestFinal_ex(h->work, mac, &ol);
+	OPENSSL_cleanse(ih, sizeof(ih));
+	if (!ok || ol != need)
 		return TA_ERR_CRYPTO;
+	*maclen = ol;
 	return TA_OK;
 }
 
@@ -197,10 +242,13 @@ ta_jws_split(const char *token, size_t len, ta_jws_parts *parts)
 	return TA_OK;
 }
 
-/* Decode a segment into buf and check it is UTF-8 JSON whose top value is an object. */
+/*
+ * Decode a segment into buf and check it is UTF-8 JSON whose top value is an object, recording
+ * its members in members[0..mcap) (members may be NULL).
+ */
 static ta_status
 decode_json_object(const char *seg, size_t seglen, char *buf, size_t cap, size_t *len,
-				   ta_status not_object)
+				   ta_status not_object, ta_json_member *members, size_t mcap, size_t *count)
 {
 	ta_status	st;
 	ta_json_type top;
@@ -210,7 +258,7 @@ decode_json_object(const char *seg, size_t seglen, char *buf, size_t cap, size_t
 		return st;
 	if (!ta_utf8_valid((const uint8_t *) buf, *len))
 		return TA_JWT_BAD_UTF8;
-	st = ta_json_validate(buf, *len, &top);
+	st = ta_json_validate_members(buf, *len, &top, members, mcap, count);
 	if (st != TA_OK)
 		return st;
 	if (top != TA_JSON_OBJECT)
@@ -245,9 +293,10 @@ ta_jws_parse_header(const ta_jws_parts *parts, char *buf, size_t cap, ta_jws_hea
 	ta_json_span obj,
 				v;
 	ta_json_type t;
+	size_t		count;
 
 	st = decode_json_object(parts->header, parts->header_len, buf, cap, &len,
-							TA_JWT_HEADER_NOT_OBJECT);
+							TA_JWT_HEADER_NOT_OBJECT, NULL, 0, &count);
 	if (st != TA_OK)
 		return st;
 	obj = object_span(buf, len);
@@ -319,21 +368,32 @@ ta_jws_check_signature(const ta_jws_parts *parts, ta_jws_alg alg, ta_hmac *h)
 
 /*
  * Decode the payload into buf (capacity at least TA_B64URL_DECODED_MAX(parts->payload_len) + 1),
- * check it is a UTF-8 JSON object, and NUL-terminate it; *len excludes the NUL.
+ * check it is a UTF-8 JSON object, and NUL-terminate it; *len excludes the NUL. Its top-level
+ * members are recorded in members[0..mcap) and *count says how many it has (possibly more).
  */
 ta_status
-ta_jws_decode_payload(const ta_jws_parts *parts, char *buf, size_t cap, size_t *len)
+ta_jws_decode_payload_members(const ta_jws_parts *parts, char *buf, size_t cap, size_t *len,
+							  ta_json_member *members, size_t mcap, size_t *count)
 {
 	ta_status	st;
 
 	if (cap == 0)
 		return TA_ERR_BUFFER;
 	st = decode_json_object(parts->payload, parts->payload_len, buf, cap - 1, len,
-							TA_JWT_PAYLOAD_NOT_OBJECT);
+							TA_JWT_PAYLOAD_NOT_OBJECT, members, mcap, count);
 	if (st != TA_OK)
 		return st;
 	buf[*len] = '\0';
 	return TA_OK;
+}
+
+/* ta_jws_decode_payload_members without recording members. */
+ta_status
+ta_jws_decode_payload(const ta_jws_parts *parts, char *buf, size_t cap, size_t *len)
+{
+	size_t		count;
+
+	return ta_jws_decode_payload_members(parts, buf, cap, len, NULL, 0, &count);
 }
 
 /* Claims that ta_jws_check_claims looks at. */
@@ -382,33 +442,15 @@ get_time(const ta_json_type *types, const ta_json_span *vals, int claim, ta_stat
 }
 
 /*
- * Check the time, audience and issuer claims of a validated payload object (RFC 7519 §4.1.1,
- * §4.1.3-4.1.6). One pass collects the claims; as in jsonb, a repeated key's last value counts.
+ * Check the time, audience and issuer claims (RFC 7519 §4.1.1, §4.1.3-4.1.6) given the type and
+ * value of each (TA_JSON_INVALID when absent).
  */
-ta_status
-ta_jws_check_claims(const char *payload, size_t len, const ta_jws_claim_opts *opts)
+static ta_status
+check_collected(const ta_json_type *types, const ta_json_span *vals, const ta_jws_claim_opts *opts)
 {
-	ta_json_span obj = object_span(payload, len);
-	ta_json_type types[CLAIM_COUNT] = {TA_JSON_INVALID};
-	ta_json_span vals[CLAIM_COUNT];
 	ta_json_iter it;
-	ta_json_span k,
-				v;
-	ta_json_type t;
 	ta_status	st;
 	double		val;
-
-	ta_json_iter_init(&it, obj);
-	while (ta_json_iter_member(&it, &k, &t, &v))
-	{
-		int			c = claim_of_key(k);
-
-		if (c != CLAIM_COUNT)
-		{
-			types[c] = t;
-			vals[c] = v;
-		}
-	}
 
 	/* §4.1.4: expired on or after exp; leeway allows for clock skew. */
 	if (types[CLAIM_EXP] != TA_JSON_INVALID)
@@ -464,6 +506,56 @@ ta_jws_check_claims(const char *payload, size_t len, const ta_jws_claim_opts *op
 			return TA_JWT_ISS_MISMATCH;
 	}
 	return TA_OK;
+}
+
+/*
+ * Check the claims of a validated payload object. One pass collects them; as in jsonb, a
+ * repeated key's last value counts.
+ */
+ta_status
+ta_jws_check_claims(const char *payload, size_t len, const ta_jws_claim_opts *opts)
+{
+	ta_json_type types[CLAIM_COUNT] = {TA_JSON_INVALID};
+	ta_json_span vals[CLAIM_COUNT];
+	ta_json_iter it;
+	ta_json_span k,
+				v;
+	ta_json_type t;
+
+	ta_json_iter_init(&it, object_span(payload, len));
+	while (ta_json_iter_member(&it, &k, &t, &v))
+	{
+		int			c = claim_of_key(k);
+
+		if (c != CLAIM_COUNT)
+		{
+			types[c] = t;
+			vals[c] = v;
+		}
+	}
+	return check_collected(types, vals, opts);
+}
+
+/* ta_jws_check_claims over the members ta_jws_decode_payload_members recorded (all of them). */
+ta_status
+ta_jws_check_claims_members(const ta_json_member *members, size_t count,
+							const ta_jws_claim_opts *opts)
+{
+	ta_json_type types[CLAIM_COUNT] = {TA_JSON_INVALID};
+	ta_json_span vals[CLAIM_COUNT];
+	size_t		i;
+
+	for (i = 0; i < count; i++)
+	{
+		int			c = claim_of_key(members[i].key);
+
+		if (c != CLAIM_COUNT)
+		{
+			types[c] = members[i].type;
+			vals[c] = members[i].value;
+		}
+	}
+	return check_collected(types, vals, opts);
 }
 
 /*

@@ -82,8 +82,13 @@ extern ta_status ta_jws_parse_header(const ta_jws_parts *parts, char *buf, size_
 extern ta_status ta_jws_check_signature(const ta_jws_parts *parts, ta_jws_alg alg, ta_hmac *h);
 extern ta_status ta_jws_decode_payload(const ta_jws_parts *parts, char *buf, size_t cap,
 									   size_t *len);
+extern ta_status ta_jws_decode_payload_members(const ta_jws_parts *parts, char *buf, size_t cap,
+											   size_t *len, ta_json_member *members,
+											   size_t mcap, size_t *count);
 extern ta_status ta_jws_check_claims(const char *payload, size_t len,
 									 const ta_jws_claim_opts *opts);
+extern ta_status ta_jws_check_claims_members(const ta_json_member *members, size_t count,
+											 const ta_jws_claim_opts *opts);
 extern ta_status ta_jws_verify(const char *token, size_t len,
 							   const uint8_t *key, size_t keylen,
 							   const ta_jws_claim_opts *opts,

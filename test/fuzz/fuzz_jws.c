@@ -96,6 +96,39 @@ fuzz_json(const char *data, size_t size)
 					 s.ptr[s.len - 1] == '\n' || s.ptr[s.len - 1] == '\r'))
 		s.len--;
 	walk(top, s, 0);
+
+	/* the members recorded during validation are the ones the scanner finds, in order */
+	if (top == TA_JSON_OBJECT)
+	{
+		ta_json_member m[4];
+		size_t		count,
+					i = 0;
+		ta_json_type t2;
+		ta_json_iter it;
+		ta_json_span k,
+					val;
+		ta_json_type vt;
+		ta_jws_claim_opts o = {1.7e9, 30, "api", 3, "iss", 3};
+
+		CHECK(ta_json_validate_members(data, size, &t2, m, 4, &count) == TA_OK && t2 == top);
+		ta_json_iter_init(&it, s);
+		while (ta_json_iter_member(&it, &k, &vt, &val))
+		{
+			if (i < 4)
+			{
+				CHECK(m[i].key.ptr == k.ptr && m[i].key.len == k.len);
+				CHECK(m[i].value.ptr == val.ptr && m[i].value.len == val.len);
+				CHECK(m[i].type == vt);
+				CHECK(m[i].key_escaped == (memchr(k.ptr, '\\', k.len) != NULL));
+				if (vt == TA_JSON_STRING)
+					CHECK(m[i].value_escaped == (memchr(val.ptr, '\\', val.len) != NULL));
+			}
+			i++;
+		}
+		CHECK(i == count);
+		if (count <= 4)
+			CHECK(ta_jws_check_claims_members(m, count, &o) == ta_jws_check_claims(data, size, &o));
+	}
 }
 
 /* Accepted base64url must re-encode to exactly the input. */

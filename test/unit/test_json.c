@@ -139,6 +139,26 @@ main(void)
 		ok(!ta_json_iter_element(&it, &t, &e), "empty array has no elements");
 	}
 
+	/* members recorded while validating */
+	{
+		const char *doc = " {\"a\" : \"x\\ny\", \"b\\u0062\":[1,{\"c\":2}] ,\"d\":-1.5e3, \"e\":\"plain\"} ";
+		ta_json_member m[3];
+		ta_json_type t;
+		size_t		count;
+
+		ok(ta_json_validate_members(doc, strlen(doc), &t, m, 3, &count) == TA_OK &&
+		   t == TA_JSON_OBJECT && count == 4, "members counted past the capacity");
+		ok(m[0].key.len == 3 && memcmp(m[0].key.ptr, "\"a\"", 3) == 0 && !m[0].key_escaped &&
+		   m[0].type == TA_JSON_STRING && m[0].value_escaped && m[0].value.len == 6,
+		   "member a: escaped string value");
+		ok(m[1].key_escaped && ta_json_string_eq(m[1].key, "bb", 2) && m[1].type == TA_JSON_ARRAY &&
+		   m[1].value.len == 11, "member bb: escaped key, array value");
+		ok(m[2].type == TA_JSON_NUMBER && m[2].value.len == 6 && !m[2].value_escaped,
+		   "member d: number");
+		ok(ta_json_validate_members("[{\"a\":1}]", 9, &t, m, 3, &count) == TA_OK && count == 0,
+		   "nested objects are not recorded");
+	}
+
 	/* string comparison and unescaping */
 	ok(ta_json_string_eq(sp("\"api\""), "api", 3), "eq plain");
 	ok(!ta_json_string_eq(sp("\"api\""), "apx", 3), "ne plain");

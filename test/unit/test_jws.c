@@ -370,5 +370,30 @@ main(void)
 	is_int(claims("{\"iss\":1}", 1000, 0, NULL, "1"), TA_JWT_ISS_MISMATCH, "iss number");
 	is_int(claims(" {\"iss\":\"me\"} ", 1000, 0, NULL, "me"), TA_OK, "surrounding whitespace");
 
+	/* the recorded-members path gives the same verdicts */
+	{
+		static const char *payloads[] = {
+			"{\"exp\":1}", "{\"exp\":2000,\"nbf\":\"x\"}", "{\"\\u0069at\":5000}",
+			"{\"aud\":[\"a\",\"api\"],\"iss\":\"me\"}", "{\"aud\":\"web\",\"iss\":\"me\"}",
+			"{\"iss\":\"me\",\"iss\":\"you\"}", "{}",
+		};
+		ta_jws_claim_opts o = {1000, 0, "api", 3, "me", 2};
+		int			i,
+					same = 1;
+
+		for (i = 0; i < (int) (sizeof(payloads) / sizeof(payloads[0])); i++)
+		{
+			ta_json_member m[8];
+			ta_json_type t;
+			size_t		count;
+
+			if (ta_json_validate_members(payloads[i], strlen(payloads[i]), &t, m, 8, &count) != TA_OK ||
+				ta_jws_check_claims_members(m, count, &o) !=
+				ta_jws_check_claims(payloads[i], strlen(payloads[i]), &o))
+				same = 0;
+		}
+		ok(same, "claim checks over recorded members agree with the scanner");
+	}
+
 	return done_testing();
 }
