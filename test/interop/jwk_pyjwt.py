@@ -93,7 +93,11 @@ def run(conn):
         want = json.loads(jwk_text)
         want.pop('key_ops', None)
         want.pop('alg', None)
-        tap(conv == want, '%s: jwk_from_pem(cryptography PEM) equals PyJWT JWK' % alg, conv)
+        # PyJWT 2.6 drops leading zero octets of EC coordinates; compare the numbers.
+        tap(isinstance(conv, dict) and numbers(conv) == numbers(want),
+            '%s: jwk_from_pem(cryptography PEM) equals PyJWT JWK' % alg, conv)
+        if alg == 'ES512' and isinstance(conv, dict):
+            tap(len(conv['x']) == len(conv['y']) == 88, 'ES512: jwk_from_pem writes full 66-octet coordinates', conv)
 
         expired = jwt.encode({'sub': 'x', 'exp': now - 3600}, priv, algorithm=alg)
         got = verify(conn, expired, jwk_text)
@@ -138,6 +142,15 @@ def run(conn):
     got = verify(conn, jwt.encode({'sub': 'x'}, small, algorithm='RS256'),
                  RSAAlgorithm.to_jwk(small.public_key()))
     tap(got == '22023 rsa key is shorter than 2048 bits', 'RSA 1024 key refused', got)
+
+
+def numbers(jwk):
+    """A JWK with its base64url numbers (n, e, x, y) as integers, for comparing encodings."""
+    out = dict(jwk)
+    for m in ('n', 'e', 'x', 'y'):
+        if m in out:
+            out[m] = int.from_bytes(jwt.utils.base64url_decode(out[m]), 'big')
+    return out
 
 
 def verify_pem(conn, pem):
