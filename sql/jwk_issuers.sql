@@ -63,6 +63,11 @@ SELECT pg_temp.auth(:'t_nonuuid') AS non_uuid_sub;
 
 -- Just-in-time users: id = sub, email from the claims.
 UPDATE taskauth.issuers SET provision_users = true;
+-- Not in a read-only transaction (a PostgREST GET): it authenticates, and the row waits.
+BEGIN READ ONLY;
+SELECT pg_temp.auth(:'t_static') AS read_only;
+COMMIT;
+SELECT count(*) AS rows_after_read_only FROM taskauth.users;
 SELECT pg_temp.auth(:'t_static') AS provisioned;
 SELECT pg_temp.auth(:'t_static') AS again;
 SELECT id, email, hashed_password ~ '^\$2b\$[0-9]{2}\$[./A-Za-z0-9]{53}$' AS unusable_bcrypt

@@ -201,6 +201,11 @@ BEGIN
     IF EXISTS (SELECT 1 FROM taskauth.users AS u WHERE u.id = provision_user.id) THEN
         RETURN;
     END IF;
+    -- A read-only transaction (PostgREST runs GET requests so) reads without the row; the
+    -- first read-write one creates it, before it can insert anything that refers to it.
+    IF current_setting('transaction_read_only') = 'on' THEN
+        RETURN;
+    END IF;
     -- The account has no password here: a random bcrypt string that no password matches.
     INSERT INTO taskauth.users (id, email, hashed_password)
     VALUES (provision_user.id, btrim(provision_user.email),
@@ -217,7 +222,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.provision_user(uuid, text) IS
-'Internal: creates the taskauth.users row of an external issuer''s user on first authenticate (no usable password).';
+'Internal: creates the taskauth.users row of an external issuer''s user on first authenticate in a read-write transaction (no usable password).';
 
 REVOKE ALL ON FUNCTION taskauth.add_issuer(text, text, jsonb, regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.add_issuer_key(text, jsonb) FROM PUBLIC;
