@@ -18,6 +18,7 @@
 
 #include "core/b64url.h"
 #include "core/jws.h"
+#include "access/detoast.h"
 #include "access/xact.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -650,6 +651,9 @@ taskauth_jwt_verify(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
+	/* refuse an oversized token before detoasting it */
+	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > TA_JWS_MAX_TOKEN_LEN + VARHDRSZ)
+		taskauth_report(TA_JWT_TOO_LARGE);
 	token = PG_GETARG_TEXT_PP(0);
 	secret = PG_GETARG_TEXT_PP(1);
 	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
