@@ -423,7 +423,9 @@ claim_of_key(ta_json_span key)
 				return i;
 		return CLAIM_COUNT;
 	}
-	/* an escaped key ("\u0065xp") is longer but may still name a claim */
+	/* a longer key names a claim only through escapes ("\u0065xp") */
+	if (memchr(key.ptr, '\\', key.len) == NULL)
+		return CLAIM_COUNT;
 	for (i = 0; i < CLAIM_COUNT; i++)
 		if (ta_json_string_eq(key, names[i], 3))
 			return i;
