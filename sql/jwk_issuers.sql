@@ -105,6 +105,15 @@ SELECT pg_temp.auth(:'t_new') AS mislabelled_key;
 -- A deleted key row stops working.
 DELETE FROM ba.jwks WHERE id = 'ba-2';
 SELECT pg_temp.auth(:'t_table') AS deleted_key;
+-- With the default refresh (60 s) the keys read are kept: a changed row shows later...
+RESET taskauth.issuer_keys_refresh;
+UPDATE ba.jwks SET alg = 'EdDSA' WHERE id = 'ba-3';
+SELECT pg_temp.auth(:'t_new') AS changed_row_within_refresh;
+-- ...but a token with a kid not among them makes them be read again at once.
+INSERT INTO ba.jwks VALUES ('ba-2', :'ed1_pub', 'secret', now(), NULL, 'EdDSA', 'Ed25519');
+SELECT pg_temp.auth(:'t_table') AS new_kid_read_at_once;
+SELECT pg_temp.auth(:'t_new') AS changed_row_after_reading;
+SET taskauth.issuer_keys_refresh = 0;
 
 -- An API role authenticates through the registry without reading it.
 CREATE ROLE ta_issuers_api;

@@ -298,7 +298,8 @@ taskauth_issuer_verify(const char *token, size_t token_len)
 	ta_jws_asym_header hdr;
 	ta_status	hst;
 	char	   *buf;
-	size_t		cap,
+	size_t		hcap,
+				cap,
 				plen;
 	ta_json_span obj,
 				v;
@@ -315,16 +316,18 @@ taskauth_issuer_verify(const char *token, size_t token_len)
 	if (!issuers_exist())
 		return NULL;
 	TA_CHECK(ta_jws_split(token, token_len, &parts));
-	cap = TA_JWS_ASYM_HEADER_CAP(parts.header_len) + TA_B64URL_DECODED_MAX(parts.payload_len) + 1;
+	/* The header (and its kid) go first in buf, the payload after them. */
+	hcap = TA_JWS_ASYM_HEADER_CAP(parts.header_len);
+	cap = hcap + TA_B64URL_DECODED_MAX(parts.payload_len) + 1;
 	buf = palloc(cap);
-	hst = ta_jws_asym_parse_header(&parts, buf, cap, &hdr);
+	hst = ta_jws_asym_parse_header(&parts, buf, hcap, &hdr);
 	/* An HMAC token: the server's keys verify it unless its iss is registered here. */
 	if (hst != TA_OK && hst != TA_JWT_ALG_NOT_ALLOWED)
 		taskauth_report(hst);
 
 	/* The iss, unverified, only picks the keys; the claim checks below hold it to them. */
-	TA_CHECK(ta_jws_decode_payload(&parts, buf, cap, &plen));
-	obj.ptr = buf;
+	TA_CHECK(ta_jws_decode_payload(&parts, buf + hcap, cap - hcap, &plen));
+	obj.ptr = buf + hcap;
 	obj.len = plen;
 	while (obj.len > 0 && *obj.ptr != '{')
 		obj.ptr++, obj.len--;
