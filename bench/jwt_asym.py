@@ -6,7 +6,8 @@ Makes one key per algorithm and N distinct tokens (different sub and iat) with
 python3-cryptography, then, REPS times in alternation: times SELECT count(jwt_verify(t, key))
 over a table of the tokens in one session (cached key: the normal case), the same with a
 distinct JWK per row (every call parses its key: the uncached path), PyJWT's jwt.decode with a
-preloaded key object, and jose's jwtVerify with an imported key (bench/jwt_asym_jose.mjs).
+preloaded key object, jose's jwtVerify with an imported key (bench/jwt_asym_jose.mjs), and
+taskauth.authenticate() of the same tokens through an external issuer holding the keys.
 Prints medians in microseconds per token. Needs a server in the PG* environment with taskauth
 installed (e.g. `pg_virtualenv -v 15 bench/jwt_asym.py`). Usage: jwt_asym.py [N] [REPS]
 """
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 import jwt
 import psycopg2
@@ -26,6 +28,7 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
 REPS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+ISS = 'https://bench.example'
 HERE = os.path.dirname(os.path.abspath(__file__))
 ALGS = {
     'EdDSA': (ed25519.Ed25519PrivateKey.generate(), OKPAlgorithm),
@@ -40,8 +43,8 @@ def main():
     for alg, (priv, A) in ALGS.items():
         jwk = json.loads(A.to_jwk(priv.public_key()))
         jwk.pop('key_ops', None)
-        toks = [jwt.encode({'sub': 'user-%d' % i, 'iat': now - i % 100, 'exp': now + 3600,
-                            'email': 'user%d@example.com' % i}, priv, algorithm=alg)
+        toks = [jwt.encode({'sub': str(uuid.UUID(int=i + 1)), 'iat': now - i % 100, 'exp': now + 3600,
+                            'iss': ISS, 'email': 'user%d@example.com' % i}, priv, algorithm=alg)
                 for i in range(N)]
         data[alg] = {'jwk': jwk, 'tokens': toks}
     fd, path = tempfile.mkstemp(suffix='.json')
@@ -58,10 +61,14 @@ def main():
         cur.executemany('INSERT INTO bench_tok VALUES (%s, %s, %s)',
                         [(alg, i, t) for i, t in enumerate(d['tokens'])])
     cur.execute('ANALYZE bench_tok')
+    # An external issuer holding the three keys, for authenticate().
+    cur.execute('SELECT taskauth.remove_issuer(%s)', (ISS,))
+    cur.execute('SELECT taskauth.add_issuer(%s, jwks => %s::jsonb)',
+                (ISS, json.dumps({'keys': [d['jwk'] for d in data.values()]})))
     cur.execute('SHOW server_version')
     server = cur.fetchone()[0]
 
-    res = {k: {a: [] for a in ALGS} for k in ('taskauth', 'taskauth_uncached', 'pyjwt', 'jose')}
+    res = {k: {a: [] for a in ALGS} for k in ('taskauth', 'taskauth_uncached', 'authenticate', 'pyjwt', 'jose')}
     pykeys = {a: ALGS[a][0].public_key() for a in ALGS}
     for rep in range(REPS):
         for alg, d in data.items():
@@ -76,6 +83,10 @@ def main():
                         'FROM bench_tok WHERE alg = %s', (key, alg))
             assert cur.fetchone()[0] == N
             res['taskauth_uncached'][alg].append((time.perf_counter() - t0) / N * 1e6)
+            t0 = time.perf_counter()
+            cur.execute('SELECT count(taskauth.authenticate(t)) FROM bench_tok WHERE alg = %s', (alg,))
+            assert cur.fetchone()[0] == N
+            res['authenticate'][alg].append((time.perf_counter() - t0) / N * 1e6)
             k = pykeys[alg]
             t0 = time.perf_counter()
             for t in d['tokens']:
@@ -87,6 +98,7 @@ def main():
             res['jose'][alg].append(us)
         print('rep %d done' % (rep + 1), file=sys.stderr)
     os.unlink(path)
+    cur.execute('SELECT taskauth.remove_issuer(%s)', (ISS,))
 
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?')
     print('machine: %s, %d cores (%s); PostgreSQL %s; Python %s, PyJWT %s; node %s'
@@ -95,12 +107,12 @@ def main():
     print('date: %s; %d tokens per algorithm, %d repetitions, medians in us/token' % (
         time.strftime('%Y-%m-%d'), N, REPS))
     print()
-    print('| algorithm | taskauth.jwt_verify | taskauth, key parsed every call | PyJWT + cryptography | jose (node) | PyJWT / taskauth | jose / taskauth |')
-    print('|---|---|---|---|---|---|---|')
+    print('| algorithm | taskauth.jwt_verify | key parsed every call | authenticate(), external issuer | PyJWT + cryptography | jose (node) | PyJWT / taskauth | jose / taskauth |')
+    print('|---|---|---|---|---|---|---|---|')
     for alg in ALGS:
         m = {k: statistics.median(v[alg]) for k, v in res.items()}
-        print('| %s | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx |' % (
-            alg, m['taskauth'], m['taskauth_uncached'], m['pyjwt'], m['jose'],
+        print('| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx |' % (
+            alg, m['taskauth'], m['taskauth_uncached'], m['authenticate'], m['pyjwt'], m['jose'],
             m['pyjwt'] / m['taskauth'], m['jose'] / m['taskauth']))
     print()
     print('all repetitions (us/token):')
