@@ -7,7 +7,9 @@ Connects with the PG* environment; run it inside a throwaway cluster:
 
     make install && pg_virtualenv -t -v 15 bench/jwt_verify.py [REPETITIONS]
 
-Prints the medians in microseconds per token.
+Prints medians in microseconds per token, of wall-clock time and of CPU time (the server
+backend's on-CPU time from /proc/<pid>/schedstat, this process's for PyJWT). CPU time is the
+steadier figure on a shared machine: it leaves out time spent waiting for a CPU.
 """
 import io
 import os
@@ -76,14 +78,24 @@ CREATE TABLE bench.tokens (t text NOT NULL);
 """
 
 
-def timed(cur, sql):
+def backend_cpu(pid):
+    """Seconds the backend has spent on a CPU (first field of /proc/PID/schedstat, in ns)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e9
+
+
+def timed(cur, pid, sql):
+    """(wall seconds, backend CPU seconds) of one query."""
+    c0 = backend_cpu(pid)
     t0 = time.perf_counter()
     cur.execute(sql)
     cur.fetchall()
-    return time.perf_counter() - t0
+    t1 = time.perf_counter()
+    return t1 - t0, backend_cpu(pid) - c0
 
 
 def main():
+    load0 = open("/proc/loadavg").read().split()[0]
     now = int(time.time())
     tokens = [
         jwt.encode({"sub": f"6f1c2a9e-0000-4000-8000-{i:012d}", "email": f"user{i}@example.com",
@@ -107,15 +119,18 @@ def main():
                 f"IS DISTINCT FROM bench.pgcrypto_verify(t, '{SECRET}')")
     assert cur.fetchone()[0] == 0, "verifiers disagree"
 
+    cur.execute("SELECT pg_backend_pid()")
+    pid = cur.fetchone()[0]
     results = {k: [] for k in queries}
     results["PyJWT jwt.decode (Python)"] = []
     for _ in range(REPS):
         for name, sql in queries.items():
-            results[name].append(timed(cur, sql))
-        t0 = time.perf_counter()
+            results[name].append(timed(cur, pid, sql))
+        t0, c0 = time.perf_counter(), time.process_time()
         for t in tokens:
             jwt.decode(t, SECRET, algorithms=["HS256"])
-        results["PyJWT jwt.decode (Python)"].append(time.perf_counter() - t0)
+        results["PyJWT jwt.decode (Python)"].append((time.perf_counter() - t0,
+                                                     time.process_time() - c0))
 
     cur.execute("SELECT version()")
     pgver = cur.fetchone()[0]
@@ -125,15 +140,18 @@ def main():
     print(f"# {pgver}")
     print(f"# PyJWT {jwt.__version__}, Python {platform.python_version()}, "
           f"{N} tokens, {REPS} repetitions, medians")
-    print(f"{'method':32s} {'us/token':>9s} {'min':>8s} {'max':>8s}")
-    med = {}
+    print(f"# load average before: {load0}, after: {open('/proc/loadavg').read().split()[0]}")
+    print(f"{'method':32s} {'wall us/token':>14s} {'(min)':>7s} {'CPU us/token':>13s} {'(min)':>7s}")
+    wall, cpu = {}, {}
     for name, xs in results.items():
-        us = [x / N * 1e6 for x in xs]
-        med[name] = statistics.median(us)
-        print(f"{name:32s} {med[name]:9.2f} {min(us):8.2f} {max(us):8.2f}")
-    print(f"# speed-up of taskauth.jwt_verify over pure SQL + pgcrypto: "
-          f"{med['pure SQL + pgcrypto'] / med['taskauth.jwt_verify']:.1f}x; "
-          f"over PyJWT: {med['PyJWT jwt.decode (Python)'] / med['taskauth.jwt_verify']:.1f}x")
+        w = [x[0] / N * 1e6 for x in xs]
+        c = [x[1] / N * 1e6 for x in xs]
+        wall[name], cpu[name] = statistics.median(w), statistics.median(c)
+        print(f"{name:32s} {wall[name]:14.2f} {min(w):7.2f} {cpu[name]:13.2f} {min(c):7.2f}")
+    ours, sql, py = "taskauth.jwt_verify", "pure SQL + pgcrypto", "PyJWT jwt.decode (Python)"
+    print(f"# taskauth.jwt_verify vs pure SQL + pgcrypto: {wall[sql] / wall[ours]:.1f}x wall, "
+          f"{cpu[sql] / cpu[ours]:.1f}x CPU; vs PyJWT: {wall[py] / wall[ours]:.1f}x wall, "
+          f"{cpu[py] / cpu[ours]:.1f}x CPU")
 
 
 if __name__ == "__main__":
