@@ -5,7 +5,8 @@
 #            SELECT ... FROM taskauth.tasks; END            (bench/pgbench/rls.sql)
 #   (b) app: the same request with no token work in the database, a BYPASSRLS role and
 #            WHERE user_id = ... on the same index               (bench/pgbench/app.sql)
-# in alternated runs, and prints medians and the tps ratio (b)/(a) as Markdown.
+# in alternated runs (medians, tps ratio (b)/(a)) and in mixed runs where the scripts share one
+# pgbench run (per-script latency ratio (a)/(b)); prints the results as Markdown.
 # Usage: bench/identity_pgbench.sh   (env: ROUNDS=7 SECONDS_PER_RUN=20 CLIENTS=nproc)
 # Needs taskauth installed (make install); runs in its own throwaway cluster (pg_virtualenv).
 set -euo pipefail
@@ -91,6 +92,21 @@ run() {
   printf '%.1f %s\n' "$tps" "$lat"
 }
 
+# One pgbench run with the scripts named as arguments mixed at random (equal weights), so that
+# load from outside the benchmark hits them alike; prints their latency averages in ms.
+run_mixed() {
+  local out args=()
+  for v in "$@"; do args+=(-f "$here/pgbench/$v.sql@1"); done
+  out=$(pgbench -n -M prepared -c "$CLIENTS" -j "$JOBS" -T "$SECONDS_PER_RUN" "${args[@]}" 2>&1) || {
+    echo "$out" >&2; exit 1; }
+  grep -q 'number of failed transactions: 0 ' <<<"$out" || {
+    echo "pgbench reported failed transactions:" >&2; echo "$out" >&2; exit 1; }
+  awk -v n=$# '/^SQL script [0-9]+:/ {s = $3 + 0}
+       /^ - latency average = / && s {lat[s] = $5}
+       END {for (i = 1; i <= n; i++) {if (lat[i] == "") exit 1; printf "%s%s", lat[i], (i < n ? " " : "\n")}}' \
+    <<<"$out" || { echo "$out" >&2; exit 1; }
+}
+
 # Median of the numbers given as arguments.
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 
@@ -107,6 +123,17 @@ for ((i = 1; i <= ROUNDS; i++)); do
   done
   rows+=("| $i | ${a_tps[-1]} | ${b_tps[-1]} | $(awk -v a="${a_tps[-1]}" -v b="${b_tps[-1]}" 'BEGIN {printf "%.3f", b/a}') |")
 done
+
+m_ratio=(); m1_ratio=(); mixed_rows=()
+for ((i = 1; i <= ROUNDS; i++)); do
+  read -r la_m lb_m la1_m lb1_m < <(run_mixed rls app rls_one app_auth)
+  r=$(awk -v a="$la_m" -v b="$lb_m" 'BEGIN {printf "%.3f", a/b}')
+  r1=$(awk -v a="$la1_m" -v b="$lb_m" 'BEGIN {printf "%.3f", a/b}')
+  echo "mixed round $i: rls $la_m, app $lb_m, rls_one $la1_m, app_auth $lb1_m ms; ratios $r $r1" >&2
+  m_ratio+=("$r"); m1_ratio+=("$r1")
+  mixed_rows+=("| $i | $la_m | $lb_m | $la1_m | $lb1_m | $r | $r1 |")
+done
+mr=$(median "${m_ratio[@]}"); mr1=$(median "${m1_ratio[@]}")
 
 ma=$(median "${a_tps[@]}"); mb=$(median "${b_tps[@]}")
 la=$(median "${a_lat[@]}"); lb=$(median "${b_lat[@]}")
@@ -133,6 +160,19 @@ $(printf '%s\n' "${rows[@]}")
 | median latency, ms | $la | $lb |
 
 **tps ratio (b)/(a) = $ratio** (target <= 1.05: $verdict).
+
+Mixed runs: the scripts share one pgbench run, each transaction picking one at random, so
+outside load falls on all of them alike; latency(x)/latency(b) stands for (b)/(x) in tps.
+(a1) is (a) with set_config('role', ...) and authenticate() in one statement, the same
+number of round trips as (b); (b1) is (b) plus authenticate() in its own statement, without
+row-level security.
+
+| round | (a) ms | (b) ms | (a1) ms | (b1) ms | (a)/(b) | (a1)/(b) |
+|---|---|---|---|---|---|---|
+$(printf '%s\n' "${mixed_rows[@]}")
+
+**median latency ratio (a)/(b) = $mr** (target <= 1.05: $(awk -v r="$mr" 'BEGIN {print (r <= 1.05 ? "meets" : "misses")}')),
+(a1)/(b) = $mr1 ($(awk -v r="$mr1" 'BEGIN {print (r <= 1.05 ? "meets" : "misses")}')).
 
 Plan of (a):
 \`\`\`
