@@ -1,0 +1,221 @@
+#!/usr/bin/python3
+"""Differential test of jwt_verify's claims against PostgreSQL's own jsonb input.
+
+Thousands of payloads (random JSON with escapes, surrogate pairs, duplicate keys, odd numbers,
+whitespace; then the same texts randomly mutated) are signed here with the standard library's
+hmac and verified by taskauth.jwt_verify. Properties:
+  - when jsonb accepts the payload, jwt_verify returns exactly the same jsonb (compared as text,
+    so a different numeric scale would show), unless the payload is one of the documented
+    refusals (nesting deeper than 64 levels);
+  - when jsonb refuses it, jwt_verify refuses it with SQLSTATE 28000;
+  - jwt_verify never fails with any other SQLSTATE.
+Deterministic (fixed seed). Uses the cluster from the PG* environment; emits TAP.
+"""
+import base64
+import hashlib
+import hmac
+import os
+import random
+
+import psycopg2
+
+DB = 'ta_jwt_diff_%d' % os.getpid()
+SECRET = b'differential-secret'
+HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b'=')
+
+# refusals for what the claims say, not for the JSON itself
+CLAIM_ERRORS = {'jwt expired', 'jwt not yet valid', 'jwt issued in the future',
+                'jwt exp claim is not a number', 'jwt nbf claim is not a number',
+                'jwt iat claim is not a number'}
+
+results = []
+
+
+def tap(ok, name, diag=None):
+    """Print one TAP line."""
+    results.append(bool(ok))
+    print('%s %d - %s' % ('ok' if ok else 'not ok', len(results), name), flush=True)
+    if not ok and diag is not None:
+        for line in str(diag).splitlines():
+            print('# ' + line, flush=True)
+
+
+def token(payload: bytes) -> str:
+    """HS256 token over raw payload bytes."""
+    si = HEADER + b'.' + base64.urlsafe_b64encode(payload).rstrip(b'=')
+    mac = base64.urlsafe_b64encode(hmac.new(SECRET, si, hashlib.sha256).digest()).rstrip(b'=')
+    return (si + b'.' + mac).decode()
+
+
+def rand_string(r):
+    """A JSON string literal with a mix of plain text, escapes and raw non-ASCII."""
+    parts = []
+    for _ in range(r.randint(0, 6)):
+        k = r.randint(0, 9)
+        if k < 3:
+            parts.append(r.choice(['a', 'sub', 'exp', 'Zoë', '日本', '😀', ' ', 'x' * r.randint(1, 20)]))
+        elif k < 5:
+            parts.append(r.choice(['\\"', '\\\\', '\\/', '\\b', '\\f', '\\n', '\\r', '\\t']))
+        elif k < 7:
+            parts.append('\\u%04x' % r.choice([0x41, 0xe9, 0x20ac, 0x1f, 0x7f, 0xfffd, 0x65]))
+        elif k < 8 or r.random() < 0.9:
+            parts.append(r.choice(['\\ud83d\\ude00', '\\uD83D\\uDE00']))
+        else:
+            parts.append(r.choice(['\\u0000', '\\ud800', '\\udc00x']))
+    return '"' + ''.join(parts) + '"'
+
+
+def rand_number(r):
+    """A JSON number of some shape, sometimes near jsonb's limits."""
+    k = r.randint(0, 9)
+    if k < 3:
+        return str(r.randint(-10**r.randint(1, 25), 10**r.randint(1, 25)))
+    if k < 5:
+        return '%s%d.%s' % (r.choice(['', '-']), r.randint(0, 999), ''.join(r.choice('0123456789')
+                                                                       for _ in range(r.randint(1, 30))))
+    if k < 7:
+        return '%s%de%s%d' % (r.choice(['', '-']), r.randint(0, 99), r.choice(['', '+', '-']),
+                              r.randint(0, 400))
+    if k < 8:
+        return r.choice(['0', '-0', '0.0', '0e5', '1E+2', '1e-16383', '1e-16384', '1e131071',
+                         '1e131072', '0.1e-16382', '9.99e131071', '0e999999'])
+    return '%d.%s1e%d' % (r.randint(1, 9), '0' * r.randint(0, 5), r.randint(-30, 30))
+
+
+def rand_value(r, depth):
+    """A random JSON value."""
+    k = r.randint(0, 9 if depth < 6 else 5)
+    if k < 2:
+        return rand_string(r)
+    if k < 4:
+        return rand_number(r)
+    if k < 5:
+        return r.choice(['true', 'false', 'null'])
+    if k < 7:
+        return '[' + ','.join(rand_value(r, depth + 1) for _ in range(r.randint(0, 4))) + ']'
+    return rand_object(r, depth + 1)
+
+
+def ws(r):
+    """Insignificant whitespace, usually none."""
+    return r.choice(['', '', '', ' ', '\n', '\t ', '\r\n'])
+
+
+def rand_object(r, depth=0):
+    """A random JSON object, keys sometimes repeated or escaped."""
+    keys = ['"sub"', '"a"', '"b"', '"aa"', '"\\u0061"', '"exp_"', '"k"', '""', '"日本"']
+    members = []
+    for _ in range(r.randint(0, 7)):
+        key = r.choice(keys) if r.random() < 0.7 else rand_string(r)
+        members.append(ws(r) + key + ws(r) + ':' + ws(r) + rand_value(r, depth) + ws(r))
+    return '{' + ','.join(members) + '}'
+
+
+def mutate(r, text):
+    """Insert, delete or replace a few characters."""
+    chars = list(text)
+    for _ in range(r.randint(1, 3)):
+        op = r.randint(0, 2)
+        i = r.randint(0, len(chars))
+        c = r.choice(list('{}[]",:\\ue0.-+ \x00\x1f') + ['\\u', '\\ud83d', 'é'])
+        if op == 0:
+            chars.insert(i, c)
+        elif op == 1 and chars:
+            del chars[min(i, len(chars) - 1)]
+        elif chars:
+            chars[min(i, len(chars) - 1)] = c
+    return ''.join(chars)
+
+
+def check(cur, payload: bytes, stats):
+    """Compare jwt_verify with jsonb input on one payload; returns a problem string or None."""
+    want = None
+    if b'\x00' not in payload:     # a raw NUL is never JSON, and cannot be sent as text
+        cur.execute('SAVEPOINT s')
+        try:
+            cur.execute('SELECT %s::jsonb::text', (payload.decode('utf-8', 'replace'),))
+            want = cur.fetchone()[0]
+        except psycopg2.Error:
+            cur.execute('ROLLBACK TO SAVEPOINT s')
+    cur.execute('SAVEPOINT s')
+    try:
+        cur.execute('SELECT taskauth.jwt_verify(%s, %s)::text', (token(payload), SECRET.decode()))
+        got, code, message = cur.fetchone()[0], None, None
+    except psycopg2.Error as e:
+        cur.execute('ROLLBACK TO SAVEPOINT s')
+        got, code, message = None, e.pgcode, e.diag.message_primary
+    if code is not None and code != '28000':
+        return 'SQLSTATE %s for %r' % (code, payload[:200])
+    try:
+        is_object = want is not None and want.startswith('{')
+    except AttributeError:
+        is_object = False
+    if got is not None:
+        stats['accepted'] += 1
+        if want != got:
+            return 'claims differ for %r: jsonb %r, jwt_verify %r' % (payload[:200], want, got)
+    elif is_object and message not in CLAIM_ERRORS and \
+            payload.count(b'[') + payload.count(b'{') <= 64:
+        # jsonb took an object that jwt_verify refused, and not for its claims: only the
+        # refusals documented as stricter than jsonb are allowed (nesting beyond 64 levels)
+        return 'refused an object jsonb accepts (%s): %r' % (message, payload[:200])
+    else:
+        stats['refused'] += 1
+    return None
+
+
+def run():
+    conn = psycopg2.connect(dbname=DB)
+    cur = conn.cursor()
+    cur.execute('CREATE EXTENSION taskauth')
+    cur.execute('SET taskauth.leeway = 0')
+    r = random.Random(20261125)
+    for label, count, mutated in (('random objects', 3000, False), ('mutated objects', 3000, True)):
+        problems = []
+        stats = {'accepted': 0, 'refused': 0}
+        for _ in range(count):
+            text = rand_object(r)
+            if mutated:
+                text = mutate(r, text)
+            p = check(cur, text.encode('utf-8', 'surrogatepass'), stats)
+            if p:
+                problems.append(p)
+        tap(not problems, '%s: %d payloads, %d accepted with claims identical to jsonb, %d refused '
+            'with 28000 and never another SQLSTATE' % (label, count, stats['accepted'], stats['refused']),
+            '\n'.join(problems[:5]))
+    # raw bytes that are not UTF-8 must be refused with 28000 too
+    problems = []
+    for _ in range(500):
+        raw = bytes(r.randint(0, 255) for _ in range(r.randint(1, 30)))
+        payload = b'{"a":"' + raw + b'"}'
+        cur.execute('SAVEPOINT s')
+        try:
+            cur.execute('SELECT taskauth.jwt_verify(%s, %s)', (token(payload), SECRET.decode()))
+            try:
+                payload.decode('utf-8')
+            except UnicodeDecodeError:
+                problems.append('accepted non-UTF-8 %r' % payload)
+        except psycopg2.Error as e:
+            cur.execute('ROLLBACK TO SAVEPOINT s')
+            if e.pgcode != '28000':
+                problems.append('SQLSTATE %s for %r' % (e.pgcode, payload))
+    tap(not problems, 'random raw bytes in a string: non-UTF-8 refused with 28000', '\n'.join(problems[:5]))
+    conn.rollback()
+    conn.close()
+
+
+def main():
+    admin = psycopg2.connect('')
+    admin.autocommit = True
+    admin.cursor().execute('CREATE DATABASE %s' % DB)
+    try:
+        run()
+    finally:
+        admin.cursor().execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % DB)
+        admin.close()
+    print('1..%d' % len(results))
+    return 0 if all(results) else 1
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
