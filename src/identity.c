@@ -185,9 +185,8 @@ TaskauthIdentityInit(void)
 	TaskauthKeysInit();
 }
 
-PG_FUNCTION_INFO_V1(taskauth_current_user_id);
-
 /* Return the verified user id of the current transaction, or NULL when anonymous. */
+PG_FUNCTION_INFO_V1(taskauth_current_user_id);
 Datum
 taskauth_current_user_id(PG_FUNCTION_ARGS)
 {
@@ -202,9 +201,8 @@ taskauth_current_user_id(PG_FUNCTION_ARGS)
 	PG_RETURN_UUID_P(id);
 }
 
-PG_FUNCTION_INFO_V1(taskauth_claims);
-
 /* Return the verified claims of the current transaction, or NULL when anonymous. */
+PG_FUNCTION_INFO_V1(taskauth_claims);
 Datum
 taskauth_claims(PG_FUNCTION_ARGS)
 {
@@ -309,12 +307,11 @@ token_kid(const char *tok, size_t toklen)
 	return kid;
 }
 
-PG_FUNCTION_INFO_V1(taskauth_authenticate);
-
 /*
  * Verify a token with the server's active keys, make its sub (a uuid) and claims the identity
  * of the current transaction, and return the sub. Every failure is SQLSTATE 28000.
  */
+PG_FUNCTION_INFO_V1(taskauth_authenticate);
 Datum
 taskauth_authenticate(PG_FUNCTION_ARGS)
 {
@@ -369,12 +366,11 @@ verified:
 	PG_RETURN_UUID_P(id);
 }
 
-PG_FUNCTION_INFO_V1(taskauth_issue_token);
-
 /*
  * Sign {sub, email, iat, exp} with the newest active key (its kid in the header); iat is the
  * transaction's start, exp is iat plus taskauth.token_lifetime.
  */
+PG_FUNCTION_INFO_V1(taskauth_issue_token);
 Datum
 taskauth_issue_token(PG_FUNCTION_ARGS)
 {

@@ -240,12 +240,11 @@ TaskauthKeysInit(void)
 	CacheRegisterRelcacheCallback(keys_relcache_callback, (Datum) 0);
 }
 
-PG_FUNCTION_INFO_V1(taskauth_signing_keys_changed);
-
 /*
  * Statement trigger on taskauth.signing_keys: send a relcache invalidation for the table so that
  * every backend (this one at once, the others when the change commits) drops its cached keys.
  */
+PG_FUNCTION_INFO_V1(taskauth_signing_keys_changed);
 Datum
 taskauth_signing_keys_changed(PG_FUNCTION_ARGS)
 {
