@@ -3,6 +3,7 @@
 // algorithm, reused; prints one JSON line {alg: microseconds per token}. Usage: FILE
 import { readFileSync } from 'node:fs';
 
+await import('../test/interop/lib/webcrypto-global.mjs');
 const jose = await import(new URL('../test/interop/node_modules/jose/dist/webapi/index.js', import.meta.url));
 const data = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const out = {};

@@ -5,6 +5,7 @@
 // an external issuer, authenticate() accepts the tokens (creating the users' rows on first
 // sight) and row-level security shows each user only their tasks. Better Auth's scrypt password
 // hashes verify in verify_password and carry over to taskauth.login. Emits TAP.
+import './lib/webcrypto-global.mjs';
 import assert from 'node:assert/strict';
 import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';

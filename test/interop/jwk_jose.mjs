@@ -4,6 +4,7 @@
 // headers, and exports the public JWK, a JWKS and the SPKI PEM. Claims must come back identical;
 // tampered tokens, the classic key-confusion attacks and wrong keys must be refused. Uses the
 // cluster from the PG* environment; emits TAP.
+import './lib/webcrypto-global.mjs';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import * as jose from 'jose';

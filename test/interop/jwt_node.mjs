@@ -4,6 +4,7 @@
 // verify in taskauth.jwt_verify with identical claims; jwt_sign output verifies in both with
 // identical claims; tampered tokens fail everywhere; expiry, audience and issuer verdicts agree
 // with jose. Uses the cluster from the PG* environment in a database of its own; emits TAP.
+import './lib/webcrypto-global.mjs';
 import assert from 'node:assert/strict';
 import * as jose from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
