@@ -254,16 +254,19 @@ SELECT taskauth.verify_password('password', '$argon2id$v=19$m=256,t=2,p=1$c29tZX
 SELECT taskauth.verify_password('password', '$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc');
 RESET taskauth.max_argon2_memory_kib;
 
--- Only superusers set the maxima.
+-- Only superusers set the maxima and the policy: a client that could lower its own cost
+-- before register or login would store a weak hash.
 CREATE ROLE taskauth_pw_user;
 SET ROLE taskauth_pw_user;
 SET taskauth.max_bcrypt_cost = 31;
 SET taskauth.max_argon2_memory_kib = 4194304;
 SET taskauth.max_argon2_time = 100;
 SET taskauth.max_argon2_parallelism = 64;
-SET taskauth.bcrypt_cost = 13;
-SHOW taskauth.bcrypt_cost;
-RESET taskauth.bcrypt_cost;
+SET taskauth.bcrypt_cost = 4;
+SET taskauth.password_algorithm = 'argon2id';
+SET taskauth.argon2_memory_kib = 8;
+SET taskauth.argon2_time = 1;
+SET taskauth.argon2_parallelism = 2;
 RESET ROLE;
 DROP ROLE taskauth_pw_user;
 

@@ -56,7 +56,7 @@ TaskauthPasswordInit(void)
 							 &taskauth_password_algorithm,
 							 TA_PW_SCHEME_BCRYPT,
 							 password_algorithm_options,
-							 PGC_USERSET, 0,
+							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("taskauth.bcrypt_cost",
@@ -66,7 +66,7 @@ TaskauthPasswordInit(void)
 							&taskauth_bcrypt_cost,
 							DEFAULT_BCRYPT_COST,
 							TA_PW_BCRYPT_MIN_COST, TA_PW_BCRYPT_MAX_COST,
-							PGC_USERSET, 0,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("taskauth.max_bcrypt_cost",
@@ -86,7 +86,7 @@ TaskauthPasswordInit(void)
 							&taskauth_argon2_memory_kib,
 							DEFAULT_ARGON2_MEMORY_KIB,
 							TA_PW_ARGON2_MIN_MEMORY_KIB, INT_MAX,
-							PGC_USERSET, 0,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("taskauth.argon2_time",
@@ -95,7 +95,7 @@ TaskauthPasswordInit(void)
 							&taskauth_argon2_time,
 							DEFAULT_ARGON2_TIME,
 							1, INT_MAX,
-							PGC_USERSET, 0,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("taskauth.argon2_parallelism",
@@ -105,7 +105,7 @@ TaskauthPasswordInit(void)
 							&taskauth_argon2_parallelism,
 							DEFAULT_ARGON2_PARALLELISM,
 							1, TA_PW_ARGON2_MAX_LANES,
-							PGC_USERSET, 0,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("taskauth.max_argon2_memory_kib",
