@@ -54,6 +54,9 @@ static uint64 key_cache_clock = 0;
 static char header_cache_seg[HEADER_CACHE_MAX];
 static size_t header_cache_len = 0;	/* 0: empty */
 static ta_jws_alg header_cache_alg;
+static bool header_cache_has_kid;
+static char header_cache_kid[HEADER_CACHE_MAX];
+static size_t header_cache_kid_len;
 
 static char payload_buf[PAYLOAD_BUF_SIZE];
 
@@ -129,34 +132,54 @@ get_hmac(ta_jws_alg alg, const char *secret, size_t secret_len)
 	return h;
 }
 
-/* Parse and check the header segment, via the one-entry cache; returns the algorithm. */
+/*
+ * Parse and check the header segment, via the one-entry cache; returns the algorithm. With
+ * kid_out, also gives the header's kid unescaped (palloc'd, NUL-terminated) or NULL.
+ */
 static ta_jws_alg
-checked_header(const ta_jws_parts *parts, ta_jws_header *hdr_out, char **hdr_buf)
+checked_header(const ta_jws_parts *parts, char **kid_out)
 {
 	ta_jws_header hdr;
-	size_t		cap;
+	size_t		cap,
+				kid_len = 0;
 	char	   *buf;
+	char	   *kid = NULL;
 
-	if (hdr_out == NULL && header_cache_len != 0 && parts->header_len == header_cache_len &&
+	if (header_cache_len != 0 && parts->header_len == header_cache_len &&
 		memcmp(parts->header, header_cache_seg, header_cache_len) == 0)
+	{
+		if (kid_out != NULL)
+			*kid_out = header_cache_has_kid ?
+				pnstrdup(header_cache_kid, header_cache_kid_len) : NULL;
 		return header_cache_alg;
+	}
 
 	cap = TA_B64URL_DECODED_MAX(parts->header_len);
 	buf = palloc(cap);
 	TA_CHECK(ta_jws_parse_header(parts, buf, cap, &hdr));
+	if (hdr.has_kid)
+	{
+		/* unescaping never makes a string longer */
+		kid = palloc(hdr.kid.len + 1);
+		TA_CHECK(ta_json_string_unescape(hdr.kid, kid, hdr.kid.len, &kid_len));
+		kid[kid_len] = '\0';
+	}
+	/* a kid is shorter than its header, so it fits the cache whenever the header does */
 	if (parts->header_len <= HEADER_CACHE_MAX)
 	{
 		memcpy(header_cache_seg, parts->header, parts->header_len);
 		header_cache_len = parts->header_len;
 		header_cache_alg = hdr.alg;
+		header_cache_has_kid = hdr.has_kid;
+		header_cache_kid_len = kid_len;
+		if (kid != NULL)
+			memcpy(header_cache_kid, kid, kid_len);
 	}
-	if (hdr_out != NULL)
-	{
-		*hdr_out = hdr;
-		*hdr_buf = buf;
-	}
-	else
-		pfree(buf);
+	pfree(buf);
+	if (kid_out != NULL)
+		*kid_out = kid;
+	else if (kid != NULL)
+		pfree(kid);
 	return hdr.alg;
 }
 
@@ -439,7 +462,7 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 	Jsonb	   *result;
 
 	TA_CHECK(ta_jws_split(token, token_len, &parts));
-	alg = checked_header(&parts, NULL, NULL);
+	alg = checked_header(&parts, NULL);
 	if (secret_len == 0)
 		taskauth_report(TA_JWT_SIGNATURE_MISMATCH);
 	TA_CHECK(ta_jws_check_signature(&parts, alg, get_hmac(alg, secret, secret_len)));
@@ -475,23 +498,10 @@ char *
 taskauth_jwt_header_kid(const char *token, size_t token_len)
 {
 	ta_jws_parts parts;
-	ta_jws_header hdr;
-	char	   *buf;
 	char	   *kid;
-	size_t		len;
 
 	TA_CHECK(ta_jws_split(token, token_len, &parts));
-	checked_header(&parts, &hdr, &buf);
-	if (!hdr.has_kid)
-	{
-		pfree(buf);
-		return NULL;
-	}
-	/* unescaping never makes a string longer */
-	kid = palloc(hdr.kid.len + 1);
-	TA_CHECK(ta_json_string_unescape(hdr.kid, kid, hdr.kid.len, &len));
-	kid[len] = '\0';
-	pfree(buf);
+	(void) checked_header(&parts, &kid);
 	return kid;
 }
 
