@@ -78,6 +78,11 @@ SELECT taskauth.jwt_verify(:'eddsa', jsonb_build_object('keys', jsonb_build_arra
 SELECT taskauth.jwt_verify(:'hs256_pem', :'rsa'::jsonb);
 SELECT taskauth.jwt_verify(:'hs256_jwk', :'rsa'::jsonb);
 SELECT taskauth.jwt_verify(:'hs256_jwk', :'jwks'::jsonb);
+-- The same texts offered as HMAC secrets (the text overload, which an uncast literal picks):
+-- refused before any MAC, in verify and in sign alike.
+SELECT taskauth.jwt_verify(:'hs256_jwk', :'rsa');
+SELECT taskauth.jwt_verify(:'hs256_pem', '  -----BEGIN PUBLIC KEY-----' || chr(10) || 'MIIB');
+SELECT taskauth.jwt_sign('{"sub":"x"}', :'rsa');
 -- alg none.
 SELECT taskauth.jwt_verify(:'none_tok', :'rsa'::jsonb);
 -- RSA token against an EC key, EC token against an RSA key, EdDSA against EC.

@@ -18,6 +18,7 @@
 
 #include "core/b64url.h"
 #include "core/jws.h"
+#include "core/jwk.h"
 #include "access/detoast.h"
 #include "access/xact.h"
 #include "lib/stringinfo.h"
@@ -73,7 +74,7 @@ TaskauthJwtInit(void)
 							"many seconds, and nbf and iat may lie this far in the future.",
 							&taskauth_leeway,
 							30, 0, 3600,
-							PGC_USERSET,
+							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 }
@@ -465,6 +466,9 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 	alg = checked_header(&parts, NULL);
 	if (secret_len == 0)
 		taskauth_report(TA_JWT_SIGNATURE_MISMATCH);
+	/* A public key's text is known to everyone: as an HMAC secret it would let anyone sign. */
+	if (ta_jwk_text_is_public_key(secret, secret_len))
+		taskauth_report(TA_ARG_SECRET_IS_PUBLIC_KEY);
 	TA_CHECK(ta_jws_check_signature(&parts, alg, get_hmac(alg, secret, secret_len)));
 
 	cap = TA_B64URL_DECODED_MAX(parts.payload_len) + 1;
@@ -603,6 +607,8 @@ taskauth_jwt_sign_hmac(Jsonb *claims, const char *alg_name, const char *kid,
 		taskauth_report(TA_ARG_ALG_UNSUPPORTED);
 	if (secret_len == 0)
 		taskauth_report(TA_ARG_SECRET_EMPTY);
+	if (ta_jwk_text_is_public_key(secret, secret_len))
+		taskauth_report(TA_ARG_SECRET_IS_PUBLIC_KEY);
 	if (!JB_ROOT_IS_OBJECT(claims) || JB_ROOT_IS_SCALAR(claims))
 		taskauth_report(TA_ARG_CLAIMS_NOT_OBJECT);
 
