@@ -115,6 +115,14 @@ SELECT pg_temp.auth(:'t_table') AS new_kid_read_at_once;
 SELECT pg_temp.auth(:'t_new') AS changed_row_after_reading;
 SET taskauth.issuer_keys_refresh = 0;
 
+-- Keys are read as the extension's owner, so only plain columns of a plain table are read: a
+-- view, or a column of a type with a cast of its owner's, could run the table owner's code.
+CREATE VIEW ba.jwks_view AS SELECT * FROM ba.jwks;
+UPDATE taskauth.issuers SET key_table = 'ba.jwks_view';
+SELECT pg_temp.auth(:'t_table') AS key_table_is_a_view;
+UPDATE taskauth.issuers SET key_table = 'ba.jwks';
+SELECT pg_temp.auth(:'t_table') AS plain_table_again;
+
 -- An API role authenticates through the registry without reading it.
 CREATE ROLE ta_issuers_api;
 SELECT taskauth.grant_api_access('ta_issuers_api');

@@ -22,6 +22,7 @@
 #include "access/xact.h"
 #include "core/b64url.h"
 #include "core/jws.h"
+#include "access/detoast.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -161,7 +162,11 @@ TaskauthIdentityInit(void)
 	 * Remove placeholders such as jwt.sub set before this library was loaded, and refuse new
 	 * ones under the prefix (PostgreSQL 15 and later; older servers only warn).
 	 */
+#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("jwt");
+#else
+	EmitWarningsOnPlaceholders("jwt");
+#endif
 
 	DefineCustomIntVariable("taskauth.min_password_length",
 							"Shortest password, in characters, that taskauth.register() accepts.",
@@ -315,9 +320,9 @@ PG_FUNCTION_INFO_V1(taskauth_authenticate);
 Datum
 taskauth_authenticate(PG_FUNCTION_ARGS)
 {
-	text	   *token = PG_GETARG_TEXT_PP(0);
-	const char *tok = VARDATA_ANY(token);
-	size_t		toklen = VARSIZE_ANY_EXHDR(token);
+	text	   *token;
+	const char *tok;
+	size_t		toklen;
 	const char *kid;
 	const TaskauthKey *key;
 	Jsonb	   *claims;
@@ -325,6 +330,13 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	JsonbValue *sub;
 	char		subtext[37];
 	pg_uuid_t  *id;
+
+	/* refuse an oversized token before detoasting it */
+	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > TA_JWS_MAX_TOKEN_LEN + VARHDRSZ)
+		taskauth_report(TA_JWT_TOO_LARGE);
+	token = PG_GETARG_TEXT_PP(0);
+	tok = VARDATA_ANY(token);
+	toklen = VARSIZE_ANY_EXHDR(token);
 
 	/* Tokens of a registered external issuer are verified with its public keys (issuers.c). */
 	claims = taskauth_issuer_verify(tok, toklen);

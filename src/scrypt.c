@@ -46,7 +46,8 @@ nfkc_utf8(const char *pw, size_t len, size_t *out_len)
 	if (GetDatabaseEncoding() != PG_UTF8)
 		utf8 = pg_server_to_any(pw, (int) len, PG_UTF8);
 	u = (const unsigned char *) utf8;
-	ulen = strlen(utf8);
+	/* pw is not NUL-terminated; only a converted copy is */
+	ulen = (utf8 == pw) ? len : strlen(utf8);
 
 	cps = palloc((ulen + 1) * sizeof(pg_wchar));
 	for (size_t i = 0; i < ulen; i += pg_utf_mblen(u + i))

@@ -72,12 +72,20 @@ CREATE FUNCTION taskauth.add_signing_key(secret text, kid text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+-- an error inside must not log the calling statement, which may hold the password or secret
+SET log_min_error_statement = panic
 AS $$
 DECLARE
     new_kid text := add_signing_key.kid;
 BEGIN
     IF add_signing_key.secret IS NULL OR octet_length(add_signing_key.secret) < 32 THEN
         RAISE EXCEPTION 'signing key secret must be at least 32 bytes'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- a public key's text is known to everyone: as an HMAC secret it would let anyone sign
+    IF add_signing_key.secret ~ '^\s*-----BEGIN ' OR
+       (add_signing_key.secret ~ '^\s*\{' AND strpos(add_signing_key.secret, '"kty"') > 0) THEN
+        RAISE EXCEPTION 'signing key secret is a public key, not an hmac secret'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF new_kid IS NULL THEN
@@ -252,6 +260,8 @@ CREATE FUNCTION taskauth.register(email text, password text)
 RETURNS uuid
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- an error inside must not log the calling statement, which may hold the password or secret
+SET log_min_error_statement = panic
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -295,6 +305,8 @@ CREATE FUNCTION taskauth.login(email text, password text)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- an error inside must not log the calling statement, which may hold the password or secret
+SET log_min_error_statement = panic
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -302,6 +314,7 @@ DECLARE
     found_email text;
     stored text;
     dummy text;
+    matched boolean;
 BEGIN
     -- load the library first, so the settings read below are its own (see register)
     PERFORM taskauth.current_user_id();
@@ -325,11 +338,20 @@ BEGIN
         RAISE EXCEPTION 'invalid email or password'
             USING ERRCODE = 'invalid_password';
     END IF;
-    IF login.password IS NULL OR NOT taskauth.verify_password(login.password, stored) THEN
+    BEGIN
+        matched := login.password IS NOT NULL AND taskauth.verify_password(login.password, stored);
+    EXCEPTION WHEN invalid_parameter_value THEN
+        -- a stored hash that is malformed or above today's maxima: answer as for a wrong
+        -- password, so the error does not tell that the email has an account
+        matched := false;
+    END;
+    IF NOT matched THEN
         RAISE EXCEPTION 'invalid email or password'
             USING ERRCODE = 'invalid_password';
     END IF;
-    IF taskauth.password_needs_rehash(stored) THEN
+    -- bcrypt cannot hold a password over 72 bytes (an argon2id or scrypt one, say): keep its hash
+    IF taskauth.password_needs_rehash(stored) AND
+       NOT (current_setting('taskauth.password_algorithm') = 'bcrypt' AND octet_length(login.password) > 72) THEN
         UPDATE taskauth.users AS u SET hashed_password = taskauth.hash_password(login.password)
          WHERE u.id = found_id;
     END IF;

@@ -160,6 +160,21 @@ BEGIN
         RETURN;
     END IF;
     IF i.key_table IS NOT NULL THEN
+        -- This runs as the extension's owner: read only plain columns of a plain table, so that
+        -- no code of the table's owner runs here (no view, no rule, no user-defined type or cast).
+        IF (SELECT c.relkind FROM pg_catalog.pg_class AS c WHERE c.oid = i.key_table) NOT IN ('r', 'p')
+           OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute AS a
+                       WHERE a.attrelid = i.key_table AND a.attnum > 0 AND NOT a.attisdropped
+                         AND ((a.attname IN (i.key_column, i.kid_column, i.alg_column)
+                               AND a.atttypid NOT IN ('text'::regtype, 'varchar'::regtype,
+                                                      'json'::regtype, 'jsonb'::regtype))
+                           OR (a.attname = i.expires_column
+                               AND a.atttypid NOT IN ('timestamptz'::regtype, 'timestamp'::regtype,
+                                                      'date'::regtype))))
+        THEN
+            RAISE EXCEPTION 'key table of the jwt issuer is not a plain table of text, json and timestamp columns'
+                USING ERRCODE = 'invalid_authorization_specification';
+        END IF;
         -- Key rows are read where they are; a key stays valid until its expiry plus the grace.
         EXECUTE format(
             'SELECT coalesce(jsonb_agg(jsonb_strip_nulls(k.%I::jsonb || jsonb_build_object(''kid'', k.%I::text, ''alg'', %s))), ''[]'') FROM %s AS k WHERE %s',
@@ -205,6 +220,11 @@ BEGIN
     -- first read-write one creates it, before it can insert anything that refers to it.
     IF current_setting('transaction_read_only') = 'on' THEN
         RETURN;
+    END IF;
+    -- checked here, so that a bad claim is a token error and the row never shows in a message
+    IF provision_user.email IS NULL OR btrim(provision_user.email) = '' THEN
+        RAISE EXCEPTION 'jwt email claim is missing or empty'
+            USING ERRCODE = 'invalid_authorization_specification';
     END IF;
     -- The account has no password here: a random bcrypt string that no password matches.
     INSERT INTO taskauth.users (id, email, hashed_password)

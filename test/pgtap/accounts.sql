@@ -2,7 +2,7 @@
 -- and wrong password, rehash on login, the shape of the token's claims.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(43);
+SELECT plan(46);
 
 SET LOCAL taskauth.bcrypt_cost = 4;
 
@@ -104,6 +104,21 @@ SELECT matches(hashed_password, '^\$argon2id\$v=19\$m=1024,t=1,p=1\$', 'login re
   FROM taskauth.users WHERE id = :'carol';
 SELECT throws_ok($$SELECT taskauth.login('nobody@example.test', 'x')$$, '28P01',
                  'invalid email or password', 'an unknown email under argon2id raises the same error');
+
+-- a stored hash that cannot be checked answers like a wrong password
+INSERT INTO taskauth.users (email, hashed_password)
+VALUES ('heidi@example.test', '$2b$31$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW');
+SELECT throws_ok($$SELECT taskauth.login('heidi@example.test', 'heidi-password')$$, '28P01',
+                 'invalid email or password',
+                 'a stored hash above the maxima answers as a wrong password, not 22023');
+-- a long password kept in an argon2id hash is not forced into bcrypt's 72 bytes
+INSERT INTO taskauth.users (email, hashed_password)
+VALUES ('ivan@example.test', taskauth.hash_password_argon2id(repeat('long-', 20), 1024, 1, 1));
+SET LOCAL taskauth.password_algorithm = 'bcrypt';
+SELECT lives_ok($$SELECT taskauth.login('ivan@example.test', repeat('long-', 20))$$,
+                'a 100-byte password in an argon2id hash logs in while the algorithm is bcrypt');
+SELECT matches(hashed_password, '^\$argon2id\$', 'and its hash stays argon2id, which bcrypt could not hold')
+  FROM taskauth.users WHERE email = 'ivan@example.test';
 
 -- settings that a client must not lower or raise for itself
 CREATE ROLE ta_accounts_api NOLOGIN;

@@ -2,7 +2,7 @@
 -- out, retirement, selection by kid, tokens from an external issuer sharing a secret.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(33);
+SELECT plan(35);
 
 SET LOCAL taskauth.bcrypt_cost = 4;
 
@@ -23,6 +23,12 @@ SELECT throws_ok($$SELECT taskauth.add_signing_key(repeat('é', 15) || 'x')$$, '
                  'the length is counted in bytes, not characters (31 bytes)');
 SELECT throws_ok($$SELECT taskauth.add_signing_key(NULL)$$, '22023',
                  'signing key secret must be at least 32 bytes', 'a NULL secret is refused');
+SELECT throws_ok($$SELECT taskauth.add_signing_key(E'-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE')$$,
+                 '22023', 'signing key secret is a public key, not an hmac secret',
+                 'a PEM public key is refused as an HMAC secret');
+SELECT throws_ok($$SELECT taskauth.add_signing_key('{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}')$$,
+                 '22023', 'signing key secret is a public key, not an hmac secret',
+                 'a JWK is refused as an HMAC secret');
 SELECT throws_ok($$SELECT taskauth.add_signing_key(repeat('x', 32), 'bad kid')$$, '22023',
                  'key id must be 1 to 64 characters from A-Z, a-z, 0-9, ".", "_" and "-"',
                  'a kid with a blank is refused');
