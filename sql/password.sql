@@ -196,9 +196,10 @@ SELECT taskauth.verify_password('x', '$argon2id$v=19$m=65536,t=11,p=1$c29tZXNhbH
 SELECT taskauth.verify_password('x', '$argon2id$v=19$m=65536,t=2,p=9$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc');
 SELECT taskauth.verify_password('x', '$y$jFT$LdJMENpBABJJ3hIHjB1Bi.$HboGM6qPrsK.StKYGt6KErmUYtioHreJd98oIugoNB6');
 SELECT taskauth.verify_password('x', '$y$jE5.w9rC$LdJMENpBABJJ3hIHjB1Bi.$HboGM6qPrsK.StKYGt6KErmUYtioHreJd98oIugoNB6');
+-- Refused before any work: computing any of these would take days or 4 GiB, so getting the
+-- error back at all shows the check came first (no clock is read: speed is for bench/).
 DO $$
 DECLARE
-  t0 timestamptz := clock_timestamp();
   h text;
   refused int := 0;
 BEGIN
@@ -213,8 +214,7 @@ BEGIN
       refused := refused + 1;
     END;
   END LOOP;
-  RAISE NOTICE 'refused % of 3, within a second: %', refused,
-    clock_timestamp() - t0 < interval '1 second';
+  RAISE NOTICE 'refused % of 3', refused;
 END
 $$;
 
