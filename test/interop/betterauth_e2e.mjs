@@ -67,7 +67,9 @@ async function run(c, pool) {
   const auth = makeAuth(pool);
   const { runMigrations } = await getMigrations(auth.options);
   await runMigrations();
-  tap(true, 'Better Auth migrations ran (user, session, account, verification, jwks)');
+  const made = (await c.query(`SELECT count(*)::int AS n FROM pg_catalog.pg_tables
+    WHERE schemaname = 'public' AND tablename IN ('user', 'session', 'account', 'verification', 'jwks')`)).rows[0].n;
+  tap(made === 5, 'Better Auth migrations made its tables (user, session, account, verification, jwks)', made);
 
   const alice = await signUp(auth, 'alice@example.com', 'correct horse battery staple', 'Alice');
   const bob = await signUp(auth, 'bob@example.com', 'hunter2 hunter2', 'Bob');

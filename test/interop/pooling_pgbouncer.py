@@ -335,8 +335,14 @@ def main():
         'setup: %d users registered and logged in, %d tasks each' % (USERS, SEEDED_TASKS))
 
     port = start_pgbouncer()
-    tap(True, 'pgbouncer up on 127.0.0.1:%d, pool_mode = transaction, pool size %d'
-        % (port, POOL_SIZE))
+    c = bouncer_connect(port)
+    with c.cursor() as cur:
+        cur.execute("SELECT current_setting('port')")
+        server_port = cur.fetchone()[0]
+    c.close()
+    tap(server_port == os.environ.get('PGPORT', '5432'),
+        'pgbouncer up on 127.0.0.1:%d (pool_mode = transaction, pool size %d) in front of the '
+        'test cluster' % (port, POOL_SIZE))
 
     start = time.time()
     ctx = multiprocessing.get_context('fork')
