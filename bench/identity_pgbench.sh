@@ -7,6 +7,9 @@
 #            WHERE user_id = ... on the same index               (bench/pgbench/app.sql)
 # in alternated runs (medians, tps ratio (b)/(a)) and in mixed runs where the scripts share one
 # pgbench run (per-script latency ratio (a)/(b)); prints the results as Markdown.
+# The mixed runs also time (a1) rls_one.sql, (b1) app_auth.sql and both requests pipelined,
+# (a-p) rls_pipe.sql and (b-p) app_pipe.sql: each request's statements in one round trip
+# (pgbench \startpipeline, needs -M prepared or -M extended).
 # Usage: bench/identity_pgbench.sh   (env: ROUNDS=7 SECONDS_PER_RUN=20 CLIENTS=nproc)
 # Needs taskauth installed (make install); runs in its own throwaway cluster (pg_virtualenv).
 set -euo pipefail
@@ -124,16 +127,18 @@ for ((i = 1; i <= ROUNDS; i++)); do
   rows+=("| $i | ${a_tps[-1]} | ${b_tps[-1]} | $(awk -v a="${a_tps[-1]}" -v b="${b_tps[-1]}" 'BEGIN {printf "%.3f", b/a}') |")
 done
 
-m_ratio=(); m1_ratio=(); mixed_rows=()
+m_ratio=(); m1_ratio=(); mp_ratio=(); mixed_rows=()
 for ((i = 1; i <= ROUNDS; i++)); do
-  read -r la_m lb_m la1_m lb1_m < <(run_mixed rls app rls_one app_auth)
+  read -r la_m lb_m la1_m lb1_m lap_m lbp_m < <(run_mixed rls app rls_one app_auth rls_pipe app_pipe)
   r=$(awk -v a="$la_m" -v b="$lb_m" 'BEGIN {printf "%.3f", a/b}')
   r1=$(awk -v a="$la1_m" -v b="$lb_m" 'BEGIN {printf "%.3f", a/b}')
-  echo "mixed round $i: rls $la_m, app $lb_m, rls_one $la1_m, app_auth $lb1_m ms; ratios $r $r1" >&2
-  m_ratio+=("$r"); m1_ratio+=("$r1")
-  mixed_rows+=("| $i | $la_m | $lb_m | $la1_m | $lb1_m | $r | $r1 |")
+  rp=$(awk -v a="$lap_m" -v b="$lbp_m" 'BEGIN {printf "%.3f", a/b}')
+  echo "mixed round $i: rls $la_m, app $lb_m, rls_one $la1_m, app_auth $lb1_m, rls_pipe $lap_m, app_pipe $lbp_m ms; ratios $r $r1 $rp" >&2
+  m_ratio+=("$r"); m1_ratio+=("$r1"); mp_ratio+=("$rp")
+  mixed_rows+=("| $i | $la_m | $lb_m | $la1_m | $lb1_m | $lap_m | $lbp_m | $r | $r1 | $rp |")
 done
-mr=$(median "${m_ratio[@]}"); mr1=$(median "${m1_ratio[@]}")
+mr=$(median "${m_ratio[@]}"); mr1=$(median "${m1_ratio[@]}"); mrp=$(median "${mp_ratio[@]}")
+verdict_of() { awk -v r="$1" 'BEGIN {print (r <= 1.05 ? "meets" : "misses")}'; }
 
 ma=$(median "${a_tps[@]}"); mb=$(median "${b_tps[@]}")
 la=$(median "${a_lat[@]}"); lb=$(median "${b_lat[@]}")
@@ -165,14 +170,16 @@ Mixed runs: the scripts share one pgbench run, each transaction picking one at r
 outside load falls on all of them alike; latency(x)/latency(b) stands for (b)/(x) in tps.
 (a1) is (a) with set_config('role', ...) and authenticate() in one statement, the same
 number of round trips as (b); (b1) is (b) plus authenticate() in its own statement, without
-row-level security.
+row-level security. (a-p) and (b-p) are (a) and (b) pipelined: after the token or id lookup,
+BEGIN, the statements and END go in one round trip (pgbench \\startpipeline), so both make
+the same number of round trips and (a-p)/(b-p) is the server-side cost of auth + RLS.
 
-| round | (a) ms | (b) ms | (a1) ms | (b1) ms | (a)/(b) | (a1)/(b) |
-|---|---|---|---|---|---|---|
+| round | (a) ms | (b) ms | (a1) ms | (b1) ms | (a-p) ms | (b-p) ms | (a)/(b) | (a1)/(b) | (a-p)/(b-p) |
+|---|---|---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${mixed_rows[@]}")
 
-**median latency ratio (a)/(b) = $mr** (target <= 1.05: $(awk -v r="$mr" 'BEGIN {print (r <= 1.05 ? "meets" : "misses")}')),
-(a1)/(b) = $mr1 ($(awk -v r="$mr1" 'BEGIN {print (r <= 1.05 ? "meets" : "misses")}')).
+**median latency ratio (a)/(b) = $mr** (target <= 1.05: $(verdict_of "$mr")),
+(a1)/(b) = $mr1 ($(verdict_of "$mr1")), pipelined (a-p)/(b-p) = $mrp ($(verdict_of "$mrp")).
 
 Plan of (a):
 \`\`\`
