@@ -320,6 +320,86 @@ finish_object(JsonbPair *pairs, int n, JsonbValue *out)
 }
 
 /*
+ * Serialize an object whose values are all scalars straight into jsonb's on-disk format, as
+ * JsonbValueToJsonb would (keys' entries then values' entries, an offset in every
+ * JB_OFFSET_STRIDE'th entry, numerics int-aligned), in one palloc sized up front rather than a
+ * growing buffer. Returns NULL when some value is an array or object.
+ */
+static Jsonb *
+flat_object_to_jsonb(const JsonbValue *obj)
+{
+	int			n = obj->val.object.nPairs;
+	const JsonbPair *pairs = obj->val.object.pairs;
+	size_t		cap = VARHDRSZ + sizeof(uint32) + 2 * (size_t) n * sizeof(JEntry);
+	size_t		off;
+	uint32		totallen = 0;
+	char	   *buf;
+	JEntry	   *je;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		const JsonbValue *v = &pairs[i].value;
+
+		cap += pairs[i].key.val.string.len;
+		if (v->type == jbvString)
+			cap += v->val.string.len;
+		else if (v->type == jbvNumeric)
+			cap += (sizeof(int32) - 1) + VARSIZE_ANY(v->val.numeric);
+		else if (v->type != jbvBool && v->type != jbvNull)
+			return NULL;
+	}
+	if (cap > JENTRY_OFFLENMASK)
+		return NULL;
+
+	buf = palloc(cap);
+	*(uint32 *) (buf + VARHDRSZ) = (uint32) n | JB_FOBJECT;
+	je = (JEntry *) (buf + VARHDRSZ + sizeof(uint32));
+	off = VARHDRSZ + sizeof(uint32) + 2 * (size_t) n * sizeof(JEntry);
+	for (i = 0; i < 2 * n; i++)
+	{
+		const JsonbValue *v = i < n ? &pairs[i].key : &pairs[i - n].value;
+		uint32		len = 0;
+		JEntry		meta;
+
+		switch (v->type)
+		{
+			case jbvString:
+				len = (uint32) v->val.string.len;
+				memcpy(buf + off, v->val.string.val, len);
+				off += len;
+				meta = JENTRY_ISSTRING | len;
+				break;
+			case jbvNumeric:
+				{
+					/* the padding to an int boundary counts in the entry's length */
+					size_t		pad = INTALIGN(off) - off;
+					size_t		numlen = VARSIZE_ANY(v->val.numeric);
+
+					memset(buf + off, 0, pad);
+					memcpy(buf + off + pad, v->val.numeric, numlen);
+					off += pad + numlen;
+					len = (uint32) (pad + numlen);
+					meta = JENTRY_ISNUMERIC | len;
+					break;
+				}
+			case jbvBool:
+				meta = v->val.boolean ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
+				break;
+			default:
+				meta = JENTRY_ISNULL;
+				break;
+		}
+		totallen += len;
+		if (i % JB_OFFSET_STRIDE == 0)
+			meta = (meta & JENTRY_TYPEMASK) | totallen | JENTRY_HAS_OFF;
+		je[i] = meta;
+	}
+	SET_VARSIZE(buf, off);
+	return (Jsonb *) buf;
+}
+
+/*
  * Build the JsonbValue tree of a validated JSON value, the way jsonb_in would, without its
  * general-purpose lexer: the core validator has already refused everything jsonb_in refuses.
  */
@@ -451,7 +531,11 @@ payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_
 			pairs[i].order = (uint32) i;
 		}
 		finish_object(pairs, (int) count, &root);
-		return JsonbValueToJsonb(&root);
+		{
+			Jsonb	   *flat = flat_object_to_jsonb(&root);
+
+			return flat != NULL ? flat : JsonbValueToJsonb(&root);
+		}
 	}
 	obj.ptr = payload;
 	obj.len = len;
