@@ -242,6 +242,46 @@ build_string(ta_json_span v, JsonbValue *out)
 	build_string_known(v, memchr(v.ptr, '\\', v.len) != NULL, out);
 }
 
+/*
+ * The numeric of an integer of up to 18 digits, byte for byte as int64_to_numeric makes it
+ * (the short format: base-10000 digits without leading or trailing zero digits, scale 0),
+ * without its general-purpose variable and the copy and free around it.
+ */
+static Numeric
+small_int_numeric(bool neg, uint64 u)
+{
+	int16		digs[5];		/* base 10000, least significant first; 10^18 < 10000^5 */
+	int			nd = 0,
+				lo = 0,
+				i;
+	uint16		header;
+	Numeric		res;
+	int16	   *out;
+
+	while (u != 0)
+	{
+		digs[nd++] = (int16) (u % 10000);
+		u /= 10000;
+	}
+	while (lo < nd && digs[lo] == 0)
+		lo++;
+	/* zero: no digits, weight 0, positive; otherwise weight nd - 1 (0..4) */
+	header = 0x8000;			/* NUMERIC_SHORT */
+	if (nd > 0)
+	{
+		if (neg)
+			header |= 0x2000;	/* NUMERIC_SHORT_SIGN_MASK */
+		header |= (uint16) (nd - 1);	/* NUMERIC_SHORT_WEIGHT_MASK bits */
+	}
+	res = (Numeric) palloc(VARHDRSZ + sizeof(uint16) + (nd - lo) * sizeof(int16));
+	SET_VARSIZE(res, VARHDRSZ + sizeof(uint16) + (nd - lo) * sizeof(int16));
+	memcpy((char *) res + VARHDRSZ, &header, sizeof(uint16));
+	out = (int16 *) ((char *) res + VARHDRSZ + sizeof(uint16));
+	for (i = nd - 1; i >= lo; i--)
+		*out++ = digs[i];
+	return res;
+}
+
 /* Fill a jbvNumeric from a validated JSON number, exactly as numeric_in reads it. */
 static void
 build_number(ta_json_span v, JsonbValue *out)
@@ -263,7 +303,7 @@ build_number(ta_json_span v, JsonbValue *out)
 			p++;
 		while (p < end)
 			n = n * 10 + (*p++ - '0');
-		out->val.numeric = int64_to_numeric(neg ? -n : n);
+		out->val.numeric = small_int_numeric(neg, (uint64) n);
 		return;
 	}
 #endif
