@@ -167,12 +167,13 @@ BEGIN
                        WHERE a.attrelid = i.key_table AND a.attnum > 0 AND NOT a.attisdropped
                          AND ((a.attname IN (i.key_column, i.kid_column, i.alg_column)
                                AND a.atttypid NOT IN ('text'::regtype, 'varchar'::regtype,
-                                                      'json'::regtype, 'jsonb'::regtype))
+                                                      'json'::regtype, 'jsonb'::regtype,
+                                                      'uuid'::regtype))
                            OR (a.attname = i.expires_column
                                AND a.atttypid NOT IN ('timestamptz'::regtype, 'timestamp'::regtype,
                                                       'date'::regtype))))
         THEN
-            RAISE EXCEPTION 'key table of the jwt issuer is not a plain table of text, json and timestamp columns'
+            RAISE EXCEPTION 'key table of the jwt issuer is not a plain table of text, uuid, json and timestamp columns'
                 USING ERRCODE = 'invalid_authorization_specification';
         END IF;
         -- Key rows are read where they are; a key stays valid until its expiry plus the grace.
