@@ -555,6 +555,21 @@ ta_json_iter_element(ta_json_iter *it, ta_json_type *type, ta_json_span *value)
 	return true;
 }
 
+/* The span of the object in validated text, without the whitespace around it. */
+ta_json_span
+ta_json_object_span(const char *text, size_t len)
+{
+	ta_json_span s;
+
+	s.ptr = text;
+	s.len = len;
+	while (s.len > 0 && *s.ptr != '{')
+		s.ptr++, s.len--;
+	while (s.len > 0 && s.ptr[s.len - 1] != '}')
+		s.len--;
+	return s;
+}
+
 /*
  * Find member key of a validated object. Like jsonb, when a key repeats the last one wins, so
  * what is checked here is what the caller later sees in the jsonb value.

@@ -64,6 +64,7 @@ extern void ta_json_iter_init(ta_json_iter *it, ta_json_span container);
 extern bool ta_json_iter_member(ta_json_iter *it, ta_json_span *key,
 								ta_json_type *type, ta_json_span *value);
 extern bool ta_json_iter_element(ta_json_iter *it, ta_json_type *type, ta_json_span *value);
+extern ta_json_span ta_json_object_span(const char *text, size_t len);
 extern bool ta_json_object_get(ta_json_span object, const char *key, size_t keylen,
 							   ta_json_type *type, ta_json_span *value);
 

@@ -266,21 +266,6 @@ decode_json_object(const char *seg, size_t seglen, char *buf, size_t cap, size_t
 	return TA_OK;
 }
 
-/* The span of the object in validated text, without surrounding whitespace. */
-static ta_json_span
-object_span(const char *text, size_t len)
-{
-	ta_json_span s;
-
-	s.ptr = text;
-	s.len = len;
-	while (s.len > 0 && *s.ptr != '{')
-		s.ptr++, s.len--;
-	while (s.len > 0 && s.ptr[s.len - 1] != '}')
-		s.len--;
-	return s;
-}
-
 /*
  * Decode and check the protected header (RFC 7515 §4.1) into buf, whose capacity must be at
  * least TA_B64URL_DECODED_MAX(parts->header_len).
@@ -299,7 +284,7 @@ ta_jws_parse_header(const ta_jws_parts *parts, char *buf, size_t cap, ta_jws_hea
 							TA_JWT_HEADER_NOT_OBJECT, NULL, 0, &count);
 	if (st != TA_OK)
 		return st;
-	obj = object_span(buf, len);
+	obj = ta_json_object_span(buf, len);
 
 	/* RFC 7515 §4.1.1: "alg" is required and names the algorithm exactly. */
 	if (!ta_json_object_get(obj, "alg", 3, &t, &v))
@@ -524,7 +509,7 @@ ta_jws_check_claims(const char *payload, size_t len, const ta_jws_claim_opts *op
 				v;
 	ta_json_type t;
 
-	ta_json_iter_init(&it, object_span(payload, len));
+	ta_json_iter_init(&it, ta_json_object_span(payload, len));
 	while (ta_json_iter_member(&it, &k, &t, &v))
 	{
 		int			c = claim_of_key(k);

@@ -9,21 +9,6 @@
 #include "core/json.h"
 #include "core/utf8.h"
 
-/* The span of the object in validated text, without surrounding whitespace. */
-static ta_json_span
-object_span(const char *text, size_t len)
-{
-	ta_json_span s;
-
-	s.ptr = text;
-	s.len = len;
-	while (s.len > 0 && *s.ptr != '{')
-		s.ptr++, s.len--;
-	while (s.len > 0 && s.ptr[s.len - 1] != '}')
-		s.len--;
-	return s;
-}
-
 /* Decode and check the protected header of a public-key token. */
 ta_status
 ta_jws_asym_parse_header(const ta_jws_parts *parts, char *buf, size_t cap,
@@ -49,7 +34,7 @@ ta_jws_asym_parse_header(const ta_jws_parts *parts, char *buf, size_t cap,
 		return st;
 	if (t != TA_JSON_OBJECT)
 		return TA_JWT_HEADER_NOT_OBJECT;
-	obj = object_span(buf, len);
+	obj = ta_json_object_span(buf, len);
 
 	/* RFC 7515 §4.1.1: "alg" is required; its value decides, never a key's own wishes. */
 	if (!ta_json_object_get(obj, "alg", 3, &t, &v))
