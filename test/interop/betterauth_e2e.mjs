@@ -6,6 +6,7 @@
 // sight) and row-level security shows each user only their tasks. Better Auth's scrypt password
 // hashes verify in verify_password and carry over to taskauth.login. Emits TAP.
 import './lib/webcrypto-global.mjs';
+import { tap, done } from './lib/tap.mjs';
 import assert from 'node:assert/strict';
 import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
@@ -17,14 +18,6 @@ const DB = `ta_betterauth_${process.pid}`;
 const BASE = 'http://localhost:3000';
 const API = `ta_ba_api_${process.pid}`;
 
-let n = 0;
-let failed = 0;
-function tap(ok, name, diag) {
-  n += 1;
-  if (!ok) failed += 1;
-  console.log(`${ok ? 'ok' : 'not ok'} ${n} - ${name}`);
-  if (!ok && diag !== undefined) for (const l of String(diag).split('\n')) console.log(`# ${l}`);
-}
 
 // One Better Auth instance over the test database; keyPairConfig picks the JWT algorithm.
 function makeAuth(pool, keyPairConfig) {
@@ -210,5 +203,4 @@ try {
   await admin.query(`DROP ROLE IF EXISTS ${API}`).catch(() => {});
   await admin.end();
 }
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();

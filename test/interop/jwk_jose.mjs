@@ -5,6 +5,7 @@
 // tampered tokens, the classic key-confusion attacks and wrong keys must be refused. Uses the
 // cluster from the PG* environment; emits TAP.
 import './lib/webcrypto-global.mjs';
+import { tap, done } from './lib/tap.mjs';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import * as jose from 'jose';
@@ -13,14 +14,6 @@ import pg from 'pg';
 const DB = `ta_jwk_jose_${process.pid}`;
 const ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
-let n = 0;
-let failed = 0;
-function tap(ok, name, diag) {
-  n += 1;
-  if (!ok) failed += 1;
-  console.log(`${ok ? 'ok' : 'not ok'} ${n} - ${name}`);
-  if (!ok && diag !== undefined) for (const l of String(diag).split('\n')) console.log(`# ${l}`);
-}
 
 // jwt_verify with a key, returning the claims or the error message.
 async function verify(c, token, key, aud = null, iss = null) {
@@ -161,5 +154,4 @@ try {
   await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
   await admin.end();
 }
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();

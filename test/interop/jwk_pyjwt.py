@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import sys
 import time
 
 import jwt
@@ -18,16 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm, RSAPSSAlgorithm
 
 DB = 'ta_jwk_pyjwt_%d' % os.getpid()
-results = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
+from taptest import results, tap  # noqa: E402
 
 
-def tap(ok, name, diag=None):
-    """Print one TAP line."""
-    results.append(bool(ok))
-    print('%s %d - %s' % ('ok' if ok else 'not ok', len(results), name), flush=True)
-    if not ok and diag is not None:
-        for line in str(diag).splitlines():
-            print('# ' + line, flush=True)
 
 
 def verify(conn, token, key, aud=None, iss=None):

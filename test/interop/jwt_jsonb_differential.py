@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import os
+import sys
 import random
 
 import psycopg2
@@ -28,16 +29,10 @@ CLAIM_ERRORS = {'jwt expired', 'jwt not yet valid', 'jwt issued in the future',
                 'jwt exp claim is not a number', 'jwt nbf claim is not a number',
                 'jwt iat claim is not a number'}
 
-results = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
+from taptest import results, tap  # noqa: E402
 
 
-def tap(ok, name, diag=None):
-    """Print one TAP line."""
-    results.append(bool(ok))
-    print('%s %d - %s' % ('ok' if ok else 'not ok', len(results), name), flush=True)
-    if not ok and diag is not None:
-        for line in str(diag).splitlines():
-            print('# ' + line, flush=True)
 
 
 def token(payload: bytes) -> str:

@@ -5,6 +5,7 @@
 // identical claims; tampered tokens fail everywhere; expiry, audience and issuer verdicts agree
 // with jose. Uses the cluster from the PG* environment in a database of its own; emits TAP.
 import './lib/webcrypto-global.mjs';
+import { tap, done } from './lib/tap.mjs';
 import assert from 'node:assert/strict';
 import * as jose from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
@@ -15,14 +16,6 @@ const ALGS = ['HS256', 'HS384', 'HS512'];
 const SECRET = 'node-interop-secret-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789';
 const KEY = new TextEncoder().encode(SECRET);
 
-let n = 0;
-let failed = 0;
-function tap(ok, name, diag) {
-  n += 1;
-  if (!ok) failed += 1;
-  console.log(`${ok ? 'ok' : 'not ok'} ${n} - ${name}`);
-  if (!ok && diag !== undefined) for (const l of String(diag).split('\n')) console.log(`# ${l}`);
-}
 
 function deepEqual(a, b) {
   try { assert.deepStrictEqual(a, b); return true; } catch { return false; }
@@ -195,5 +188,4 @@ try {
   await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
   await admin.end();
 }
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();

@@ -6,6 +6,7 @@ not-yet-valid, audience and issuer verdicts agree. Uses the cluster from the PG*
 a database of its own; emits TAP.
 """
 import os
+import sys
 import time
 
 import jwt
@@ -16,16 +17,10 @@ DB = 'ta_jwt_py_%d' % os.getpid()
 ALGS = ['HS256', 'HS384', 'HS512']
 SECRET = 'interop-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
 
-results = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
+from taptest import results, tap  # noqa: E402
 
 
-def tap(ok, name, diag=None):
-    """Print one TAP line."""
-    results.append(bool(ok))
-    print('%s %d - %s' % ('ok' if ok else 'not ok', len(results), name), flush=True)
-    if not ok and diag is not None:
-        for line in str(diag).splitlines():
-            print('# ' + line, flush=True)
 
 
 def claim_sets(now):

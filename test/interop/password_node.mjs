@@ -6,6 +6,7 @@
 import argon2 from 'argon2';
 import bcrypt from 'bcryptjs';
 import pg from 'pg';
+import { tap, done } from './lib/tap.mjs';
 
 const DB = `ta_pw_node_${process.pid}`;
 const PASSWORDS = [
@@ -17,16 +18,6 @@ const PASSWORDS = [
   'é'.repeat(36),
 ];
 
-let n = 0;
-let failed = 0;
-
-// Print one TAP line.
-function tap(ok, name, diag) {
-  n += 1;
-  if (!ok) failed += 1;
-  console.log(`${ok ? 'ok' : 'not ok'} ${n} - ${name}`);
-  if (!ok && diag !== undefined) for (const l of String(diag).split('\n')) console.log(`# ${l}`);
-}
 
 // A short printable name for a password.
 function label(pw) {
@@ -56,8 +47,7 @@ async function main() {
     await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
     await admin.end();
   }
-  console.log(`1..${n}`);
-  process.exitCode = failed ? 1 : 0;
+  done();
 }
 
 // taskauth.verify_password, or the error text if it raised.
@@ -120,6 +110,5 @@ async function run(db) {
 
 main().catch((e) => {
   tap(false, 'password_node.mjs ran to the end', e.stack || e);
-  console.log(`1..${n}`);
-  process.exitCode = 1;
+  done(true);
 });
