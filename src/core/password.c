@@ -37,41 +37,21 @@ static const char b64_alphabet[] =
 #define YESCRYPT_DIGEST_CHARS	43	/* 32 bytes in crypt's base64 */
 #define YESCRYPT_MAX_SALT_CHARS	64
 
-/* Position of c in bcrypt's alphabet, or -1. */
+/* Position of c in a crypt-style alphabet, or -1 (the NUL terminator is never a member). */
 static int
-bcrypt_index(char c)
+alphabet_index(const char *alphabet, char c)
 {
 	const char *p;
 
 	if (c == '\0')
 		return -1;
-	p = strchr(bcrypt_alphabet, c);
-	return p ? (int) (p - bcrypt_alphabet) : -1;
+	p = strchr(alphabet, c);
+	return p ? (int) (p - alphabet) : -1;
 }
 
-/* Position of c in crypt(3)'s alphabet, or -1. */
-static int
-crypt64_index(char c)
-{
-	const char *p;
-
-	if (c == '\0')
-		return -1;
-	p = strchr(crypt64_alphabet, c);
-	return p ? (int) (p - crypt64_alphabet) : -1;
-}
-
-/* Position of c in the standard base64 alphabet, or -1. */
-static int
-b64_index(char c)
-{
-	const char *p;
-
-	if (c == '\0')
-		return -1;
-	p = strchr(b64_alphabet, c);
-	return p ? (int) (p - b64_alphabet) : -1;
-}
+#define bcrypt_index(c)		alphabet_index(bcrypt_alphabet, (c))
+#define crypt64_index(c)	alphabet_index(crypt64_alphabet, (c))
+#define b64_index(c)		alphabet_index(b64_alphabet, (c))
 
 /*
  * Decode unpadded standard base64 (RFC 4648 §4, padding omitted as §3.2 allows and the PHC string
