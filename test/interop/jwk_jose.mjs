@@ -5,11 +5,11 @@
 // tampered tokens, the classic key-confusion attacks and wrong keys must be refused. Uses the
 // cluster from the PG* environment; emits TAP.
 import './lib/webcrypto-global.mjs';
-import { tap, done } from './lib/tap.mjs';
+import { tap } from './lib/tap.mjs';
+import { inScratchDatabase } from './lib/scratch.mjs';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import * as jose from 'jose';
-import pg from 'pg';
 
 const DB = `ta_jwk_jose_${process.pid}`;
 const ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -138,20 +138,4 @@ async function run(c) {
   tap(got.error === '22023 jwk contains private key material', 'private JWK refused', JSON.stringify(got));
 }
 
-const admin = new pg.Client({ database: process.env.PGDATABASE || 'postgres' });
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
-await admin.query(`CREATE DATABASE ${DB}`);
-const c = new pg.Client({ database: DB });
-try {
-  await c.connect();
-  await c.query('CREATE EXTENSION taskauth');
-  await run(c);
-} catch (e) {
-  tap(false, 'test ran to the end', e.stack);
-} finally {
-  await c.end().catch(() => {});
-  await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
-  await admin.end();
-}
-done();
+await inScratchDatabase(DB, run);

@@ -20,7 +20,7 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm, RSAPSSAlgori
 
 DB = 'ta_jwk_pyjwt_%d' % os.getpid()
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
-from taptest import results, tap  # noqa: E402
+from taptest import in_scratch_database, tap  # noqa: E402
 
 
 
@@ -159,26 +159,7 @@ def verify_pem(conn, pem):
 
 
 def main():
-    admin = psycopg2.connect(dbname=os.environ.get('PGDATABASE', 'postgres'))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute('DROP DATABASE IF EXISTS %s' % DB)
-        cur.execute('CREATE DATABASE %s' % DB)
-    conn = psycopg2.connect(dbname=DB)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute('CREATE EXTENSION taskauth')
-        run(conn)
-    except Exception as e:  # a crash is one failed test, with its reason
-        tap(False, 'test ran to the end', repr(e))
-    finally:
-        conn.close()
-        with admin.cursor() as cur:
-            cur.execute('DROP DATABASE IF EXISTS %s' % DB)
-        admin.close()
-    print('1..%d' % len(results))
-    return 0 if all(results) else 1
+    return in_scratch_database(DB, run)
 
 
 if __name__ == '__main__':

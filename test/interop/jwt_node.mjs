@@ -5,11 +5,11 @@
 // identical claims; tampered tokens fail everywhere; expiry, audience and issuer verdicts agree
 // with jose. Uses the cluster from the PG* environment in a database of its own; emits TAP.
 import './lib/webcrypto-global.mjs';
-import { tap, done } from './lib/tap.mjs';
+import { tap } from './lib/tap.mjs';
+import { inScratchDatabase } from './lib/scratch.mjs';
 import assert from 'node:assert/strict';
 import * as jose from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
-import pg from 'pg';
 
 const DB = `ta_jwt_node_${process.pid}`;
 const ALGS = ['HS256', 'HS384', 'HS512'];
@@ -172,20 +172,4 @@ async function run(c) {
   tap(deepEqual(jv.claims, { sub: 'u' }), 'unicode secret: jwt_sign token verifies in jose', JSON.stringify(jv));
 }
 
-const admin = new pg.Client({ database: process.env.PGDATABASE || 'postgres' });
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
-await admin.query(`CREATE DATABASE ${DB}`);
-const c = new pg.Client({ database: DB });
-try {
-  await c.connect();
-  await c.query('CREATE EXTENSION taskauth');
-  await run(c);
-} catch (e) {
-  tap(false, 'test ran to the end', e.stack);
-} finally {
-  await c.end().catch(() => {});
-  await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
-  await admin.end();
-}
-done();
+await inScratchDatabase(DB, run);

@@ -29,7 +29,7 @@ PASSWORDS = [
 ]
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
-from taptest import results, tap  # noqa: E402
+from taptest import in_scratch_database, tap  # noqa: E402
 
 
 
@@ -84,25 +84,7 @@ def argon2_cli(pw, salt, t, k, p, length=32):
 
 
 def main():
-    admin = psycopg2.connect(dbname=os.environ.get('PGDATABASE', 'postgres'))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute('DROP DATABASE IF EXISTS %s' % DB)
-        cur.execute('CREATE DATABASE %s' % DB)
-    conn = psycopg2.connect(dbname=DB)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute('CREATE EXTENSION taskauth')
-            cur.execute('CREATE EXTENSION pgcrypto')
-        run(conn)
-    finally:
-        conn.close()
-        with admin.cursor() as cur:
-            cur.execute('DROP DATABASE IF EXISTS %s' % DB)
-        admin.close()
-    print('1..%d' % len(results))
-    return 0 if all(results) else 1
+    return in_scratch_database(DB, run, ('taskauth', 'pgcrypto'))
 
 
 def run(conn):

@@ -1,5 +1,7 @@
 """TAP output for the Python interop tests: one line a test, the plan at the end."""
-import sys
+import os
+
+import psycopg2
 
 results = []
 
@@ -11,3 +13,30 @@ def tap(ok, name, diag=None):
     if not ok and diag is not None:
         for line in str(diag).splitlines():
             print('# ' + line, flush=True)
+
+
+def in_scratch_database(name, run, extensions=('taskauth',)):
+    """Create database name with the extensions, hand an autocommit connection to run(conn),
+    drop it afterwards (a crash counts as one failed test), print the plan; returns the exit
+    status."""
+    admin = psycopg2.connect(dbname=os.environ.get('PGDATABASE', 'postgres'))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute('DROP DATABASE IF EXISTS %s' % name)
+        cur.execute('CREATE DATABASE %s' % name)
+    conn = psycopg2.connect(dbname=name)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for ext in extensions:
+                cur.execute('CREATE EXTENSION %s' % ext)
+        run(conn)
+    except Exception as e:  # a crash is one failed test, with its reason
+        tap(False, 'test ran to the end', repr(e))
+    finally:
+        conn.close()
+        with admin.cursor() as cur:
+            cur.execute('DROP DATABASE IF EXISTS %s' % name)
+        admin.close()
+    print('1..%d' % len(results), flush=True)
+    return 0 if all(results) else 1
