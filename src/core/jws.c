@@ -267,24 +267,26 @@ decode_json_object(const char *seg, size_t seglen, char *buf, size_t cap, size_t
 }
 
 /*
- * Decode and check the protected header (RFC 7515 §4.1) into buf, whose capacity must be at
- * least TA_B64URL_DECODED_MAX(parts->header_len).
+ * Decode the protected header (RFC 7515 §4.1) into buf and check what every algorithm family
+ * shares, in this order: UTF-8 JSON object; "alg" present, a string, and accepted by map_alg
+ * (which writes the caller's algorithm to alg_out); no "crit"; "kid" a string when present
+ * (*kid is then the JSON string, quotes included). *len gets the decoded length.
  */
 ta_status
-ta_jws_parse_header(const ta_jws_parts *parts, char *buf, size_t cap, ta_jws_header *hdr)
+ta_jws_check_header(const ta_jws_parts *parts, char *buf, size_t cap, size_t *len,
+					ta_jws_alg_mapper map_alg, void *alg_out, bool *has_kid, ta_json_span *kid)
 {
 	ta_status	st;
-	size_t		len;
 	ta_json_span obj,
 				v;
 	ta_json_type t;
 	size_t		count;
 
-	st = decode_json_object(parts->header, parts->header_len, buf, cap, &len,
+	st = decode_json_object(parts->header, parts->header_len, buf, cap, len,
 							TA_JWT_HEADER_NOT_OBJECT, NULL, 0, &count);
 	if (st != TA_OK)
 		return st;
-	obj = ta_json_object_span(buf, len);
+	obj = ta_json_object_span(buf, *len);
 
 	/* RFC 7515 §4.1.1: "alg" is required and names the algorithm exactly. */
 	if (!ta_json_object_get(obj, "alg", 3, &t, &v))
@@ -292,18 +294,14 @@ ta_jws_parse_header(const ta_jws_parts *parts, char *buf, size_t cap, ta_jws_hea
 	if (t != TA_JSON_STRING)
 		return TA_JWT_ALG_UNSUPPORTED;
 	{
-		char		name[8];
+		char		name[16];
 		size_t		n;
 
 		if (ta_json_string_unescape(v, name, sizeof(name), &n) != TA_OK)
 			return TA_JWT_ALG_UNSUPPORTED;
-		/* "none" (RFC 7518 §3.6) in any casing is refused outright, with its own message. */
-		if (n == 4 && (name[0] | 0x20) == 'n' && (name[1] | 0x20) == 'o' &&
-			(name[2] | 0x20) == 'n' && (name[3] | 0x20) == 'e')
-			return TA_JWT_ALG_NONE;
-		hdr->alg = ta_jws_alg_from_name(name, n);
-		if (hdr->alg == TA_JWS_ALG_INVALID)
-			return TA_JWT_ALG_UNSUPPORTED;
+		st = map_alg(name, n, alg_out);
+		if (st != TA_OK)
+			return st;
 	}
 
 	/*
@@ -314,10 +312,34 @@ ta_jws_parse_header(const ta_jws_parts *parts, char *buf, size_t cap, ta_jws_hea
 		return TA_JWT_CRIT_UNSUPPORTED;
 
 	/* RFC 7515 §4.1.4: "kid" is a case-sensitive string. */
-	hdr->has_kid = ta_json_object_get(obj, "kid", 3, &t, &hdr->kid);
-	if (hdr->has_kid && t != TA_JSON_STRING)
+	*has_kid = ta_json_object_get(obj, "kid", 3, &t, kid);
+	if (*has_kid && t != TA_JSON_STRING)
 		return TA_JWT_KID_NOT_STRING;
 	return TA_OK;
+}
+
+/* Map an HMAC algorithm name; "none" (RFC 7518 §3.6) in any casing has its own refusal. */
+static ta_status
+hmac_alg(const char *name, size_t n, void *out)
+{
+	if (n == 4 && (name[0] | 0x20) == 'n' && (name[1] | 0x20) == 'o' &&
+		(name[2] | 0x20) == 'n' && (name[3] | 0x20) == 'e')
+		return TA_JWT_ALG_NONE;
+	*(ta_jws_alg *) out = ta_jws_alg_from_name(name, n);
+	return *(ta_jws_alg *) out == TA_JWS_ALG_INVALID ? TA_JWT_ALG_UNSUPPORTED : TA_OK;
+}
+
+/*
+ * Decode and check the protected header of an HMAC token into buf, whose capacity must be at
+ * least TA_B64URL_DECODED_MAX(parts->header_len).
+ */
+ta_status
+ta_jws_parse_header(const ta_jws_parts *parts, char *buf, size_t cap, ta_jws_header *hdr)
+{
+	size_t		len;
+
+	return ta_jws_check_header(parts, buf, cap, &len, hmac_alg, &hdr->alg,
+							   &hdr->has_kid, &hdr->kid);
 }
 
 /*

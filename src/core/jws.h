@@ -77,6 +77,12 @@ extern ta_status ta_hmac_oneshot(ta_jws_alg alg, const uint8_t *key, size_t keyl
 								 uint8_t *mac, size_t cap, size_t *maclen);
 
 extern ta_status ta_jws_split(const char *token, size_t len, ta_jws_parts *parts);
+/* Maps an unescaped "alg" name to a caller's algorithm (written to out), or refuses it. */
+typedef ta_status (*ta_jws_alg_mapper) (const char *name, size_t len, void *out);
+
+extern ta_status ta_jws_check_header(const ta_jws_parts *parts, char *buf, size_t cap,
+									 size_t *len, ta_jws_alg_mapper map_alg, void *alg_out,
+									 bool *has_kid, ta_json_span *kid);
 extern ta_status ta_jws_parse_header(const ta_jws_parts *parts, char *buf, size_t cap,
 									 ta_jws_header *hdr);
 extern ta_status ta_jws_check_signature(const ta_jws_parts *parts, ta_jws_alg alg, ta_hmac *h);

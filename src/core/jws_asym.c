@@ -7,7 +7,14 @@
 
 #include "core/b64url.h"
 #include "core/json.h"
-#include "core/utf8.h"
+#include "core/jws.h"
+
+/* Map a public-key algorithm name (ta_jws_alg_mapper). */
+static ta_status
+asym_alg(const char *name, size_t n, void *out)
+{
+	return ta_asym_alg_from_name(name, n, (ta_asym_alg *) out);
+}
 
 /* Decode and check the protected header of a public-key token. */
 ta_status
@@ -16,55 +23,20 @@ ta_jws_asym_parse_header(const ta_jws_parts *parts, char *buf, size_t cap,
 {
 	size_t		half = TA_B64URL_DECODED_MAX(parts->header_len);
 	size_t		len;
-	ta_json_type t;
-	ta_json_span obj,
-				v;
+	ta_json_span kid;
 	ta_status	st;
 
 	if (cap < TA_JWS_ASYM_HEADER_CAP(parts->header_len))
 		return TA_ERR_BUFFER;
-	st = ta_b64url_decode(parts->header, parts->header_len, (uint8_t *) buf, half, &len);
+	st = ta_jws_check_header(parts, buf, half, &len, asym_alg, &hdr->alg, &hdr->has_kid, &kid);
 	if (st != TA_OK)
 		return st;
-	/* RFC 7515 §5.2 step 3: UTF-8 JSON whose top value is an object. */
-	if (!ta_utf8_valid((const uint8_t *) buf, len))
-		return TA_JWT_BAD_UTF8;
-	st = ta_json_validate(buf, len, &t);
-	if (st != TA_OK)
-		return st;
-	if (t != TA_JSON_OBJECT)
-		return TA_JWT_HEADER_NOT_OBJECT;
-	obj = ta_json_object_span(buf, len);
-
-	/* RFC 7515 §4.1.1: "alg" is required; its value decides, never a key's own wishes. */
-	if (!ta_json_object_get(obj, "alg", 3, &t, &v))
-		return TA_JWT_ALG_MISSING;
-	if (t != TA_JSON_STRING)
-		return TA_JWT_ALG_UNSUPPORTED;
-	{
-		char		name[16];
-		size_t		n;
-
-		if (ta_json_string_unescape(v, name, sizeof(name), &n) != TA_OK)
-			return TA_JWT_ALG_UNSUPPORTED;
-		st = ta_asym_alg_from_name(name, n, &hdr->alg);
-		if (st != TA_OK)
-			return st;
-	}
-
-	/* RFC 7515 §4.1.11: no extension is understood, so any "crit" is refused. */
-	if (ta_json_object_get(obj, "crit", 4, &t, &v))
-		return TA_JWT_CRIT_UNSUPPORTED;
-
-	/* RFC 7515 §4.1.4: "kid" is a case-sensitive string; unescape it after the header text. */
-	hdr->has_kid = ta_json_object_get(obj, "kid", 3, &t, &v);
+	/* The kid is unescaped after the header text, for matching against key ids. */
 	hdr->kid = NULL;
 	hdr->kid_len = 0;
 	if (hdr->has_kid)
 	{
-		if (t != TA_JSON_STRING)
-			return TA_JWT_KID_NOT_STRING;
-		st = ta_json_string_unescape(v, buf + half, cap - half, &hdr->kid_len);
+		st = ta_json_string_unescape(kid, buf + half, cap - half, &hdr->kid_len);
 		if (st != TA_OK)
 			return st;
 		hdr->kid = buf + half;
