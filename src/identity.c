@@ -22,10 +22,12 @@
 #include "access/xact.h"
 #include "core/b64url.h"
 #include "core/jws.h"
+#include "core/token_cache.h"
 #include "access/detoast.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/numeric.h"
 #include "utils/jsonb.h"
@@ -43,6 +45,20 @@ int			taskauth_min_password_length = 8;
 
 /* taskauth.token_lifetime: seconds from iat to exp in tokens that login() issues. */
 int			taskauth_token_lifetime = 24 * 60 * 60;
+
+/* taskauth.token_cache_size: verified tokens remembered per backend; 0 turns the cache off. */
+int			taskauth_token_cache_size = 1024;
+
+/* The verified-token cache (core/token_cache.c), malloc'd, and the size it was made for. */
+static ta_token_cache *token_cache = NULL;
+static int	token_cache_made_for = 0;
+
+/*
+ * Bumped whenever the server's keys or the issuer registry may have changed (keys.c and
+ * issuers.c call taskauth_identity_invalidate from their invalidation callbacks): a cached token
+ * counts only under the generation it was verified in.
+ */
+static uint64 auth_generation = 0;
 
 /* Value of one hex digit, or -1. */
 static inline int
@@ -174,6 +190,18 @@ TaskauthIdentityInit(void)
 							"Only superusers may change it, so that a client cannot lower it for its own session.",
 							&taskauth_min_password_length,
 							8, 1, 1024,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taskauth.token_cache_size",
+							"Verified tokens that authenticate() remembers in each backend.",
+							"A token presented again skips decoding, the MAC and parsing; its exp, nbf and iat "
+							"are checked on every use, and any change to the signing keys or the issuer "
+							"registry empties the cache. Tokens of external issuers are never cached. 0 turns "
+							"the cache off.",
+							&taskauth_token_cache_size,
+							1024, 0, 1024 * 1024,
 							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);
@@ -411,6 +439,32 @@ identity_set(const char *sub, const char *claims_json)
 		elog(ERROR, "could not set the identity of the transaction");
 }
 
+/* Called when keys or issuers may have changed: every cached token must be verified again. */
+void
+taskauth_identity_invalidate(void)
+{
+	auth_generation++;
+}
+
+/* The verified-token cache as taskauth.token_cache_size asks, or NULL when it is off. */
+static ta_token_cache *
+token_cache_get(void)
+{
+	if (token_cache != NULL && token_cache_made_for == taskauth_token_cache_size)
+		return token_cache;
+	ta_token_cache_destroy(token_cache);
+	token_cache = NULL;
+	token_cache_made_for = 0;
+	if (taskauth_token_cache_size > 0)
+	{
+		/* out of memory only costs speed: tokens are then verified every time */
+		token_cache = ta_token_cache_create((size_t) taskauth_token_cache_size);
+		if (token_cache != NULL)
+			token_cache_made_for = taskauth_token_cache_size;
+	}
+	return token_cache;
+}
+
 /*
  * Pick the key for a token without a kid: the newest active key whose MAC matches. Only the
  * signature is checked here, with the non-raising core calls; the caller verifies fully.
@@ -496,7 +550,12 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	JsonbValue	k;
 	JsonbValue *sub;
 	char		subtext[37];
+	char	   *claims_text;
 	pg_uuid_t  *id;
+	uint64		generation;
+	ta_token_cache *cache;
+	ta_jws_times times;
+	TaskauthVerifyOptions opts = {NULL, NULL, &times};
 
 	/* refuse an oversized token before detoasting it */
 	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > TA_JWS_MAX_TOKEN_LEN + VARHDRSZ)
@@ -505,43 +564,78 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	tok = VARDATA_ANY(token);
 	toklen = VARSIZE_ANY_EXHDR(token);
 
+	/* key or issuer changes committed elsewhere bump the generation before it is read */
+	AcceptInvalidationMessages();
+	generation = auth_generation;
+	id = palloc(sizeof(pg_uuid_t));
+
+	/* A token verified before under the same keys: only its time claims can have changed. */
+	cache = token_cache_get();
+	if (cache != NULL)
+	{
+		const ta_cached_token *hit = ta_token_cache_get(cache, tok, toklen, generation);
+
+		if (hit != NULL)
+		{
+			TA_CHECK(ta_jws_check_times(&hit->times, taskauth_statement_now(),
+										(double) taskauth_leeway));
+			memcpy(id->data, hit->id, UUID_LEN);
+			format_uuid(id, subtext);
+			identity_set(subtext, hit->claims);
+			PG_RETURN_UUID_P(id);
+		}
+	}
+
 	/* Tokens of a registered external issuer are verified with its public keys (issuers.c). */
 	claims = taskauth_issuer_verify(tok, toklen);
 	if (claims != NULL)
-		goto verified;
-
-	kid = token_kid(tok, toklen);
-	if (kid != NULL)
-	{
-		key = taskauth_keys_find(kid, strlen(kid));
-		if (key == NULL)
-			taskauth_report(TA_JWT_KID_UNKNOWN);
-	}
+		cache = NULL;			/* their keys live by other rules: never cached */
 	else
 	{
-		int			nkeys;
-		const TaskauthKey *keys = taskauth_keys_active(&nkeys);
+		kid = token_kid(tok, toklen);
+		if (kid != NULL)
+		{
+			key = taskauth_keys_find(kid, strlen(kid));
+			if (key == NULL)
+				taskauth_report(TA_JWT_KID_UNKNOWN);
+		}
+		else
+		{
+			int			nkeys;
+			const TaskauthKey *keys = taskauth_keys_active(&nkeys);
 
-		if (nkeys == 0)
-			taskauth_report(TA_JWT_NO_KEY);
-		key = key_for_kidless_token(tok, toklen, keys, nkeys);
+			if (nkeys == 0)
+				taskauth_report(TA_JWT_NO_KEY);
+			key = key_for_kidless_token(tok, toklen, keys, nkeys);
+		}
+		claims = taskauth_jwt_verify_hmac(tok, toklen, key->secret, key->secret_len, &opts);
 	}
-	claims = taskauth_jwt_verify_hmac(tok, toklen, key->secret, key->secret_len, NULL);
 
-verified:
 	k.type = jbvString;
 	k.val.string.val = "sub";
 	k.val.string.len = 3;
 	sub = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
 	if (sub == NULL || sub->type != jbvString)
 		taskauth_report(TA_ID_SUB_MISSING);
-	id = palloc(sizeof(pg_uuid_t));
 	if (!parse_uuid(sub->val.string.val, sub->val.string.len, id))
 		taskauth_report(TA_ID_SUB_NOT_UUID);
 
 	/* store the canonical (lower-case) form */
 	format_uuid(id, subtext);
-	identity_set(subtext, claims_to_text(claims));
+	claims_text = claims_to_text(claims);
+	identity_set(subtext, claims_text);
+
+	/* remember it, unless the keys changed while it was being verified */
+	if (cache != NULL && generation == auth_generation)
+	{
+		ta_cached_token value;
+
+		memcpy(value.id, id->data, UUID_LEN);
+		value.times = times;
+		value.claims = claims_text;
+		value.claims_len = strlen(claims_text);
+		(void) ta_token_cache_put(cache, tok, toklen, generation, &value);
+	}
 	PG_RETURN_UUID_P(id);
 }
 

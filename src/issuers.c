@@ -17,6 +17,7 @@
 
 #include <ctype.h>
 
+#include "identity.h"
 #include "issuers.h"
 #include "jwk.h"
 
@@ -85,6 +86,7 @@ issuers_relcache_callback(Datum arg, Oid relid)
 			entry_clear(&issuer_cache[i]);
 		issuers_relid = InvalidOid;
 		have_issuers = -1;
+		taskauth_identity_invalidate();
 	}
 }
 
@@ -370,6 +372,7 @@ taskauth_issuer_verify(const char *token, size_t token_len)
 
 	opts.audience = e->audience;
 	opts.issuer = e->iss;
+	opts.times_out = NULL;
 	claims = taskauth_jwt_verify_keyset(token, token_len, ks, &opts);
 	if (e->provision)
 		provision(e, claims);

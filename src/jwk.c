@@ -22,9 +22,6 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-/* taskauth.leeway, defined in jwt.c. */
-extern int	taskauth_leeway;
-
 #define KEYSET_CACHE_SIZE 16
 /* Most keys a JWKS may hold: real sets have a handful; this bounds the work a set can cause. */
 #define KEYSET_MAX_KEYS 100
@@ -249,16 +246,6 @@ taskauth_keyset_get(Jsonb *key)
 	return &victim->set;
 }
 
-/* The statement start time in seconds since the Unix epoch (stable within a statement). */
-static double
-statement_now(void)
-{
-	TimestampTz ts = GetCurrentStatementStartTimestamp();
-
-	return (double) ts / USECS_PER_SEC +
-		(double) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
-}
-
 /* Verify a public-key signed token with a key set and return its claims. */
 Jsonb *
 taskauth_jwt_verify_keyset(const char *token, size_t token_len, const TaskauthKeySet *ks,
@@ -269,12 +256,13 @@ taskauth_jwt_verify_keyset(const char *token, size_t token_len, const TaskauthKe
 	size_t		payload_len;
 	Datum		result;
 
-	co.now = statement_now();
+	co.now = taskauth_statement_now();
 	co.leeway = taskauth_leeway;
 	co.audience = (opts && opts->audience) ? opts->audience : NULL;
 	co.audience_len = co.audience ? strlen(co.audience) : 0;
 	co.issuer = (opts && opts->issuer) ? opts->issuer : NULL;
 	co.issuer_len = co.issuer ? strlen(co.issuer) : 0;
+	co.times_out = opts ? opts->times_out : NULL;
 
 	/* The size check comes first so the buffer below is bounded. */
 	if (token_len > TA_JWS_MAX_TOKEN_LEN)
@@ -300,7 +288,7 @@ taskauth_jwt_verify_jwk(PG_FUNCTION_ARGS)
 {
 	text	   *token;
 	const TaskauthKeySet *ks;
-	TaskauthVerifyOptions opts = {NULL, NULL};
+	TaskauthVerifyOptions opts = {NULL, NULL, NULL};
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();

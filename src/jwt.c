@@ -185,8 +185,8 @@ checked_header(const ta_jws_parts *parts, char **kid_out)
 }
 
 /* The statement start time in seconds since the Unix epoch (stable within a statement). */
-static double
-statement_now(void)
+double
+taskauth_statement_now(void)
 {
 	TimestampTz ts = GetCurrentStatementStartTimestamp();
 
@@ -620,12 +620,13 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 	TA_CHECK(ta_jws_decode_payload_members(&parts, payload, cap, &payload_len,
 										   members, MAX_MEMBERS, &count));
 
-	co.now = statement_now();
+	co.now = taskauth_statement_now();
 	co.leeway = taskauth_leeway;
 	co.audience = (opts && opts->audience) ? opts->audience : NULL;
 	co.audience_len = co.audience ? strlen(co.audience) : 0;
 	co.issuer = (opts && opts->issuer) ? opts->issuer : NULL;
 	co.issuer_len = co.issuer ? strlen(co.issuer) : 0;
+	co.times_out = opts ? opts->times_out : NULL;
 	if (count <= MAX_MEMBERS)
 		TA_CHECK(ta_jws_check_claims_members(members, count, &co));
 	else
@@ -807,7 +808,7 @@ taskauth_jwt_verify(PG_FUNCTION_ARGS)
 {
 	text	   *token;
 	text	   *secret;
-	TaskauthVerifyOptions opts = {NULL, NULL};
+	TaskauthVerifyOptions opts = {NULL, NULL, NULL};
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();

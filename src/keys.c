@@ -52,6 +52,7 @@ keys_relcache_callback(Datum arg, Oid relid)
 		cache_valid = false;
 		cache_relid = InvalidOid;
 		cache_generation++;
+		taskauth_identity_invalidate();
 	}
 }
 

@@ -26,7 +26,14 @@ typedef struct TaskauthVerifyOptions
 {
 	const char *audience;		/* NULL: any or no aud */
 	const char *issuer;			/* NULL: any or no iss */
+	struct ta_jws_times *times_out; /* NULL, or where to store the time claims on success */
 } TaskauthVerifyOptions;
+
+/* taskauth.leeway, seconds of clock skew allowed on exp, nbf and iat (jwt.c). */
+extern int	taskauth_leeway;
+
+/* The statement's start time in seconds since the Unix epoch: the clock of every claim check. */
+extern double taskauth_statement_now(void);
 
 /*
  * Verifies an HMAC-signed token with the given secret and returns its claims.

@@ -450,6 +450,42 @@ get_time(const ta_json_type *types, const ta_json_span *vals, int claim, ta_stat
 	return TA_OK;
 }
 
+/* One time claim against now (RFC 7519 §4.1.4-4.1.6); leeway allows for clock skew. */
+static ta_status
+check_time(int claim, double val, double now, double leeway)
+{
+	switch (claim)
+	{
+		case CLAIM_EXP:
+			/* §4.1.4: expired on or after exp. */
+			return now >= val + leeway ? TA_JWT_EXPIRED : TA_OK;
+		case CLAIM_NBF:
+			/* §4.1.5: not accepted before nbf. */
+			return now + leeway < val ? TA_JWT_NOT_YET_VALID : TA_OK;
+		default:
+			/* §4.1.6 sets no rule for iat; a token issued in the future is refused as suspect. */
+			return val > now + leeway ? TA_JWT_IAT_FUTURE : TA_OK;
+	}
+}
+
+/*
+ * Check the time claims of a token verified earlier against now, as verification did: what a
+ * cache of verified tokens runs on every use of a token it holds.
+ */
+ta_status
+ta_jws_check_times(const ta_jws_times *t, double now, double leeway)
+{
+	ta_status	st;
+
+	if (t->has_exp && (st = check_time(CLAIM_EXP, t->exp, now, leeway)) != TA_OK)
+		return st;
+	if (t->has_nbf && (st = check_time(CLAIM_NBF, t->nbf, now, leeway)) != TA_OK)
+		return st;
+	if (t->has_iat && (st = check_time(CLAIM_IAT, t->iat, now, leeway)) != TA_OK)
+		return st;
+	return TA_OK;
+}
+
 /*
  * Check the time, audience and issuer claims (RFC 7519 §4.1.1, §4.1.3-4.1.6) given the type and
  * value of each (TA_JSON_INVALID when absent).
@@ -457,33 +493,23 @@ get_time(const ta_json_type *types, const ta_json_span *vals, int claim, ta_stat
 static ta_status
 check_collected(const ta_json_type *types, const ta_json_span *vals, const ta_jws_claim_opts *opts)
 {
+	static const ta_status not_number[3] = {TA_JWT_EXP_NOT_NUMBER, TA_JWT_NBF_NOT_NUMBER,
+	TA_JWT_IAT_NOT_NUMBER};
 	ta_json_iter it;
 	ta_status	st;
-	double		val;
+	ta_jws_times times = {0};
+	bool	   *has[3] = {&times.has_exp, &times.has_nbf, &times.has_iat};
+	double	   *val[3] = {&times.exp, &times.nbf, &times.iat};
 
-	/* §4.1.4: expired on or after exp; leeway allows for clock skew. */
-	if (types[CLAIM_EXP] != TA_JSON_INVALID)
+	/* exp, nbf, iat in that order, each read and checked before the next */
+	for (int c = CLAIM_EXP; c <= CLAIM_IAT; c++)
 	{
-		if ((st = get_time(types, vals, CLAIM_EXP, TA_JWT_EXP_NOT_NUMBER, &val)) != TA_OK)
+		if (types[c] == TA_JSON_INVALID)
+			continue;
+		*has[c] = true;
+		if ((st = get_time(types, vals, c, not_number[c], val[c])) != TA_OK ||
+			(st = check_time(c, *val[c], opts->now, opts->leeway)) != TA_OK)
 			return st;
-		if (opts->now >= val + opts->leeway)
-			return TA_JWT_EXPIRED;
-	}
-	/* §4.1.5: not accepted before nbf. */
-	if (types[CLAIM_NBF] != TA_JSON_INVALID)
-	{
-		if ((st = get_time(types, vals, CLAIM_NBF, TA_JWT_NBF_NOT_NUMBER, &val)) != TA_OK)
-			return st;
-		if (opts->now + opts->leeway < val)
-			return TA_JWT_NOT_YET_VALID;
-	}
-	/* §4.1.6 sets no rule for iat; a token issued in the future is refused as suspect. */
-	if (types[CLAIM_IAT] != TA_JSON_INVALID)
-	{
-		if ((st = get_time(types, vals, CLAIM_IAT, TA_JWT_IAT_NOT_NUMBER, &val)) != TA_OK)
-			return st;
-		if (val > opts->now + opts->leeway)
-			return TA_JWT_IAT_FUTURE;
 	}
 
 	/* §4.1.3: aud is one string or an array of strings; one of them must be ours. */
@@ -514,6 +540,8 @@ check_collected(const ta_json_type *types, const ta_json_span *vals, const ta_jw
 			!ta_json_string_eq(vals[CLAIM_ISS], opts->issuer, opts->issuer_len))
 			return TA_JWT_ISS_MISMATCH;
 	}
+	if (opts->times_out != NULL)
+		*opts->times_out = times;
 	return TA_OK;
 }
 

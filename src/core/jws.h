@@ -50,7 +50,22 @@ typedef struct ta_jws_header
 	ta_json_span kid;			/* the JSON string, quotes included; see ta_json_string_* */
 } ta_jws_header;
 
-/* Claim checks; a NULL audience or issuer skips that check. */
+/* The NumericDate claims of a payload (RFC 7519 §2, §4.1.4-4.1.6), as the checks read them. */
+typedef struct ta_jws_times
+{
+	bool		has_exp;
+	bool		has_nbf;
+	bool		has_iat;
+	double		exp;
+	double		nbf;
+	double		iat;
+} ta_jws_times;
+
+/*
+ * Claim checks; a NULL audience or issuer skips that check. When times_out is not NULL, a
+ * successful check also stores the time claims there, so that they can be checked again later
+ * (ta_jws_check_times) without the payload.
+ */
 typedef struct ta_jws_claim_opts
 {
 	double		now;			/* seconds since the Unix epoch */
@@ -59,6 +74,7 @@ typedef struct ta_jws_claim_opts
 	size_t		audience_len;
 	const char *issuer;
 	size_t		issuer_len;
+	ta_jws_times *times_out;
 } ta_jws_claim_opts;
 
 /* A keyed HMAC context that can be reused for many messages. */
@@ -93,6 +109,7 @@ extern ta_status ta_jws_decode_payload_members(const ta_jws_parts *parts, char *
 											   size_t mcap, size_t *count);
 extern ta_status ta_jws_check_claims(const char *payload, size_t len,
 									 const ta_jws_claim_opts *opts);
+extern ta_status ta_jws_check_times(const ta_jws_times *times, double now, double leeway);
 extern ta_status ta_jws_check_claims_members(const ta_json_member *members, size_t count,
 											 const ta_jws_claim_opts *opts);
 extern ta_status ta_jws_verify(const char *token, size_t len,

@@ -66,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		case 0:
 			{
-				ta_jws_claim_opts o = {1.7e9, 30, "api", 3, "joe", 3};
+				ta_jws_claim_opts o = {1.7e9, 30, "api", 3, "joe", 3, NULL};
 				char	   *buf = malloc(2 * len + 8);
 				size_t		plen;
 

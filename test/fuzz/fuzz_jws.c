@@ -108,7 +108,7 @@ fuzz_json(const char *data, size_t size)
 		ta_json_span k,
 					val;
 		ta_json_type vt;
-		ta_jws_claim_opts o = {1.7e9, 30, "api", 3, "iss", 3};
+		ta_jws_claim_opts o = {1.7e9, 30, "api", 3, "iss", 3, NULL};
 
 		CHECK(ta_json_validate_members(data, size, &t2, m, 4, &count) == TA_OK && t2 == top);
 		ta_json_iter_init(&it, s);
@@ -153,7 +153,7 @@ fuzz_b64(const char *data, size_t size)
 static ta_status
 verify(const char *tok, size_t len)
 {
-	ta_jws_claim_opts o = {1.7e9, 30, "api", 3, NULL, 0};
+	ta_jws_claim_opts o = {1.7e9, 30, "api", 3, NULL, 0, NULL};
 	size_t		cap = len + 8;
 	char	   *payload = malloc(cap);
 	size_t		pl;

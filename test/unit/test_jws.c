@@ -61,7 +61,7 @@ make_token(const char *header, const char *payload, const char *key, char *out, 
 static ta_status
 verify_at(const char *token, double now)
 {
-	ta_jws_claim_opts o = {now, 0, NULL, 0, NULL, 0};
+	ta_jws_claim_opts o = {now, 0, NULL, 0, NULL, 0, NULL};
 	char		payload[4096];
 	size_t		n;
 
@@ -83,7 +83,7 @@ verify_json(const char *header, const char *payload)
 static ta_status
 claims(const char *payload, double now, double leeway, const char *aud, const char *iss)
 {
-	ta_jws_claim_opts o = {now, leeway, aud, aud ? strlen(aud) : 0, iss, iss ? strlen(iss) : 0};
+	ta_jws_claim_opts o = {now, leeway, aud, aud ? strlen(aud) : 0, iss, iss ? strlen(iss) : 0, NULL};
 
 	return ta_jws_check_claims(payload, strlen(payload), &o);
 }
@@ -200,7 +200,7 @@ main(void)
 		size_t		kl,
 					pl;
 		char		out[512];
-		ta_jws_claim_opts o = {1300819000, 0, NULL, 0, "joe", 3};
+		ta_jws_claim_opts o = {1300819000, 0, NULL, 0, "joe", 3, NULL};
 		ta_jws_parts parts;
 		ta_jws_header hdr;
 		ta_hmac    *h;
@@ -377,7 +377,7 @@ main(void)
 			"{\"aud\":[\"a\",\"api\"],\"iss\":\"me\"}", "{\"aud\":\"web\",\"iss\":\"me\"}",
 			"{\"iss\":\"me\",\"iss\":\"you\"}", "{}",
 		};
-		ta_jws_claim_opts o = {1000, 0, "api", 3, "me", 2};
+		ta_jws_claim_opts o = {1000, 0, "api", 3, "me", 2, NULL};
 		int			i,
 					same = 1;
 

@@ -1,0 +1,192 @@
+/*
+ * token_cache.c: the verified-token cache described in token_cache.h.
+ *
+ * Each entry is one allocation: the entry, then the token's bytes, then the claims text and its
+ * NUL. Entries are wiped before they are freed, since a token is a bearer credential.
+ */
+#include "core/token_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+typedef struct entry
+{
+	uint64_t	hash;
+	uint64_t	generation;
+	uint64_t	last_used;
+	size_t		token_len;
+	size_t		size;			/* of the whole allocation */
+	ta_cached_token value;
+	/* token bytes, then claims text and NUL, follow */
+} entry;
+
+struct ta_token_cache
+{
+	size_t		nsets;			/* a power of two */
+	uint64_t	clock;
+	uint64_t	hits;
+	uint64_t	misses;
+	size_t		used;
+	entry	  **slots;			/* nsets * TA_TOKEN_CACHE_WAYS */
+};
+
+/* FNV-1a, 64 bits: chooses a set and screens candidates; never the test of equality. */
+static uint64_t
+token_hash(const char *s, size_t len)
+{
+	uint64_t	h = UINT64_C(0xcbf29ce484222325);
+
+	for (size_t i = 0; i < len; i++)
+	{
+		h ^= (unsigned char) s[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+static const char *
+entry_token(const entry *e)
+{
+	return (const char *) (e + 1);
+}
+
+static void
+entry_free(entry *e)
+{
+	if (e != NULL)
+	{
+		OPENSSL_cleanse(e, e->size);
+		free(e);
+	}
+}
+
+ta_token_cache *
+ta_token_cache_create(size_t entries)
+{
+	ta_token_cache *c;
+	size_t		nsets = 1;
+
+	while (nsets * TA_TOKEN_CACHE_WAYS / 2 < entries && nsets < (SIZE_MAX / 2) / TA_TOKEN_CACHE_WAYS)
+		nsets *= 2;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->nsets = nsets;
+	c->slots = calloc(nsets * TA_TOKEN_CACHE_WAYS, sizeof(entry *));
+	if (c->slots == NULL)
+	{
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+ta_token_cache_destroy(ta_token_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nsets * TA_TOKEN_CACHE_WAYS; i++)
+		entry_free(c->slots[i]);
+	free(c->slots);
+	free(c);
+}
+
+size_t
+ta_token_cache_capacity(const ta_token_cache *c)
+{
+	return c->nsets * TA_TOKEN_CACHE_WAYS;
+}
+
+const ta_cached_token *
+ta_token_cache_get(ta_token_cache *c, const char *token, size_t len, uint64_t generation)
+{
+	uint64_t	h = token_hash(token, len);
+	entry	  **set = &c->slots[(h & (c->nsets - 1)) * TA_TOKEN_CACHE_WAYS];
+
+	for (int w = 0; w < TA_TOKEN_CACHE_WAYS; w++)
+	{
+		entry	   *e = set[w];
+
+		if (e == NULL || e->hash != h || e->token_len != len ||
+			CRYPTO_memcmp(entry_token(e), token, len) != 0)
+			continue;
+		if (e->generation != generation)
+		{
+			/* verified under keys that have changed since: forget it */
+			entry_free(e);
+			set[w] = NULL;
+			c->used--;
+			break;
+		}
+		e->last_used = ++c->clock;
+		c->hits++;
+		return &e->value;
+	}
+	c->misses++;
+	return NULL;
+}
+
+bool
+ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t generation,
+				   const ta_cached_token *value)
+{
+	uint64_t	h;
+	entry	  **set;
+	entry	   *e;
+	char	   *p;
+	int			victim = 0;
+	size_t		size;
+
+	if (len > TA_TOKEN_CACHE_MAX_TOKEN || value->claims_len > TA_TOKEN_CACHE_MAX_CLAIMS)
+		return false;
+	size = sizeof(entry) + len + value->claims_len + 1;
+	e = malloc(size);
+	if (e == NULL)
+		return false;
+	h = token_hash(token, len);
+	e->hash = h;
+	e->generation = generation;
+	e->last_used = ++c->clock;
+	e->token_len = len;
+	e->size = size;
+	e->value = *value;
+	p = (char *) (e + 1);
+	memcpy(p, token, len);
+	p += len;
+	memcpy(p, value->claims, value->claims_len);
+	p[value->claims_len] = '\0';
+	e->value.claims = p;
+
+	/* the same token again, else a free way, else the least recently used */
+	set = &c->slots[(h & (c->nsets - 1)) * TA_TOKEN_CACHE_WAYS];
+	for (int w = 0; w < TA_TOKEN_CACHE_WAYS; w++)
+	{
+		entry	   *o = set[w];
+
+		if (o == NULL ||
+			(o->hash == h && o->token_len == len &&
+			 CRYPTO_memcmp(entry_token(o), token, len) == 0))
+		{
+			victim = w;
+			break;
+		}
+		if (o->last_used < set[victim]->last_used)
+			victim = w;
+	}
+	if (set[victim] == NULL)
+		c->used++;
+	entry_free(set[victim]);
+	set[victim] = e;
+	return true;
+}
+
+void
+ta_token_cache_stats(const ta_token_cache *c, uint64_t *hits, uint64_t *misses, size_t *entries)
+{
+	*hits = c->hits;
+	*misses = c->misses;
+	*entries = c->used;
+}

@@ -1,0 +1,73 @@
+/*
+ * token_cache.h: a per-process cache of verified tokens, so that a token presented again skips
+ * decoding, the MAC and parsing. Postgres-free.
+ *
+ * Set-associative: a token's set is chosen by a hash of its bytes, each set holds
+ * TA_TOKEN_CACHE_WAYS entries and a new token replaces the set's least recently used one.
+ * A lookup compares whole tokens in constant time (CRYPTO_memcmp), so its timing tells nothing
+ * about how much of a guessed token matches a cached one. Every entry carries the generation of
+ * the key set it was verified under: an entry of another generation is a miss and is dropped, so
+ * a key change empties the cache in effect. What the cache returns held when it was stored;
+ * the caller checks the time claims (ta_jws_check_times) on every use.
+ */
+#ifndef TASKAUTH_TOKEN_CACHE_H
+#define TASKAUTH_TOKEN_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/jws.h"
+
+/* Entries per set. */
+#define TA_TOKEN_CACHE_WAYS 4
+
+/* Longest token kept; longer ones are verified every time. */
+#define TA_TOKEN_CACHE_MAX_TOKEN 4096
+
+/* Longest claims text kept. */
+#define TA_TOKEN_CACHE_MAX_CLAIMS 8192
+
+/* What a verified token established. */
+typedef struct ta_cached_token
+{
+	uint8_t		id[16];			/* the sub, as a UUID's bytes */
+	ta_jws_times times;			/* checked again on every use */
+	const char *claims;			/* NUL-terminated JSON text, owned by the cache */
+	size_t		claims_len;
+} ta_cached_token;
+
+typedef struct ta_token_cache ta_token_cache;
+
+/*
+ * A cache for about entries tokens: it has twice as many places (rounded up to whole sets), so
+ * that collisions in a set rarely evict a token while there is room elsewhere; it never holds
+ * more than its capacity. NULL when out of memory.
+ */
+extern ta_token_cache *ta_token_cache_create(size_t entries);
+
+/* Free the cache, wiping every token it holds. NULL is allowed. */
+extern void ta_token_cache_destroy(ta_token_cache *c);
+
+/* The number of places: the most tokens the cache can hold. */
+extern size_t ta_token_cache_capacity(const ta_token_cache *c);
+
+/*
+ * The entry of a token verified under generation, or NULL. The result stays valid until the
+ * next call that changes the cache.
+ */
+extern const ta_cached_token *ta_token_cache_get(ta_token_cache *c, const char *token, size_t len,
+												 uint64_t generation);
+
+/*
+ * Remember a verified token. Returns false, keeping nothing, when the token or claims are longer
+ * than the cache keeps or memory runs out.
+ */
+extern bool ta_token_cache_put(ta_token_cache *c, const char *token, size_t len,
+							   uint64_t generation, const ta_cached_token *value);
+
+/* Counters since creation. */
+extern void ta_token_cache_stats(const ta_token_cache *c, uint64_t *hits, uint64_t *misses,
+								 size_t *entries);
+
+#endif
