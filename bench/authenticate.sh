@@ -1,9 +1,11 @@
 #!/bin/bash
 # Cost of taskauth.authenticate() per call, in one session, against the pieces it is made of:
 # jwt_verify with the secret given (no key lookup, no identity), authenticate as installed
-# (C, SECURITY INVOKER, keys read from the per-backend cache), and the same C function declared
-# SECURITY DEFINER with SET search_path (what a definer-based design would cost). 20,000 distinct
-# tokens (kid in the header, one per user id), several alternated repetitions, medians in us/call.
+# (C, SECURITY INVOKER, keys read from the per-backend cache) with the verified-token cache off,
+# the same C function declared SECURITY DEFINER with SET search_path (what a definer-based design
+# would cost), and authenticate with the token cache on: each token's first use, then its
+# second. 20,000 distinct tokens (kid in the header, one per user id), several alternated
+# repetitions, medians in us/call.
 # Run inside a cluster: pg_virtualenv -t -v 15 bench/authenticate.sh  (needs make install first)
 set -euo pipefail
 DB=ta_bench_auth_$$
@@ -27,10 +29,16 @@ SQL
 for r in $(seq "$REPS"); do
   psql -X -q -At -d $DB <<'SQL'
 BEGIN;
+-- the full verification path: the verified-token cache off
+SET LOCAL taskauth.token_cache_size = 0;
 INSERT INTO runs SELECT 'jwt_verify', timed($$SELECT count(taskauth.jwt_verify(t, 'bench-secret-0123456789abcdefghijklmnopq')) FROM toks$$);
 INSERT INTO runs SELECT 'authenticate', timed($$SELECT count(taskauth.authenticate(t)) FROM toks$$);
 INSERT INTO runs SELECT 'authenticate_definer', timed($$SELECT count(auth_definer(t)) FROM toks$$);
 INSERT INTO runs SELECT 'authenticate+current_user_id', timed($$SELECT count(taskauth.authenticate(t) = taskauth.current_user_id()) FROM toks$$);
+-- the cache on and large enough: first sight of each token (verified and stored), then again
+SET LOCAL taskauth.token_cache_size = 32768;
+INSERT INTO runs SELECT 'authenticate, cache on, first use', timed($$SELECT count(taskauth.authenticate(t)) FROM toks$$);
+INSERT INTO runs SELECT 'authenticate, cache on, used again', timed($$SELECT count(taskauth.authenticate(t)) FROM toks$$);
 COMMIT;
 SQL
 done

@@ -114,9 +114,9 @@ keys_load(void)
 				att_secret,
 				att_created,
 				att_retired;
-	LoadedKey  *loaded;
-	int			nloaded = 0;
-	int			cap = 4;
+	LoadedKey  *volatile loaded;
+	volatile int nloaded = 0;
+	volatile int cap = 4;
 	uint64		generation;
 	TaskauthKey *keys;
 
@@ -144,51 +144,69 @@ keys_load(void)
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	slot = table_slot_create(rel, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+
+	/* the secrets copied so far live in TopMemoryContext: an error must not leave them there */
+	PG_TRY();
 	{
-		bool		isnull;
-		Datum		d;
-		text	   *kid;
-		text	   *secret;
-		LoadedKey  *lk;
-
-		(void) slot_getattr(slot, att_retired, &isnull);
-		if (!isnull)
-			continue;			/* retired */
-		d = slot_getattr(slot, att_kid, &isnull);
-		if (isnull)
-			continue;
-		kid = DatumGetTextPP(d);
-		if (VARSIZE_ANY_EXHDR(kid) == 0 || VARSIZE_ANY_EXHDR(kid) > TASKAUTH_KID_MAX_LEN)
-			continue;			/* the table's CHECK forbids this */
-		d = slot_getattr(slot, att_secret, &isnull);
-		if (isnull)
-			continue;
-		secret = DatumGetTextPP(d);
-
-		if (nloaded == cap)
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 		{
-			cap *= 2;
-			loaded = repalloc(loaded, sizeof(LoadedKey) * cap);
+			bool		isnull;
+			Datum		d;
+			text	   *kid;
+			text	   *secret;
+			LoadedKey  *lk;
+
+			(void) slot_getattr(slot, att_retired, &isnull);
+			if (!isnull)
+				continue;			/* retired */
+			d = slot_getattr(slot, att_kid, &isnull);
+			if (isnull)
+				continue;
+			kid = DatumGetTextPP(d);
+			if (VARSIZE_ANY_EXHDR(kid) == 0 || VARSIZE_ANY_EXHDR(kid) > TASKAUTH_KID_MAX_LEN)
+				continue;			/* the table's CHECK forbids this */
+			d = slot_getattr(slot, att_secret, &isnull);
+			if (isnull)
+				continue;
+			secret = DatumGetTextPP(d);
+
+			if (nloaded == cap)
+			{
+				cap *= 2;
+				loaded = repalloc(loaded, sizeof(LoadedKey) * cap);
+			}
+			lk = &loaded[nloaded++];
+			memset(lk, 0, sizeof(*lk));
+			lk->key.kid_len = VARSIZE_ANY_EXHDR(kid);
+			memcpy(lk->key.kid, VARDATA_ANY(kid), lk->key.kid_len);
+			lk->key.kid[lk->key.kid_len] = '\0';
+			lk->key.secret_len = VARSIZE_ANY_EXHDR(secret);
+			lk->key.secret = MemoryContextAlloc(TopMemoryContext, lk->key.secret_len + 1);
+			memcpy(lk->key.secret, VARDATA_ANY(secret), lk->key.secret_len);
+			lk->key.secret[lk->key.secret_len] = '\0';
+			if ((Pointer) secret != DatumGetPointer(d))
+			{
+				/* a detoasted copy of the secret: wipe it */
+				OPENSSL_cleanse(VARDATA_ANY(secret), VARSIZE_ANY_EXHDR(secret));
+				pfree(secret);
+			}
+			d = slot_getattr(slot, att_created, &isnull);
+			lk->created_at = isnull ? DT_NOBEGIN : DatumGetTimestampTz(d);
 		}
-		lk = &loaded[nloaded++];
-		memset(lk, 0, sizeof(*lk));
-		lk->key.kid_len = VARSIZE_ANY_EXHDR(kid);
-		memcpy(lk->key.kid, VARDATA_ANY(kid), lk->key.kid_len);
-		lk->key.kid[lk->key.kid_len] = '\0';
-		lk->key.secret_len = VARSIZE_ANY_EXHDR(secret);
-		lk->key.secret = MemoryContextAlloc(TopMemoryContext, lk->key.secret_len + 1);
-		memcpy(lk->key.secret, VARDATA_ANY(secret), lk->key.secret_len);
-		lk->key.secret[lk->key.secret_len] = '\0';
-		if ((Pointer) secret != DatumGetPointer(d))
-		{
-			/* a detoasted copy of the secret: wipe it */
-			OPENSSL_cleanse(VARDATA_ANY(secret), VARSIZE_ANY_EXHDR(secret));
-			pfree(secret);
-		}
-		d = slot_getattr(slot, att_created, &isnull);
-		lk->created_at = isnull ? DT_NOBEGIN : DatumGetTimestampTz(d);
 	}
+	PG_CATCH();
+	{
+		for (int i = 0; i < nloaded; i++)
+		{
+			if (loaded[i].key.secret != NULL)
+			{
+				OPENSSL_cleanse(loaded[i].key.secret, loaded[i].key.secret_len);
+				pfree(loaded[i].key.secret);
+			}
+		}
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	UnregisterSnapshot(snapshot);

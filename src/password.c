@@ -174,12 +174,14 @@ to_param(int32 v)
 static text *
 hash_argon2id(FunctionCallInfo fcinfo, uint32_t m, uint32_t t, uint32_t p)
 {
-	text	   *pw = PG_GETARG_TEXT_PP(0);
+	text	   *pw;
 	ta_pw_limits limits = current_limits();
 	char		out[TA_PW_HASH_BUFSIZE];
 	ta_status	st;
 
+	/* before the password is detoasted: nothing between here and its wipe can raise */
 	CHECK_FOR_INTERRUPTS();
+	pw = PG_GETARG_TEXT_PP(0);
 	st = ta_password_hash_argon2id(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw), m, t, p,
 								   &limits, out, sizeof(out));
 	wipe_password_arg(pw, PG_GETARG_DATUM(0));
@@ -192,12 +194,14 @@ hash_argon2id(FunctionCallInfo fcinfo, uint32_t m, uint32_t t, uint32_t p)
 static text *
 hash_bcrypt(FunctionCallInfo fcinfo, int cost)
 {
-	text	   *pw = PG_GETARG_TEXT_PP(0);
+	text	   *pw;
 	ta_pw_limits limits = current_limits();
 	char		out[TA_PW_HASH_BUFSIZE];
 	ta_status	st;
 
+	/* before the password is detoasted: nothing between here and its wipe can raise */
 	CHECK_FOR_INTERRUPTS();
+	pw = PG_GETARG_TEXT_PP(0);
 	st = ta_password_hash_bcrypt(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw), cost,
 								 &limits, out, sizeof(out));
 	wipe_password_arg(pw, PG_GETARG_DATUM(0));
@@ -257,22 +261,32 @@ taskauth_verify_password(PG_FUNCTION_ARGS)
 	text	   *pw = PG_GETARG_TEXT_PP(0);
 	text	   *hash = PG_GETARG_TEXT_PP(1);
 	ta_pw_limits limits = current_limits();
-	bool		match = false;
-	ta_status	st;
+	volatile bool match = false;
+	volatile ta_status st = TA_OK;
 
-	/* Better Auth's "<salt hex>:<key hex>" scrypt hashes (src/scrypt.c). */
-	if (taskauth_scrypt_is_hash(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash)))
+	/* the password's detoasted copy is wiped however this ends, errors included */
+	PG_TRY();
 	{
-		match = taskauth_scrypt_verify(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw),
+		bool		m = false;
+
+		/* Better Auth's "<salt hex>:<key hex>" scrypt hashes (src/scrypt.c). */
+		if (taskauth_scrypt_is_hash(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash)))
+			m = taskauth_scrypt_verify(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw),
 									   VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash));
-		wipe_password_arg(pw, PG_GETARG_DATUM(0));
-		PG_RETURN_BOOL(match);
+		else
+		{
+			CHECK_FOR_INTERRUPTS();
+			st = ta_password_verify(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw),
+									VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash),
+									&limits, &m);
+		}
+		match = m;
 	}
-	CHECK_FOR_INTERRUPTS();
-	st = ta_password_verify(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw),
-							VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash),
-							&limits, &match);
-	wipe_password_arg(pw, PG_GETARG_DATUM(0));
+	PG_FINALLY();
+	{
+		wipe_password_arg(pw, PG_GETARG_DATUM(0));
+	}
+	PG_END_TRY();
 	CHECK_FOR_INTERRUPTS();
 	TA_CHECK(st);
 	PG_RETURN_BOOL(match);

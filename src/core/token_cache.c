@@ -25,6 +25,7 @@ typedef struct entry
 struct ta_token_cache
 {
 	size_t		nsets;			/* a power of two */
+	size_t		limit;			/* most tokens held */
 	uint64_t	clock;
 	uint64_t	hits;
 	uint64_t	misses;
@@ -74,6 +75,7 @@ ta_token_cache_create(size_t entries)
 	if (c == NULL)
 		return NULL;
 	c->nsets = nsets;
+	c->limit = entries > 0 ? entries : 1;
 	c->slots = calloc(nsets * TA_TOKEN_CACHE_WAYS, sizeof(entry *));
 	if (c->slots == NULL)
 	{
@@ -97,7 +99,7 @@ ta_token_cache_destroy(ta_token_cache *c)
 size_t
 ta_token_cache_capacity(const ta_token_cache *c)
 {
-	return c->nsets * TA_TOKEN_CACHE_WAYS;
+	return c->limit;
 }
 
 const ta_cached_token *
@@ -175,6 +177,21 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 		}
 		if (o->last_used < set[victim]->last_used)
 			victim = w;
+	}
+	if (set[victim] == NULL && c->used >= c->limit)
+	{
+		/* full: the set's least recently used token makes room, or this one is not kept */
+		int			lru = -1;
+
+		for (int w = 0; w < TA_TOKEN_CACHE_WAYS; w++)
+			if (set[w] != NULL && (lru < 0 || set[w]->last_used < set[lru]->last_used))
+				lru = w;
+		if (lru < 0)
+		{
+			entry_free(e);
+			return false;
+		}
+		victim = lru;
 	}
 	if (set[victim] == NULL)
 		c->used++;

@@ -4,6 +4,7 @@
  *
  * Set-associative: a token's set is chosen by a hash of its bytes, each set holds
  * TA_TOKEN_CACHE_WAYS entries and a new token replaces the set's least recently used one.
+ * The number of tokens held is bounded by the size asked for at creation.
  * A lookup compares whole tokens in constant time (CRYPTO_memcmp), so its timing tells nothing
  * about how much of a guessed token matches a cached one. Every entry carries the generation of
  * the key set it was verified under: an entry of another generation is a miss and is dropped, so
@@ -40,16 +41,17 @@ typedef struct ta_cached_token
 typedef struct ta_token_cache ta_token_cache;
 
 /*
- * A cache for about entries tokens: it has twice as many places (rounded up to whole sets), so
- * that collisions in a set rarely evict a token while there is room elsewhere; it never holds
- * more than its capacity. NULL when out of memory.
+ * A cache of at most entries tokens. It has about twice as many places (whole sets), so that a
+ * full set rarely evicts a token while there is room elsewhere; once entries tokens are held, a
+ * new one replaces the least recently used token of its set (or is not kept when its set is
+ * empty). NULL when out of memory.
  */
 extern ta_token_cache *ta_token_cache_create(size_t entries);
 
 /* Free the cache, wiping every token it holds. NULL is allowed. */
 extern void ta_token_cache_destroy(ta_token_cache *c);
 
-/* The number of places: the most tokens the cache can hold. */
+/* The most tokens the cache holds. */
 extern size_t ta_token_cache_capacity(const ta_token_cache *c);
 
 /*
