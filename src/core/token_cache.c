@@ -155,7 +155,7 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 	entry	  **set;
 	entry	   *e;
 	char	   *p;
-	int			victim = 0;
+	int			victim;
 	size_t		size;
 
 	if (len > TA_TOKEN_CACHE_MAX_TOKEN || value->claims_len > TA_TOKEN_CACHE_MAX_CLAIMS)
@@ -178,21 +178,22 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 	p[value->claims_len] = '\0';
 	e->value.claims = p;
 
-	/* the same token again, else a free way, else the least recently used */
+	/* the same token's way, else a free way, else the least recently used */
 	set = &c->slots[(h & (c->nsets - 1)) * TA_TOKEN_CACHE_WAYS];
-	for (int w = 0; w < TA_TOKEN_CACHE_WAYS; w++)
+	victim = -1;
+	for (int w = 0; w < TA_TOKEN_CACHE_WAYS && victim < 0; w++)
+		if (set[w] != NULL && set[w]->hash == h && set[w]->token_len == len &&
+			CRYPTO_memcmp(entry_token(set[w]), token, len) == 0)
+			victim = w;
+	for (int w = 0; w < TA_TOKEN_CACHE_WAYS && victim < 0; w++)
+		if (set[w] == NULL)
+			victim = w;
+	if (victim < 0)
 	{
-		entry	   *o = set[w];
-
-		if (o == NULL ||
-			(o->hash == h && o->token_len == len &&
-			 CRYPTO_memcmp(entry_token(o), token, len) == 0))
-		{
-			victim = w;
-			break;
-		}
-		if (o->last_used < set[victim]->last_used)
-			victim = w;
+		victim = 0;
+		for (int w = 1; w < TA_TOKEN_CACHE_WAYS; w++)
+			if (set[w]->last_used < set[victim]->last_used)
+				victim = w;
 	}
 	if (set[victim] == NULL && c->used >= c->limit)
 	{

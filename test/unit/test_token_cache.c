@@ -182,10 +182,40 @@ test_limits_and_eviction(void)
 	ok(1, "destroying NULL is allowed");
 }
 
+/* Found by fuzz_token_cache: a token stored again while a way before its own was free. */
+static void
+test_store_again_after_a_hole(void)
+{
+	ta_token_cache *c = ta_token_cache_create(2);
+	char		claims[64],
+				a[128],
+				b[128];
+	ta_cached_token v = value_of(1, claims, sizeof(claims));
+	const ta_cached_token *got;
+	uint64_t	hits,
+				misses;
+	size_t		entries;
+
+	token_of(1, a, sizeof(a));
+	token_of(2, b, sizeof(b));
+	ta_token_cache_put(c, a, strlen(a), 1, &v);
+	ta_token_cache_put(c, b, strlen(b), 1, &v);
+	/* a lookup under another generation drops a, leaving a free way before b's */
+	ok(ta_token_cache_get(c, a, strlen(a), 2) == NULL, "a under another generation: dropped");
+	v = value_of(9, claims, sizeof(claims));
+	ok(ta_token_cache_put(c, b, strlen(b), 1, &v), "b stored again with a new value");
+	got = ta_token_cache_get(c, b, strlen(b), 1);
+	ok(got != NULL && got->id[0] == 9, "b's new value is the one found");
+	ta_token_cache_stats(c, &hits, &misses, &entries);
+	is_int((int) entries, 1, "b held once");
+	ta_token_cache_destroy(c);
+}
+
 int
 main(void)
 {
 	test_times();
+	test_store_again_after_a_hole();
 	test_hits_and_generations();
 	test_limits_and_eviction();
 	return done_testing();
