@@ -494,7 +494,7 @@ static ta_status
 check_collected(const ta_json_type *types, const ta_json_span *vals, const ta_jws_claim_opts *opts)
 {
 	static const ta_status not_number[3] = {TA_JWT_EXP_NOT_NUMBER, TA_JWT_NBF_NOT_NUMBER,
-	TA_JWT_IAT_NOT_NUMBER};
+		TA_JWT_IAT_NOT_NUMBER};
 	ta_json_iter it;
 	ta_status	st;
 	ta_jws_times times = {0};
