@@ -155,7 +155,9 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 	entry	  **set;
 	entry	   *e;
 	char	   *p;
-	int			victim;
+	int			victim,
+				free_way,
+				lru;
 	size_t		size;
 
 	if (len > TA_TOKEN_CACHE_MAX_TOKEN || value->claims_len > TA_TOKEN_CACHE_MAX_CLAIMS)
@@ -178,37 +180,35 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 	p[value->claims_len] = '\0';
 	e->value.claims = p;
 
-	/* the same token's way, else a free way, else the least recently used */
+	/*
+	 * The same token's way; else a free way while there is room; else the set's least recently
+	 * used token (none when the set is empty and the cache full: then this one is not kept).
+	 */
 	set = &c->slots[(h & (c->nsets - 1)) * TA_TOKEN_CACHE_WAYS];
 	victim = -1;
-	for (int w = 0; w < TA_TOKEN_CACHE_WAYS && victim < 0; w++)
-		if (set[w] != NULL && set[w]->hash == h && set[w]->token_len == len &&
-			CRYPTO_memcmp(entry_token(set[w]), token, len) == 0)
+	free_way = -1;
+	lru = -1;
+	for (int w = 0; w < TA_TOKEN_CACHE_WAYS; w++)
+	{
+		entry	   *o = set[w];
+
+		if (o == NULL)
+		{
+			if (free_way < 0)
+				free_way = w;
+		}
+		else if (o->hash == h && o->token_len == len &&
+				 CRYPTO_memcmp(entry_token(o), token, len) == 0)
 			victim = w;
-	for (int w = 0; w < TA_TOKEN_CACHE_WAYS && victim < 0; w++)
-		if (set[w] == NULL)
-			victim = w;
+		else if (lru < 0 || o->last_used < set[lru]->last_used)
+			lru = w;
+	}
+	if (victim < 0)
+		victim = (free_way >= 0 && c->used < c->limit) ? free_way : lru;
 	if (victim < 0)
 	{
-		victim = 0;
-		for (int w = 1; w < TA_TOKEN_CACHE_WAYS; w++)
-			if (set[w]->last_used < set[victim]->last_used)
-				victim = w;
-	}
-	if (set[victim] == NULL && c->used >= c->limit)
-	{
-		/* full: the set's least recently used token makes room, or this one is not kept */
-		int			lru = -1;
-
-		for (int w = 0; w < TA_TOKEN_CACHE_WAYS; w++)
-			if (set[w] != NULL && (lru < 0 || set[w]->last_used < set[lru]->last_used))
-				lru = w;
-		if (lru < 0)
-		{
-			entry_free(e);
-			return false;
-		}
-		victim = lru;
+		entry_free(e);
+		return false;
 	}
 	if (set[victim] == NULL)
 		c->used++;
