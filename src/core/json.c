@@ -243,11 +243,33 @@ v_literal(vstate *st, const char *word, size_t n)
 	return true;
 }
 
+/*
+ * After a member or element: skip whitespace, then take a ',' (1: another follows) or the
+ * container's closing byte (0: done); anything else is an error (-1).
+ */
+static int
+v_next(vstate *st, unsigned char close)
+{
+	v_ws(st);
+	if (st->p >= st->end)
+		return -1;
+	if (*st->p == close)
+	{
+		st->p++;
+		return 0;
+	}
+	if (*st->p != ',')
+		return -1;
+	st->p++;
+	return 1;
+}
+
 /* Validate an object (RFC 8259 §4) starting at '{'. */
 static bool
 v_object(vstate *st, int depth)
 {
 	ta_json_type t;
+	int			next;
 
 	st->p++;
 	v_ws(st);
@@ -295,17 +317,8 @@ v_object(vstate *st, int depth)
 			}
 			st->count++;
 		}
-		v_ws(st);
-		if (st->p >= st->end)
-			return false;
-		if (*st->p == '}')
-		{
-			st->p++;
-			return true;
-		}
-		if (*st->p != ',')
-			return false;
-		st->p++;
+		if ((next = v_next(st, '}')) <= 0)
+			return next == 0;
 	}
 }
 
@@ -314,6 +327,7 @@ static bool
 v_array(vstate *st, int depth)
 {
 	ta_json_type t;
+	int			next;
 
 	st->p++;
 	v_ws(st);
@@ -326,17 +340,8 @@ v_array(vstate *st, int depth)
 	{
 		if (!v_value(st, depth, &t))
 			return false;
-		v_ws(st);
-		if (st->p >= st->end)
-			return false;
-		if (*st->p == ']')
-		{
-			st->p++;
-			return true;
-		}
-		if (*st->p != ',')
-			return false;
-		st->p++;
+		if ((next = v_next(st, ']')) <= 0)
+			return next == 0;
 	}
 }
 
