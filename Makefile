@@ -1,15 +1,17 @@
 # taskauth: PGXS build. `make test` runs every suite (see test/run).
 EXTENSION = taskauth
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 MODULE_big = taskauth
 
 SRCS = $(sort $(wildcard src/*.c src/core/*.c))
 OBJS = $(SRCS:.c=.o)
 
-# The install script is assembled from one fragment per area (src/sql/NN_area.sql).
+# The install script of the current version is assembled from one fragment per area
+# (src/sql/NN_area.sql). Released versions' install scripts are frozen files in the top
+# directory, and each release ships an upgrade script from the one before (taskauth--A--B.sql).
 SQL_FRAGMENTS = $(sort $(wildcard src/sql/*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
+DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*.sql))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=.
