@@ -83,6 +83,51 @@ SELECT taskauth.jwt_verify(:'hs256_jwk', :'jwks'::jsonb);
 SELECT taskauth.jwt_verify(:'hs256_jwk', :'rsa');
 SELECT taskauth.jwt_verify(:'hs256_pem', '  -----BEGIN PUBLIC KEY-----' || chr(10) || 'MIIB');
 SELECT taskauth.jwt_sign('{"sub":"x"}', :'rsa');
+-- Every common spelling of a public key is recognised (normalised first), in jwt_verify,
+-- jwt_sign and add_signing_key; 0.1.0 took all of these but the plain PEM and JWK for secrets.
+CREATE FUNCTION pg_temp.as_secret(secret text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    verdicts text[] := '{}';
+BEGIN
+    BEGIN
+        PERFORM taskauth.jwt_verify('eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo', secret);
+        verdicts := verdicts || 'verify ok'::text;
+    EXCEPTION WHEN OTHERS THEN
+        verdicts := verdicts || (SQLSTATE || ' ' || SQLERRM);
+    END;
+    BEGIN
+        PERFORM taskauth.jwt_sign('{}', secret);
+        verdicts := verdicts || 'sign ok'::text;
+    EXCEPTION WHEN OTHERS THEN
+        verdicts := verdicts || (SQLSTATE || ' ' || SQLERRM);
+    END;
+    BEGIN
+        PERFORM taskauth.add_signing_key(secret);
+        RAISE EXCEPTION USING ERRCODE = 'P0004';	-- undo the insert
+    EXCEPTION WHEN assert_failure THEN
+        verdicts := verdicts || 'add ok'::text;
+    WHEN OTHERS THEN
+        verdicts := verdicts || (SQLSTATE || ' ' || SQLERRM);
+    END;
+    RETURN array_to_string(ARRAY(SELECT DISTINCT unnest(verdicts)), '; ');
+END
+$$;
+SELECT name, pg_temp.as_secret(secret) FROM (VALUES
+  ('PEM after a byte order mark', E'\uFEFF-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n'),
+  ('PEM after other text', E'subject=CN = taskauth test\n-----BEGIN CERTIFICATE-----\nMIIBRjCB\n-----END CERTIFICATE-----\n'),
+  ('JWK with escaped member names', '{"k\u0074y":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}'),
+  ('JWK Set with an escaped name', '{"\u006beys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}'),
+  ('JWK in an array', '[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]'),
+  ('OpenSSH public key', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGrbgGX1L7wwgPN+pqhBlKUWiUz+bLaSOFPVkt1SeYJd alice@example'),
+  ('authorized_keys line with options', 'no-pty ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGrbgGX1L7wwgPN+pqhBlKUWiUz+bLaSOFPVkt1SeYJd'),
+  ('bare base64 of an SPKI (RFC 8410 10.1)', 'MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE='),
+  ('base64url SPKI, no padding, wrapped', E'MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrB\nZ9w7lshQhqowtrbLDFw4rXAxZuE'),
+  ('bare base64 of a certificate', 'MIIBRjCB+aADAgECAhQONdLOItyRcc09zkgHGsBhsREq1DAFBgMrZXAwGDEWMBQGA1UEAwwNdGFza2F1dGggdGVzdDAgFw0yNjExMzAyMTEwMTFaGA8yMTI2MTEwNjIxMTAxMVowGDEWMBQGA1UEAwwNdGFza2F1dGggdGVzdDAqMAUGAytlcAMhAAj05HSznemcWk3qybdyezmIn++vtdvU3pR71x7L3vaEo1MwUTAdBgNVHQ4EFgQU7xKo5Ofnbpn/P2/jG38oMDOzdmYwHwYDVR0jBBgwFoAU7xKo5Ofnbpn/P2/jG38oMDOzdmYwDwYDVR0TAQH/BAUwAwEB/zAFBgMrZXADQQBZbqAMgAfsZt5kmiVNzL/OHg8LLGVD4M6H1JhnhmAO+MabtXd5rx2xO9QY0O9V/J2QSnvuAhSpChShL0+poQoA'),
+  -- ordinary secrets stay secrets
+  ('random base64 secret', 'MzQ1Njc4OTBhYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODk='),
+  ('hex secret', '8f2c5b0e1d7a4c3b9e6f0a1d2c3b4a5968778695a4b3c2d1e0f9e8d7c6b5a493'),
+  ('JSON that is no key', '{"k":"0123456789abcdef0123456789abcdef"}')
+) v(name, secret);
 -- alg none.
 SELECT taskauth.jwt_verify(:'none_tok', :'rsa'::jsonb);
 -- RSA token against an EC key, EC token against an RSA key, EdDSA against EC.

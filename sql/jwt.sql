@@ -133,6 +133,17 @@ SELECT name, try(tok) FROM (VALUES
   ('signature cut to 30 bytes', left(mkp('{}'), -3)),
   ('one char signature removed', left(mkp('{}'), -1)),
   ('signature too long',    mkp('{}') || 'AAAA'),
+  ('first signature char changed, same length',
+   split_part(mkp('{}'), '.', 1) || '.' || split_part(mkp('{}'), '.', 2) || '.' ||
+   translate(left(split_part(mkp('{}'), '.', 3), 1), 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',
+                                                     'BCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_A') ||
+   substr(split_part(mkp('{}'), '.', 3), 2)),
+  ('middle signature byte changed, same length',
+   split_part(mkp('{}'), '.', 1) || '.' || split_part(mkp('{}'), '.', 2) || '.' ||
+   left(split_part(mkp('{}'), '.', 3), 20) ||
+   translate(substr(split_part(mkp('{}'), '.', 3), 21, 1), 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',
+                                                          'BCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_A') ||
+   substr(split_part(mkp('{}'), '.', 3), 22)),
   ('signature of other alg', split_part(mkp('{}'), '.', 1) || '.' || split_part(mkp('{}'), '.', 2) || '.' || split_part(mk('{"alg":"HS512"}', '{}'), '.', 3))
 ) v(name, tok);
 
@@ -227,6 +238,12 @@ SELECT name, try(mkp(payload)) FROM (VALUES
   ('exp repeated, last bad', '{"exp":4000000000,"exp":"x"}'),
   ('exp huge',    '{"exp":1e999}'),
   ('exp negative huge', '{"exp":-1e999}'),
+  ('exp 1e400 (infinite)', '{"exp":1e400}'),
+  ('nbf -1e400',  '{"nbf":-1e400}'),
+  ('iat 1e308',   '{"iat":1e308}'),
+  ('exp past 9999', '{"exp":253402300800}'),
+  ('exp end of 9999', '{"exp":253402300799}'),
+  ('nbf before year 1', '{"nbf":-253402300800}'),
   ('all numbers', '{"exp":4000000000,"nbf":0,"iat":1000000000.5}')
 ) v(name, payload);
 
@@ -236,6 +253,11 @@ SELECT try(mkp(format('{"exp":%s}', epoch(100)))) AS exp_future,
        try(mkp(format('{"exp":%s}', epoch(-1)))) AS exp_past,
        try(mkp(format('{"exp":%s}', epoch(-0.001)))) AS exp_just_past,
        try(mkp(format('{"exp":%s}', epoch(1.5)))) AS exp_fraction_ahead;
+-- RFC 7519 §4.1.4: "on or after" exp is expired, so exp equal to now is refused
+SELECT try(mkp(format('{"exp":%s}', epoch(0)))) AS exp_at_now,
+       try(mkp(format('{"exp":%s}', epoch(0.001)))) AS exp_1ms_ahead,
+       try(mkp(format('{"nbf":%s}', epoch(0)))) AS nbf_at_now,
+       try(mkp(format('{"iat":%s}', epoch(0)))) AS iat_at_now;
 SELECT try(mkp(format('{"nbf":%s}', epoch(-1)))) AS nbf_past,
        try(mkp(format('{"nbf":%s}', epoch(10)))) AS nbf_future,
        try(mkp(format('{"iat":%s}', epoch(-1)))) AS iat_past,
@@ -249,6 +271,9 @@ SELECT try(mkp(format('{"exp":%s}', epoch(-10)))) AS exp_10s_ago,
        try(mkp(format('{"nbf":%s}', epoch(40)))) AS nbf_in_40s,
        try(mkp(format('{"iat":%s}', epoch(10)))) AS iat_in_10s,
        try(mkp(format('{"iat":%s}', epoch(40)))) AS iat_in_40s;
+-- the leeway's own boundary: exp + leeway equal to now is expired
+SELECT try(mkp(format('{"exp":%s}', epoch(-30)))) AS exp_30s_ago,
+       try(mkp(format('{"exp":%s}', epoch(-29.999)))) AS exp_29_999s_ago;
 SET taskauth.leeway = '2min';
 SELECT try(mkp(format('{"exp":%s}', epoch(-100)))) AS exp_100s_ago_leeway_2min;
 SET taskauth.leeway = 3601;

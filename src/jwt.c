@@ -116,6 +116,13 @@ get_hmac(ta_jws_alg alg, const char *secret, size_t secret_len)
 			victim = e;
 	}
 
+	/*
+	 * A public key's text is known to everyone: as an HMAC secret it would let anyone sign.
+	 * Checked here, once per secret a backend meets, since recognising every spelling of a key
+	 * (base64 DER included) costs more than verifying a token.
+	 */
+	if (ta_jwk_text_is_public_key(secret, secret_len))
+		taskauth_report(TA_ARG_SECRET_IS_PUBLIC_KEY);
 	TA_CHECK(ta_hmac_new(alg, (const uint8 *) secret, secret_len, &h));
 	copy = malloc(secret_len);
 	if (copy == NULL)
@@ -610,9 +617,6 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 	alg = checked_header(&parts, NULL);
 	if (secret_len == 0)
 		taskauth_report(TA_JWT_SIGNATURE_MISMATCH);
-	/* A public key's text is known to everyone: as an HMAC secret it would let anyone sign. */
-	if (ta_jwk_text_is_public_key(secret, secret_len))
-		taskauth_report(TA_ARG_SECRET_IS_PUBLIC_KEY);
 	TA_CHECK(ta_jws_check_signature(&parts, alg, get_hmac(alg, secret, secret_len)));
 
 	cap = TA_B64URL_DECODED_MAX(parts.payload_len) + 1;
@@ -752,8 +756,6 @@ taskauth_jwt_sign_hmac(Jsonb *claims, const char *alg_name, const char *kid,
 		taskauth_report(TA_ARG_ALG_UNSUPPORTED);
 	if (secret_len == 0)
 		taskauth_report(TA_ARG_SECRET_EMPTY);
-	if (ta_jwk_text_is_public_key(secret, secret_len))
-		taskauth_report(TA_ARG_SECRET_IS_PUBLIC_KEY);
 	if (!JB_ROOT_IS_OBJECT(claims) || JB_ROOT_IS_SCALAR(claims))
 		taskauth_report(TA_ARG_CLAIMS_NOT_OBJECT);
 

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
@@ -292,25 +293,182 @@ taskauth_verify_password(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(match);
 }
 
+/* What hash_password would make today, as the core wants it. */
+static ta_pw_policy
+current_policy(void)
+{
+	ta_pw_policy policy;
+
+	memset(&policy, 0, sizeof(policy));
+	policy.algorithm = (ta_pw_scheme) taskauth_password_algorithm;
+	policy.bcrypt_cost = taskauth_bcrypt_cost;
+	policy.argon2_memory_kib = to_param(taskauth_argon2_memory_kib);
+	policy.argon2_time = to_param(taskauth_argon2_time);
+	policy.argon2_parallelism = to_param(taskauth_argon2_parallelism);
+	return policy;
+}
+
 /* Say whether a stored hash is weaker than what hash_password would make today. */
 PG_FUNCTION_INFO_V1(taskauth_password_needs_rehash);
 Datum
 taskauth_password_needs_rehash(PG_FUNCTION_ARGS)
 {
 	text	   *hash = PG_GETARG_TEXT_PP(0);
-	ta_pw_policy policy;
+	ta_pw_policy policy = current_policy();
 	bool		rehash = false;
 
 	/* A Better Auth scrypt hash is never today's algorithm. */
 	if (taskauth_scrypt_is_hash(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash)))
 		PG_RETURN_BOOL(true);
-	policy.algorithm = (ta_pw_scheme) taskauth_password_algorithm;
-	policy.bcrypt_cost = taskauth_bcrypt_cost;
-	policy.argon2_memory_kib = to_param(taskauth_argon2_memory_kib);
-	policy.argon2_time = to_param(taskauth_argon2_time);
-	policy.argon2_parallelism = to_param(taskauth_argon2_parallelism);
-
 	TA_CHECK(ta_password_needs_rehash(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash),
 									  &policy, &rehash));
 	PG_RETURN_BOOL(rehash);
+}
+
+/*
+ * Login's password check, made so that its time does not tell whether an account exists.
+ *
+ * Every call does one check and then waits until it has taken as long as one check at today's
+ * algorithm and parameters takes in this backend (an estimate kept from earlier calls; the
+ * first call of a backend, or the first after the settings change, measures it with one extra
+ * check, whatever the input). With no stored hash (no such account), a hash that is malformed
+ * or above the maxima, or a NULL password, the check runs against a fixed hash of today's
+ * parameters that no password matches. A stored hash of another algorithm or a lower cost is
+ * checked as it is and the wait makes up the difference; one costlier than today's settings
+ * still takes its own longer time (README, "Login timing").
+ */
+#define LOGIN_BCRYPT_MAX_PASSWORD	72
+
+static double login_estimate_us = -1;
+static ta_pw_policy login_estimate_policy;
+
+/* A hash of today's parameters with a fixed salt and digest: it matches no password in use. */
+static void
+login_dummy_hash(const ta_pw_policy *p, char *out, size_t cap)
+{
+	if (p->algorithm == TA_PW_SCHEME_ARGON2ID)
+		snprintf(out, cap, "$argon2id$v=19$m=%u,t=%u,p=%u$D3+w3Gn4S8+S4aeQxfcmRw$"
+				 "7FkwkfM6ac6QCor8HSS4pIfr78d/MZpCQwbZYAHJkDk",
+				 p->argon2_memory_kib, p->argon2_time, p->argon2_parallelism);
+	else
+		snprintf(out, cap, "$2b$%02d$SIfIXG7KSCztEqVw.TeSmelWRMiPXgpwbcrChJ796FgtnQ.0CTQ76",
+				 p->bcrypt_cost);
+}
+
+/*
+ * One check; false with *usable false when the hash cannot be checked. A bcrypt hash never
+ * matches a password over 72 bytes, but the work is still done on its first 72 bytes, so that
+ * a long password costs what any other does.
+ */
+static bool
+login_check_once(const char *pw, size_t pw_len, const char *hash, size_t hash_len,
+				 const ta_pw_limits *limits, bool *usable)
+{
+	bool		m = false;
+	bool		too_long = false;
+	ta_status	st;
+
+	*usable = true;
+	if (taskauth_scrypt_is_hash(hash, hash_len))
+		return taskauth_scrypt_verify(pw, pw_len, hash, hash_len);
+	if (pw_len > LOGIN_BCRYPT_MAX_PASSWORD && hash_len > 4 && hash[0] == '$' && hash[1] == '2')
+	{
+		too_long = true;
+		pw_len = LOGIN_BCRYPT_MAX_PASSWORD;
+	}
+	CHECK_FOR_INTERRUPTS();
+	st = ta_password_verify(pw, pw_len, hash, hash_len, limits, &m);
+	CHECK_FOR_INTERRUPTS();
+	if (st != TA_OK)
+	{
+		*usable = false;
+		return false;
+	}
+	return m && !too_long;
+}
+
+/* Microseconds since start. */
+static double
+login_elapsed_us(instr_time start)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, start);
+	return INSTR_TIME_GET_MICROSEC(now);
+}
+
+/* Check a login's password (NULL: none) against a stored hash (NULL: no account), evenly timed. */
+PG_FUNCTION_INFO_V1(taskauth_login_check);
+Datum
+taskauth_login_check(PG_FUNCTION_ARGS)
+{
+	ta_pw_policy policy = current_policy();
+	ta_pw_limits limits = current_limits();
+	char		dummy[TA_PW_HASH_BUFSIZE];
+	text	   *pw = PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0);
+	text	   *hash = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+	const char *pw_data = pw ? VARDATA_ANY(pw) : "";
+	size_t		pw_len = pw ? VARSIZE_ANY_EXHDR(pw) : 0;
+	volatile bool match = false;
+	bool		at_policy = false;
+	instr_time	start;
+	double		elapsed;
+
+	login_dummy_hash(&policy, dummy, sizeof(dummy));
+	PG_TRY();
+	{
+		bool		usable = false;
+		bool		rehash = true;
+
+		if (login_estimate_us < 0 ||
+			memcmp(&policy, &login_estimate_policy, sizeof(policy)) != 0)
+		{
+			/* measure today's check once; every kind of input pays for it alike */
+			INSTR_TIME_SET_CURRENT(start);
+			(void) login_check_once(pw_data, pw_len, dummy, strlen(dummy), &limits, &usable);
+			login_estimate_us = login_elapsed_us(start);
+			login_estimate_policy = policy;
+		}
+
+		INSTR_TIME_SET_CURRENT(start);
+		if (hash != NULL)
+		{
+			match = login_check_once(pw_data, pw_len, VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash),
+									 &limits, &usable);
+			at_policy = usable &&
+				!taskauth_scrypt_is_hash(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash)) &&
+				ta_password_needs_rehash(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash),
+										 &policy, &rehash) == TA_OK && !rehash;
+		}
+		if (hash == NULL || !usable)
+		{
+			(void) login_check_once(pw_data, pw_len, dummy, strlen(dummy), &limits, &usable);
+			match = false;
+			at_policy = true;
+		}
+		if (pw == NULL)
+			match = false;
+	}
+	PG_FINALLY();
+	{
+		if (pw != NULL)
+			wipe_password_arg(pw, PG_GETARG_DATUM(0));
+	}
+	PG_END_TRY();
+
+	elapsed = login_elapsed_us(start);
+	/* checks at today's parameters keep the estimate current (load changes during a day) */
+	if (at_policy)
+		login_estimate_us = 0.75 * login_estimate_us + 0.25 * elapsed;
+	/* wait out the rest, a little at a time so that a cancel is served */
+	while (elapsed < login_estimate_us)
+	{
+		double		rest = login_estimate_us - elapsed;
+
+		pg_usleep((long) (rest < 10000 ? rest : 10000));
+		CHECK_FOR_INTERRUPTS();
+		elapsed = login_elapsed_us(start);
+	}
+	PG_RETURN_BOOL(match);
 }

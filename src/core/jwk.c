@@ -4,6 +4,8 @@
 #include "core/jwk.h"
 
 #include "core/b64url.h"
+#include "core/json.h"
+#include "core/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/x509.h>
 
 /* Largest decoded key member: a 16384-bit modulus. */
 #define JWK_MEMBER_MAX (TA_JWK_RSA_MAX_BITS / 8 + 1)
@@ -590,22 +593,202 @@ ta_jwk_from_pem(const char *pem, size_t pem_len, char *out, size_t cap, size_t *
 	return st;
 }
 
-/* Whether a would-be HMAC secret is a public key's PEM or JWK text. */
+/* Whether c is a byte of the text between tokens: ASCII white space. */
+static bool
+is_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Whether s[0..len) contains needle. */
+static bool
+contains(const char *s, size_t len, const char *needle)
+{
+	size_t		n = strlen(needle);
+
+	for (size_t i = 0; n <= len && i <= len - n; i++)
+		if (s[i] == needle[0] && memcmp(s + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+/* Whether DER bytes are exactly one public key: SPKI, PKCS#1 RSA, or an X.509 certificate. */
+static bool
+der_is_public_key(const unsigned char *der, long len)
+{
+	const unsigned char *p;
+	EVP_PKEY   *k;
+	X509	   *x;
+	bool		found = false;
+
+	p = der;
+	if ((k = d2i_PUBKEY(NULL, &p, len)) != NULL)
+	{
+		found = p == der + len;
+		EVP_PKEY_free(k);
+	}
+	p = der;
+	if (!found && (k = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, len)) != NULL)
+	{
+		found = p == der + len;
+		EVP_PKEY_free(k);
+	}
+	p = der;
+	if (!found && (x = d2i_X509(NULL, &p, len)) != NULL)
+	{
+		found = p == der + len;
+		X509_free(x);
+	}
+	ERR_clear_error();
+	return found;
+}
+
+/*
+ * Whether text is the base64 (RFC 4648 §4) or base64url (§5) of a DER public key, white space
+ * allowed anywhere as in a PEM body without its armour. Every DER public key starts with a
+ * SEQUENCE tag (0x30), whose base64 starts with 'M': other text costs one comparison.
+ */
+static bool
+b64_is_public_key(const char *s, size_t len)
+{
+	char	   *clean;
+	unsigned char *der;
+	size_t		n = 0;
+	int			dlen;
+	bool		found = false;
+
+	if (len == 0 || s[0] != 'M' || len > 64 * 1024)
+		return false;
+	clean = malloc(len + 4);
+	der = malloc(len + 4);
+	if (clean == NULL || der == NULL)
+		goto out;
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (is_blank(c))
+			continue;
+		if (c == '-')
+			c = '+';
+		else if (c == '_')
+			c = '/';
+		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+				   c == '+' || c == '/' || c == '='))
+			goto out;
+		clean[n++] = (char) c;
+	}
+	while (n % 4 != 0)
+		clean[n++] = '=';
+	dlen = EVP_DecodeBlock(der, (const unsigned char *) clean, (int) n);
+	if (dlen > 0)
+	{
+		/* EVP_DecodeBlock counts padding bytes as data: drop them */
+		for (size_t i = n; i > 0 && clean[i - 1] == '='; i--)
+			dlen--;
+		found = dlen > 0 && der_is_public_key(der, dlen);
+	}
+out:
+	free(clean);
+	free(der);
+	return found;
+}
+
+/* Whether a validated JSON object has a member named kty or keys (after unescaping). */
+static bool
+json_object_is_jwk(ta_json_span obj)
+{
+	ta_json_iter it;
+	ta_json_span key,
+				val;
+	ta_json_type type;
+
+	ta_json_iter_init(&it, obj);
+	while (ta_json_iter_member(&it, &key, &type, &val))
+		if (ta_json_string_eq(key, "kty", 3) || ta_json_string_eq(key, "keys", 4))
+			return true;
+	return false;
+}
+
+/* Whether JSON text is a JWK, a JWK Set, or an array holding a JWK. */
+static bool
+json_is_jwk(const char *s, size_t len)
+{
+	ta_json_type top;
+	ta_json_iter it;
+	ta_json_span val;
+	ta_json_type type;
+
+	if (!ta_utf8_valid((const uint8_t *) s, len) || ta_json_validate(s, len, &top) != TA_OK)
+		/* not JSON after all: the old rule, a kty member name anywhere */
+		return contains(s, len, "\"kty\"");
+	if (top == TA_JSON_OBJECT)
+		return json_object_is_jwk(ta_json_object_span(s, len));
+	if (top != TA_JSON_ARRAY)
+		return false;
+	while (len > 0 && is_blank((unsigned char) s[len - 1]))
+		len--;
+	while (len > 0 && is_blank((unsigned char) *s))
+		s++, len--;
+	ta_json_iter_init(&it, (ta_json_span) {s, len});
+	while (ta_json_iter_element(&it, &type, &val))
+		if (type == TA_JSON_OBJECT && json_object_is_jwk(val))
+			return true;
+	return false;
+}
+
+/*
+ * Whether a would-be HMAC secret is the text of a public key, which everyone knows: PEM armour
+ * (any label, anywhere), a JWK or JWK Set (JSON parsed, so escaped member names count), an
+ * OpenSSH public key (by its type name or its key blob), or the bare base64 or base64url of a
+ * DER public key or certificate. Byte order marks and white space around it are ignored.
+ */
 bool
 ta_jwk_text_is_public_key(const char *s, size_t len)
 {
-	static const char pem[] = "-----BEGIN ";
-	size_t		i = 0;
+	/* the base64 of the length-prefixed key type that starts every OpenSSH public key blob */
+	static const char *const ssh_blobs[] = {
+		"AAAAC3NzaC1lZDI1NTE5",		/* ssh-ed25519 */
+		"AAAAB3NzaC1yc2E",		/* ssh-rsa */
+		"AAAAB3NzaC1kc3M",		/* ssh-dss */
+		"AAAAE2VjZHNhLXNoYTItbmlzdHA",	/* ecdsa-sha2-nistp* */
+		"AAAAGnNrLXNzaC1lZDI1NTE5",	/* sk-ssh-ed25519@openssh.com */
+		"AAAAInNrLWVjZHNhLXNoYTItbmlzdHA",	/* sk-ecdsa-sha2-nistp256@openssh.com */
+	};
+	static const char *const ssh_types[] = {
+		"ssh-ed25519", "ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+		"ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
+	};
 
-	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-		i++;
-	if (len - i >= sizeof(pem) - 1 && memcmp(s + i, pem, sizeof(pem) - 1) == 0)
-		return true;
-	if (i < len && s[i] == '{')
+	/* strip byte order marks (EF BB BF) and white space at both ends */
+	for (;;)
 	{
-		for (size_t j = i; j + 5 <= len; j++)
-			if (memcmp(s + j, "\"kty\"", 5) == 0)
-				return true;
+		if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+			s += 3, len -= 3;
+		else if (len > 0 && is_blank((unsigned char) *s))
+			s++, len--;
+		else
+			break;
 	}
-	return false;
+	while (len > 0 && is_blank((unsigned char) s[len - 1]))
+		len--;
+	if (len == 0)
+		return false;
+
+	if (contains(s, len, "-----BEGIN "))
+		return true;
+	for (size_t i = 0; i < sizeof(ssh_blobs) / sizeof(ssh_blobs[0]); i++)
+		if (contains(s, len, ssh_blobs[i]))
+			return true;
+	for (size_t i = 0; i < sizeof(ssh_types) / sizeof(ssh_types[0]); i++)
+	{
+		size_t		n = strlen(ssh_types[i]);
+
+		/* "ssh-ed25519 AAAA... comment": the key type, a blank, the key */
+		if (len > n && memcmp(s, ssh_types[i], n) == 0 && is_blank((unsigned char) s[n]))
+			return true;
+	}
+	if (s[0] == '{' || s[0] == '[')
+		return json_is_jwk(s, len);
+	return b64_is_public_key(s, len);
 }

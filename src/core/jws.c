@@ -439,14 +439,25 @@ claim_of_key(ta_json_span key)
 	return CLAIM_COUNT;
 }
 
-/* Read a NumericDate claim (RFC 7519 §2) that must be a JSON number. */
+/*
+ * Read a NumericDate claim (RFC 7519 §2) that must be a JSON number naming a time between the
+ * years 1 and 9999 (TA_JWS_NUMERIC_DATE_MAX seconds either side of 1970). A number too large for
+ * a double reads as infinity, and an infinite exp would never expire: such values are refused,
+ * as are finite ones no date type can hold.
+ */
 static ta_status
 get_time(const ta_json_type *types, const ta_json_span *vals, int claim, ta_status not_number,
-		 double *val)
+		 ta_status out_of_range, double *val)
 {
+	double		v;
+
 	if (types[claim] != TA_JSON_NUMBER)
 		return not_number;
-	*val = ta_json_number_value(vals[claim]);
+	v = ta_json_number_value(vals[claim]);
+	/* written so that NaN fails too */
+	if (!(v >= -TA_JWS_NUMERIC_DATE_MAX && v <= TA_JWS_NUMERIC_DATE_MAX))
+		return out_of_range;
+	*val = v;
 	return TA_OK;
 }
 
@@ -495,6 +506,8 @@ check_collected(const ta_json_type *types, const ta_json_span *vals, const ta_jw
 {
 	static const ta_status not_number[3] = {TA_JWT_EXP_NOT_NUMBER, TA_JWT_NBF_NOT_NUMBER,
 		TA_JWT_IAT_NOT_NUMBER};
+	static const ta_status out_of_range[3] = {TA_JWT_EXP_OUT_OF_RANGE, TA_JWT_NBF_OUT_OF_RANGE,
+		TA_JWT_IAT_OUT_OF_RANGE};
 	ta_json_iter it;
 	ta_status	st;
 	ta_jws_times times = {0};
@@ -507,7 +520,7 @@ check_collected(const ta_json_type *types, const ta_json_span *vals, const ta_jw
 		if (types[c] == TA_JSON_INVALID)
 			continue;
 		*has[c] = true;
-		if ((st = get_time(types, vals, c, not_number[c], val[c])) != TA_OK ||
+		if ((st = get_time(types, vals, c, not_number[c], out_of_range[c], val[c])) != TA_OK ||
 			(st = check_time(c, *val[c], opts->now, opts->leeway)) != TA_OK)
 			return st;
 	}

@@ -50,6 +50,12 @@ typedef struct ta_jws_header
 	ta_json_span kid;			/* the JSON string, quotes included; see ta_json_string_* */
 } ta_jws_header;
 
+/*
+ * The largest NumericDate magnitude accepted: 9999-12-31T23:59:59Z, the last second a four-digit
+ * year can name (lower bound: its negation). A double holds every integer up to 2^53 exactly.
+ */
+#define TA_JWS_NUMERIC_DATE_MAX 253402300799.0
+
 /* The NumericDate claims of a payload (RFC 7519 §2, §4.1.4-4.1.6), as the checks read them. */
 typedef struct ta_jws_times
 {

@@ -82,12 +82,14 @@ BEGIN
         RAISE EXCEPTION 'signing key secret must be at least 32 bytes'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- a public key's text is known to everyone: as an HMAC secret it would let anyone sign
-    IF add_signing_key.secret ~ '^\s*-----BEGIN ' OR
-       (add_signing_key.secret ~ '^\s*\{' AND strpos(add_signing_key.secret, '"kty"') > 0) THEN
+    -- A public key's text is known to everyone: as an HMAC secret it would let anyone sign.
+    -- jwt_sign recognises every spelling of one (PEM, JWK, OpenSSH, base64 DER) and refuses it.
+    BEGIN
+        PERFORM taskauth.jwt_sign('{}', add_signing_key.secret);
+    EXCEPTION WHEN invalid_parameter_value THEN
         RAISE EXCEPTION 'signing key secret is a public key, not an hmac secret'
             USING ERRCODE = 'invalid_parameter_value';
-    END IF;
+    END;
     IF new_kid IS NULL THEN
         -- 12 random bytes, base64url: bytes 1-6 and 11-16 of a version 4 uuid are all random
         new_kid := translate(encode(substr(uuid_send(gen_random_uuid()), 1, 6) ||
@@ -178,6 +180,13 @@ COMMENT ON COLUMN taskauth.tasks.description IS 'Optional longer text.';
 COMMENT ON COLUMN taskauth.tasks.is_completed IS 'Whether the task is done.';
 COMMENT ON COLUMN taskauth.tasks.created_at IS 'When the task was created.';
 COMMENT ON COLUMN taskauth.tasks.updated_at IS 'When the task last changed (kept by trigger).';
+
+-- No per-value statistics of what users write: the planner uses statistics under row-level
+-- security (uuid and text equality are leakproof), so a most-common-values list of titles would
+-- let anyone tell from EXPLAIN's row estimate (or PostgREST's Prefer: count=planned) how many
+-- tasks of other users carry a given title.
+ALTER TABLE taskauth.tasks ALTER COLUMN title SET STATISTICS 0,
+                           ALTER COLUMN description SET STATISTICS 0;
 
 CREATE INDEX tasks_user_id_created_at_idx ON taskauth.tasks (user_id, created_at);
 
@@ -301,6 +310,16 @@ $$;
 COMMENT ON FUNCTION taskauth.register(text, text) IS
 'Creates an account and returns its id. Errors: email already registered (23505), malformed email (23514), password shorter than taskauth.min_password_length (22023).';
 
+CREATE FUNCTION taskauth.login_check(password text, hash text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'taskauth_login_check'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION taskauth.login_check(text, text) IS
+'Internal to login(): checks a password (NULL: none) against a stored hash (NULL: no account) in the time one check at today''s settings takes, whatever the input; false for no account, an unusable hash or a NULL password.';
+
+REVOKE ALL ON FUNCTION taskauth.login_check(text, text) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.login(email text, password text)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -313,39 +332,16 @@ DECLARE
     found_id uuid;
     found_email text;
     stored text;
-    dummy text;
-    matched boolean;
 BEGIN
     -- load the library first, so the settings read below are its own (see register)
     PERFORM taskauth.current_user_id();
     SELECT u.id, u.email, u.hashed_password INTO found_id, found_email, stored
       FROM taskauth.users AS u
      WHERE lower(u.email) = lower(btrim(login.email));
-    IF found_id IS NULL THEN
-        -- Spend the time a real check takes, against a hash of today's algorithm and cost (its
-        -- salt and digest are fixed and match no password), so that time does not tell which
-        -- emails have accounts.
-        IF current_setting('taskauth.password_algorithm') = 'argon2id' THEN
-            dummy := format('$argon2id$v=19$m=%s,t=%s,p=%s$D3+w3Gn4S8+S4aeQxfcmRw$7FkwkfM6ac6QCor8HSS4pIfr78d/MZpCQwbZYAHJkDk',
-                            current_setting('taskauth.argon2_memory_kib'),
-                            current_setting('taskauth.argon2_time'),
-                            current_setting('taskauth.argon2_parallelism'));
-        ELSE
-            dummy := format('$2b$%s$SIfIXG7KSCztEqVw.TeSmelWRMiPXgpwbcrChJ796FgtnQ.0CTQ76',
-                            lpad(current_setting('taskauth.bcrypt_cost'), 2, '0'));
-        END IF;
-        PERFORM taskauth.verify_password(coalesce(login.password, ''), dummy);
-        RAISE EXCEPTION 'invalid email or password'
-            USING ERRCODE = 'invalid_password';
-    END IF;
-    BEGIN
-        matched := login.password IS NOT NULL AND taskauth.verify_password(login.password, stored);
-    EXCEPTION WHEN invalid_parameter_value THEN
-        -- a stored hash that is malformed or above today's maxima: answer as for a wrong
-        -- password, so the error does not tell that the email has an account
-        matched := false;
-    END;
-    IF NOT matched THEN
+    -- One check, evenly timed, whether or not the account exists (stored is NULL then), and one
+    -- place that raises: every field of the error, CONTEXT included, is the same for an unknown
+    -- email, a wrong or NULL password and an account whose hash cannot be used.
+    IF NOT taskauth.login_check(login.password, stored) THEN
         RAISE EXCEPTION 'invalid email or password'
             USING ERRCODE = 'invalid_password';
     END IF;
@@ -417,7 +413,28 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    overriding int;
 BEGIN
+    -- policies that read current_setting('jwt.sub') need the library in every session
+    IF taskauth.preload_status() IS NULL THEN
+        RAISE EXCEPTION 'taskauth is not loaded into every session of database "%"', current_database()
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A session that taskauth is not loaded into can set a jwt.sub placeholder of its own, and a policy reading current_setting(''jwt.sub'') would believe it.',
+                  HINT = format('Run ALTER DATABASE %I SET session_preload_libraries = ''taskauth'' (keeping any libraries that list already has), or add taskauth to shared_preload_libraries.',
+                                current_database());
+    END IF;
+    -- a role's own setting replaces the database's for that role's connections
+    SELECT count(*) INTO overriding
+      FROM pg_db_role_setting s, unnest(s.setconfig) c
+     WHERE s.setrole <> 0
+       AND s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+       AND c LIKE 'session\_preload\_libraries=%' AND c !~ '(=|[ ,"/])taskauth("|,|$)';
+    IF overriding > 0 AND taskauth.preload_status() = 'session_preload_libraries' THEN
+        RAISE WARNING '% role setting(s) of session_preload_libraries leave out taskauth', overriding
+            USING DETAIL = 'A role''s own session_preload_libraries replaces the database''s for that role''s connections.',
+                  HINT = 'Add taskauth to those settings (ALTER ROLE ... SET session_preload_libraries).';
+    END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA taskauth TO %s', role);
     EXECUTE format('GRANT EXECUTE ON FUNCTION taskauth.register(text, text), '
                    'taskauth.login(text, text), taskauth.authenticate(text), '

@@ -815,10 +815,30 @@ test_text_is_public_key(void)
 		"  \n-----BEGIN RSA PUBLIC KEY-----\n",
 		"{\"kty\":\"RSA\",\"n\":\"x\",\"e\":\"AQAB\"}",
 		" {\"keys\":[{\"kty\":\"EC\"}]}",
+		/* spellings that 0.1.0 took for secrets */
+		"\xEF\xBB\xBF-----BEGIN PUBLIC KEY-----\nMFkw...\n-----END PUBLIC KEY-----\n",
+		"x-----BEGIN PUBLIC KEY-----",
+		"subject=CN = example\n-----BEGIN CERTIFICATE-----\nMIIB...\n",
+		"{\"k\\u0074y\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}",
+		"{\"\\u006beys\":[]}",
+		"[{\"kty\":\"RSA\"}]",
+		"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGrbgGX1L7wwgPN+pqhBlKUWiUz+bLaSOFPVkt1SeYJd user@host",
+		"ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 user@host",
+		"from=\"10.0.0.1\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGrbgGX1L7wwgPN+pqhBlKUWiUz+bLaSOFPVkt1SeYJd",
+		"ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBE",
+		/* the bare base64 of an Ed25519 SubjectPublicKeyInfo (RFC 8410 §10.1) */
+		"MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=",
+		"MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE",
+		"  MCowBQYDK2VwAyEAGb9ECWmEzf6F\nQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n",
 	};
 	static const char *no[] = {
 		"my-32-byte-long-shared-secret-value!!",
-		"", "{", "{}", "kty", "-----BEGIN", "x-----BEGIN PUBLIC KEY-----", "{\"k\":\"v\"}",
+		"", "{", "{}", "kty", "-----BEGIN", "{\"k\":\"v\"}", "[1,2]", "\xEF\xBB\xBF",
+		"ssh-ed25519", "ssh-keys-are-not-this-secret-0123456789",
+		/* base64 that is not a key: random bytes, and a DER key with a byte missing */
+		"MzQ1Njc4OTBhYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODk=",
+		"MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZg==",
+		"M", "MMMM====",
 	};
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)

@@ -352,6 +352,14 @@ main(void)
 	is_int(claims("{\"iat\":-5}", 1000, 0, NULL, NULL), TA_OK, "iat negative");
 	is_int(claims("{\"nbf\":\"0\"}", 1000, 0, NULL, NULL), TA_JWT_NBF_NOT_NUMBER, "nbf string");
 	is_int(claims("{\"iat\":null}", 1000, 0, NULL, NULL), TA_JWT_IAT_NOT_NUMBER, "iat null");
+	is_int(claims("{\"exp\":1e400}", 1000, 0, NULL, NULL), TA_JWT_EXP_OUT_OF_RANGE, "exp infinite");
+	is_int(claims("{\"exp\":-1e400}", 1000, 0, NULL, NULL), TA_JWT_EXP_OUT_OF_RANGE, "exp minus infinite");
+	is_int(claims("{\"nbf\":-1e400}", 1000, 0, NULL, NULL), TA_JWT_NBF_OUT_OF_RANGE, "nbf minus infinite");
+	is_int(claims("{\"iat\":1e300}", 1000, 0, NULL, NULL), TA_JWT_IAT_OUT_OF_RANGE, "iat far future");
+	is_int(claims("{\"exp\":253402300799}", 1000, 0, NULL, NULL), TA_OK, "exp at the end of year 9999");
+	is_int(claims("{\"exp\":253402300800}", 1000, 0, NULL, NULL), TA_JWT_EXP_OUT_OF_RANGE, "exp past year 9999");
+	is_int(claims("{\"iat\":-253402300799}", 1000, 0, NULL, NULL), TA_OK, "iat at the lower bound");
+	is_int(claims("{\"iat\":-253402300800}", 1000, 0, NULL, NULL), TA_JWT_IAT_OUT_OF_RANGE, "iat below the lower bound");
 	is_int(claims("{\"exp\":1,\"exp\":2000}", 1000, 0, NULL, NULL), TA_OK, "repeated exp: last counts");
 	is_int(claims("{\"exp\":2000,\"exp\":1}", 1000, 0, NULL, NULL), TA_JWT_EXPIRED, "repeated exp: last expired");
 	is_int(claims("{\"\\u0065xp\":1}", 1000, 0, NULL, NULL), TA_JWT_EXPIRED, "escaped exp key");
