@@ -1,0 +1,89 @@
+#!/bin/bash
+# ALTER EXTENSION taskauth UPDATE from 0.1.0 (its frozen install script) to the current version:
+# the upgraded database has exactly the objects, privileges, settings, statistics targets and
+# comments of a fresh install (sql/catalog_snapshot.sql), keeps its users, tasks, keys and the
+# API role's grants, and a token issued before the upgrade still authenticates. TAP.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+old=ta_upgrade_old_$$
+new=ta_upgrade_new_$$
+api=ta_upgrade_api_$$
+current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "${TASKAUTH_ROOT:-../..}/taskauth.control")
+
+cleanup() {
+  dropdb --if-exists --force "$old" >/dev/null 2>&1
+  dropdb --if-exists --force "$new" >/dev/null 2>&1
+  psql -X -q -d postgres -c "DROP ROLE IF EXISTS $api" >/dev/null 2>&1
+}
+trap cleanup EXIT
+
+n=0
+tap() {
+  n=$((n + 1))
+  if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+is() {
+  local got=$1 want=$2 name=$3
+  if [[ $got == "$want" ]]; then tap 0 "$name"; else
+    tap 1 "$name"; printf '#   got:  %s\n#   want: %s\n' "${got//$'\n'/ | }" "${want//$'\n'/ | }"
+  fi
+}
+su_sql() { local db=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+
+echo "1..9"
+
+createdb "$old" && createdb "$new" || { echo "Bail out! createdb failed"; exit 1; }
+psql -X -q -d postgres -c "CREATE ROLE $api NOLOGIN" >/dev/null
+
+# --- a 0.1.0 database in use ----------------------------------------------------------------
+token=$(su_sql "$old" -v api="$api" 2>&1 <<'SQL'
+CREATE EXTENSION taskauth VERSION '0.1.0';
+SELECT taskauth.grant_api_access(:'api') \gset
+SET taskauth.bcrypt_cost = 4;
+SELECT taskauth.add_signing_key('upgrade-test-secret-0123456789abcdefghij', 'up-k1') \gset
+SELECT taskauth.register('alice@example.com', 'alice-password-1') AS alice \gset
+INSERT INTO taskauth.tasks (user_id, title) VALUES (:'alice', 'written under 0.1.0');
+SELECT taskauth.login('alice@example.com', 'alice-password-1');
+SQL
+)
+is "$(su_sql "$old" -c "SELECT extversion FROM pg_extension WHERE extname = 'taskauth'")" "0.1.0" \
+   "0.1.0 installs from its frozen script"
+
+# --- the upgrade ----------------------------------------------------------------------------
+out=$(su_sql "$old" -c "ALTER EXTENSION taskauth UPDATE" 2>&1)
+tap $? "ALTER EXTENSION taskauth UPDATE succeeds${out:+ ($out)}"
+is "$(su_sql "$old" -c "SELECT extversion FROM pg_extension WHERE extname = 'taskauth'")" "$current" \
+   "the extension is at version $current after the update"
+
+# --- the same version installed fresh -------------------------------------------------------
+su_sql "$new" -v api="$api" >/dev/null 2>&1 <<'SQL'
+CREATE EXTENSION taskauth;
+SELECT taskauth.grant_api_access(:'api');
+SQL
+snap_old=$(su_sql "$old" -f sql/catalog_snapshot.sql 2>&1) || echo "# snapshot failed: $snap_old"
+snap_new=$(su_sql "$new" -f sql/catalog_snapshot.sql 2>&1) || echo "# snapshot failed: $snap_new"
+facts=$(wc -l <<<"$snap_new")
+if [[ $snap_old == "$snap_new" ]]; then
+  tap 0 "upgraded and fresh databases have the same $facts catalog facts"
+else
+  tap 1 "upgraded and fresh databases have the same catalog facts"
+  diff <(echo "$snap_old") <(echo "$snap_new") | sed 's/^/#   /' | head -40
+fi
+((facts > 100)); tap $? "the snapshot covers the extension's objects ($facts facts)"
+
+# --- data and identity survive --------------------------------------------------------------
+is "$(su_sql "$old" -c "SELECT count(*) FROM taskauth.users") $(su_sql "$old" -c "SELECT string_agg(title, ',') FROM taskauth.tasks")" \
+   "1 written under 0.1.0" "users and tasks are kept"
+is "$(su_sql "$old" -v tok="$token" -v api="$api" <<'SQL'
+BEGIN;
+SET LOCAL ROLE :"api";
+SELECT taskauth.authenticate(:'tok') IS NOT NULL, (SELECT count(*) FROM taskauth.tasks);
+COMMIT;
+SQL
+)" "t|1" "a token issued by 0.1.0 authenticates after the update and sees its task"
+is "$(su_sql "$old" -c "SELECT has_function_privilege('$api', 'taskauth.verify_password(text, text)', 'EXECUTE'),
+                               has_function_privilege('$api', 'taskauth.login(text, text)', 'EXECUTE')")" \
+   "f|t" "after the update the API role keeps login and loses the primitives"
+is "$(su_sql "$old" -c "SELECT taskauth.preload_status()")" "session_preload_libraries" \
+   "the update adds taskauth to the database's session_preload_libraries"
