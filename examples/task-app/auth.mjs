@@ -1,0 +1,73 @@
+// Better Auth: accounts, sessions and the JWTs the API accepts, served at /api/auth/*.
+import { createHmac } from 'node:crypto';
+import { betterAuth } from 'better-auth';
+import { getMigrations } from 'better-auth/db/migration';
+import { jwt } from 'better-auth/plugins';
+
+// The Better Auth instance over pool (its tables in schema public of the taskauth database).
+export function createAuth(pool, config) {
+  const hs256 = config.signing === 'hs256';
+  return betterAuth({
+    database: pool,
+    baseURL: config.baseURL,
+    secret: config.secret,
+    emailAndPassword: { enabled: true },
+    // taskauth takes the token's sub as the user id, which must be a uuid.
+    advanced: { database: { generateId: 'uuid' } },
+    telemetry: { enabled: false },
+    logger: { level: 'error' },
+    plugins: [jwt(hs256 ? hs256Options(config) : jwksOptions(config))],
+    // With HS256 tokens taskauth checks them with its own signing keys, which create no user
+    // rows on first sight as an issuer's keys can: Better Auth creates the row itself.
+    ...(hs256 && {
+      databaseHooks: {
+        user: { create: { after: (user) => createTaskauthUser(pool, user) } },
+      },
+    }),
+  });
+}
+
+// Default setup: Better Auth signs with its own key pairs (EdDSA), kept in its jwks table,
+// which taskauth reads in place (taskauth.add_issuer(..., key_table => 'public.jwks')).
+function jwksOptions(config) {
+  return {
+    jwt: { expirationTime: config.jwtExpiration },
+    jwks: config.keyRotationSeconds ? { rotationInterval: config.keyRotationSeconds } : undefined,
+  };
+}
+
+// Second setup: HS256 with the shared secret, which taskauth.add_signing_key was given too.
+// The plugin lets a custom function sign; it then requires jwks.remoteUrl and switches its own
+// /jwks endpoint off. An HMAC key has no public part to publish, so the URL names nothing.
+function hs256Options(config) {
+  const key = Buffer.from(config.secret, 'utf8');
+  return {
+    jwks: { remoteUrl: `${config.baseURL}/api/auth/jwks`, keyPairConfig: { alg: 'EdDSA' } },
+    jwt: {
+      expirationTime: config.jwtExpiration,
+      sign: (payload) => signHs256(payload, key),
+    },
+  };
+}
+
+// A compact JWS (RFC 7515 §7.1) with HMAC SHA-256 over header and payload.
+function signHs256(payload, key) {
+  const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(payload)}`;
+  return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`;
+}
+
+// The taskauth.users row of a Better Auth user (HS256 setup); it has no password of its own.
+async function createTaskauthUser(pool, user) {
+  await pool.query(
+    `INSERT INTO taskauth.users (id, email, hashed_password) VALUES ($1, $2, '!')
+     ON CONFLICT DO NOTHING`,
+    [user.id, user.email],
+  );
+}
+
+// Creates or updates Better Auth's tables (user, session, account, verification, jwks).
+export async function migrateAuth(auth) {
+  const { runMigrations } = await getMigrations(auth.options);
+  await runMigrations();
+}

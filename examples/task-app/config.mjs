@@ -1,0 +1,47 @@
+// The app's configuration, read from environment variables, with defaults for a local run.
+import { Buffer } from 'node:buffer';
+
+// Used only outside production, so that a first local run needs no setup; never in production.
+const DEVELOPMENT_SECRET = 'task-app-development-secret-not-for-production';
+
+// Reads the configuration from env; throws with a message naming the variable when one is wrong.
+export function loadConfig(env = process.env) {
+  const production = env.NODE_ENV === 'production';
+  const host = env.HOST || '127.0.0.1';
+  const port = Number.parseInt(env.PORT || '3000', 10);
+  if (!(port >= 0 && port < 65536)) throw new Error('PORT must be a TCP port number');
+
+  let secret = env.BETTER_AUTH_SECRET;
+  if (secret === undefined || secret === '') {
+    if (production)
+      throw new Error('BETTER_AUTH_SECRET must be set (at least 32 bytes) when NODE_ENV=production');
+    secret = DEVELOPMENT_SECRET;
+  }
+  if (Buffer.byteLength(secret, 'utf8') < 32)
+    throw new Error('BETTER_AUTH_SECRET must be at least 32 bytes long');
+
+  const signing = env.AUTH_JWT_SIGNING || 'jwks';
+  if (signing !== 'jwks' && signing !== 'hs256')
+    throw new Error('AUTH_JWT_SIGNING must be "jwks" or "hs256"');
+  const rotation = env.AUTH_KEY_ROTATION_SECONDS ? Number(env.AUTH_KEY_ROTATION_SECONDS) : undefined;
+  if (rotation !== undefined && !(rotation > 0))
+    throw new Error('AUTH_KEY_ROTATION_SECONDS must be a positive number of seconds');
+
+  return {
+    production,
+    host,
+    port,
+    // Better Auth's own variable; the issuer (iss) and audience (aud) of its tokens.
+    baseURL: (env.BETTER_AUTH_URL || `http://${host}:${port}`).replace(/\/+$/, ''),
+    secret,
+    usingDevelopmentSecret: secret === DEVELOPMENT_SECRET,
+    // PostGraphile logs in as the authenticator role and switches to apiRole per request.
+    databaseUrl: env.DATABASE_URL || 'postgres://authenticator:change-me@localhost:5432/task_app',
+    apiRole: env.API_ROLE || 'web',
+    // Better Auth's tables live in schema public of the same database; this role owns them.
+    authDatabaseUrl: env.AUTH_DATABASE_URL || 'postgres://localhost:5432/task_app',
+    signing,
+    jwtExpiration: env.AUTH_JWT_EXPIRATION || '15m',
+    keyRotationSeconds: rotation,
+  };
+}

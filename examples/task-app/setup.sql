@@ -1,0 +1,27 @@
+-- What the database owner runs once, after `node migrate.mjs` made Better Auth's tables:
+--   psql -d task_app -v ON_ERROR_STOP=1 -v authenticator_password=... \
+--        -v signing_secret=... [-v app_url=http://127.0.0.1:3000] -f setup.sql
+-- With app_url, Better Auth at that URL is registered as an issuer whose keys taskauth reads
+-- from Better Auth's own jwks table; without it (the HS256 setup), signing_secret must be
+-- Better Auth's BETTER_AUTH_SECRET.
+
+CREATE EXTENSION IF NOT EXISTS taskauth;
+
+-- The role PostGraphile logs in as. NOINHERIT: it has no rights of its own, it only switches.
+SELECT 'CREATE ROLE authenticator LOGIN NOINHERIT'
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'authenticator') \gexec
+ALTER ROLE authenticator PASSWORD :'authenticator_password';
+-- The role every API request runs as, signed in or not.
+SELECT 'CREATE ROLE web NOLOGIN'
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'web') \gexec
+SELECT taskauth.grant_api_access('web');
+GRANT web TO authenticator;
+
+-- The server's own signing key (at least 32 bytes): taskauth.login signs with it.
+SELECT taskauth.add_signing_key(:'signing_secret') AS signing_key_id;
+
+\if :{?app_url}
+-- Better Auth's tokens: iss and aud are its base URL; its jwks table is read where it is.
+SELECT taskauth.add_issuer(:'app_url', audience => :'app_url',
+                           key_table => 'public.jwks', provision_users => true);
+\endif

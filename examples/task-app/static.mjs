@@ -1,0 +1,31 @@
+// The web page: the three files of public/, nothing else.
+import { readFile } from 'node:fs/promises';
+
+const FILES = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/index.html': ['index.html', 'text/html; charset=utf-8'],
+  '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/style.css': ['style.css', 'text/css; charset=utf-8'],
+};
+
+// Answers GET/HEAD of the page's files; 404 for any other path.
+export async function serveStatic(req, res, path) {
+  const file = FILES[path];
+  if (!file) return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n');
+  }
+  const body = await readFile(new URL(`public/${file[0]}`, import.meta.url));
+  res.setHeader('Content-Security-Policy', "default-src 'self'; frame-ancestors 'none'");
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Cache-Control', 'no-cache');
+  send(res, 200, file[1], req.method === 'HEAD' ? null : body);
+}
+
+function send(res, status, type, body) {
+  res.statusCode = status;
+  res.setHeader('Content-Type', type);
+  res.end(body ?? undefined);
+}

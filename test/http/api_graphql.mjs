@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+// The original design's API tests, over HTTP through the example app's PostGraphile 4 API
+// (examples/task-app, started with `node server.mjs`): accounts from taskauth's own register and
+// login mutations, tasks per user under row-level security, and every kind of bad token refused
+// with 401 and WWW-Authenticate, naming the reason and never echoing the token. Emits TAP.
+import { tap, done } from '../interop/lib/tap.mjs';
+import {
+  admin, createAppDatabase, dropAppDatabase, freePort, graphql, newSecret, scenario, startApp,
+} from './lib/app.mjs';
+
+const DB = `ta_http_api_${process.pid}`;
+const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const json = (x) => JSON.stringify(x);
+
+await scenario(async (cleanup) => {
+  const port = await freePort();
+  const appUrl = `http://127.0.0.1:${port}`;
+  const firstKey = newSecret();
+  cleanup(() => dropAppDatabase(DB));
+  const env = await createAppDatabase(DB, { appUrl, signingSecret: firstKey, authSecret: newSecret() });
+  const app = await startApp({ ...env, PORT: String(port) });
+  cleanup(() => app.stop());
+  const url = app.url;
+  const db = await admin(DB);
+  cleanup(() => db.end());
+
+  // What PostGraphile shows the web role: tasks, users and the functions granted to it.
+  const r0 = await graphql(url, `{ __schema { queryType { fields { name } } mutationType { fields { name } } }
+    user: __type(name: "User") { fields { name } } }`);
+  const names = (t) => r0.body.data.__schema[t].fields.map((f) => f.name).sort();
+  // preloadStatus: taskauth.preload_status(), which PUBLIC may run (where the library is loaded from)
+  const wantQuery = ['allTasks', 'allUsers', 'claims', 'currentUserId', 'node', 'nodeId', 'preloadStatus', 'query',
+    'task', 'taskById', 'user', 'userById'];
+  const wantMutation = ['authenticate', 'createTask', 'deleteTask', 'deleteTaskById', 'login', 'preRequest',
+    'register', 'updateTask', 'updateTaskById'];
+  tap(json(names('queryType')) === json(wantQuery),
+    'the GraphQL schema has exactly the queries the web role may run (tasks, users, claims, currentUserId, preloadStatus)',
+    `got ${names('queryType')}`);
+  tap(json(names('mutationType')) === json(wantMutation),
+    'and exactly its mutations (task writes, register, login, authenticate, preRequest)',
+    `got ${names('mutationType')}`);
+  const userFields = r0.body.data.user.fields.map((f) => f.name).sort();
+  tap(json(userFields) === json(['createdAt', 'email', 'id', 'nodeId', 'tasksByUserId', 'updatedAt']),
+    'User has no hashedPassword field', `got ${userFields}`);
+
+  // Accounts through taskauth's own functions, as mutations.
+  const register = async (email) => (await graphql(url,
+    'mutation ($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { uuid } }',
+    { e: email, p: `${email} password` })).body.data.register.uuid;
+  const login = async (email, password = `${email} password`) => graphql(url,
+    'mutation ($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { string } }',
+    { e: email, p: password });
+  const alice = await register('alice@example.com');
+  const bob = await register('bob@example.com');
+  tap(/^[0-9a-f-]{36}$/.test(alice) && /^[0-9a-f-]{36}$/.test(bob) && alice !== bob,
+    'register mutation creates two users', `${alice} ${bob}`);
+  const aliceToken = (await login('alice@example.com')).body.data.login.string;
+  const bobToken = (await login('bob@example.com')).body.data.login.string;
+  tap(aliceToken.split('.').length === 3 && bobToken.split('.').length === 3, 'login mutation returns JWTs');
+  const wrong = await login('alice@example.com', 'not her password');
+  const unknown = await login('nobody@example.com', 'whatever password');
+  tap(wrong.body.errors?.[0]?.errcode === '28P01' && wrong.body.data.login === null,
+    'login with a wrong password fails with 28P01', wrong.text);
+  tap(json(wrong.body) === json(unknown.body), 'an unknown email gets the very same answer', `${wrong.text}\n${unknown.text}`);
+
+  // No token: anonymous, no tasks, and writes refused.
+  const list = async (token) => {
+    const r = await graphql(url, '{ allTasks(orderBy: TITLE_ASC) { nodes { id title userId } } }', {}, token);
+    return r.body?.data?.allTasks?.nodes ?? r.text;
+  };
+  const create = (token, task) => graphql(url,
+    'mutation ($t: TaskInput!) { createTask(input: {task: $t}) { task { id userId title } } }', { t: task }, token);
+  let r = await create(null, { title: 'anonymous task' });
+  tap(r.status === 200 && r.body.data.createTask === null && r.body.errors?.[0]?.errcode === '42501',
+    'no token: createTask is refused by row-level security (42501)', r.text);
+
+  // A created task carries the caller's user_id, whatever the request says.
+  r = await create(aliceToken, { title: 'alice: buy milk' });
+  const aliceTask = r.body.data.createTask.task;
+  tap(aliceTask.userId === alice, 'Alice creates a task without a userId; it is hers', r.text);
+  r = await create(aliceToken, { title: 'alice: write tests', userId: alice });
+  tap(r.body.data.createTask.task.userId === alice, 'Alice creates a task naming herself as owner', r.text);
+  r = await create(aliceToken, { title: 'planted on bob', userId: bob });
+  tap(r.body.data.createTask === null && r.body.errors?.[0]?.errcode === '42501',
+    "Alice creating a task with Bob's userId is refused (42501)", r.text);
+  r = await create(bobToken, { title: 'bob: fix bike', description: 'the back tyre' });
+  const bobTask = r.body.data.createTask.task;
+  tap(bobTask.userId === bob, 'Bob creates a task; it is his', r.text);
+
+  // Each user sees only their own tasks; no token sees none.
+  let seen = await list(aliceToken);
+  tap(json(seen.map((t) => t.title)) === json(['alice: buy milk', 'alice: write tests']) &&
+      seen.every((t) => t.userId === alice), 'Alice lists exactly her two tasks', json(seen));
+  seen = await list(bobToken);
+  tap(json(seen.map((t) => t.title)) === json(['bob: fix bike']), 'Bob lists exactly his task', json(seen));
+  seen = await list(null);
+  tap(Array.isArray(seen) && seen.length === 0, 'no token: allTasks is empty', json(seen));
+  r = await graphql(url, '{ allUsers { nodes { id email } } }', {}, aliceToken);
+  tap(json(r.body.data.allUsers.nodes) === json([{ id: alice, email: 'alice@example.com' }]),
+    'Alice sees only her own user row', r.text);
+
+  // Another user's task by id: the same answer as a task that never existed.
+  const byId = (token, id) => graphql(url, 'query ($id: UUID!) { taskById(id: $id) { id title } }', { id }, token);
+  const never = '00000000-0000-4000-8000-000000000000';
+  const other = await byId(aliceToken, bobTask.id);
+  const missing = await byId(aliceToken, never);
+  tap(other.status === 200 && json(other.body) === json({ data: { taskById: null } }) &&
+      json(other.body) === json(missing.body), "taskById of Bob's task as Alice: null, as for a task that never existed",
+  `${other.text}\n${missing.text}`);
+  const update = (token, id, patch) => graphql(url,
+    'mutation ($id: UUID!, $p: TaskPatch!) { updateTaskById(input: {id: $id, taskPatch: $p}) { task { id title isCompleted userId } } }',
+    { id, p: patch }, token);
+  const upOther = await update(aliceToken, bobTask.id, { title: 'stolen' });
+  const upNever = await update(aliceToken, never, { title: 'stolen' });
+  tap(upOther.body.data.updateTaskById === null && json(upOther.body) === json(upNever.body),
+    "updateTaskById of Bob's task as Alice: refused exactly as for a task that never existed",
+    `${upOther.text}\n${upNever.text}`);
+  const del = (token, id) => graphql(url,
+    'mutation ($id: UUID!) { deleteTaskById(input: {id: $id}) { deletedTaskId } }', { id }, token);
+  const delOther = await del(aliceToken, bobTask.id);
+  const delNever = await del(aliceToken, never);
+  tap(delOther.body.data.deleteTaskById === null && json(delOther.body) === json(delNever.body),
+    "deleteTaskById of Bob's task as Alice: refused exactly as for a task that never existed",
+    `${delOther.text}\n${delNever.text}`);
+  seen = await list(bobToken);
+  tap(seen.length === 1 && seen[0].title === 'bob: fix bike', "Bob's task is untouched", json(seen));
+
+  // Editing and completing one's own task; moving it to another user is refused.
+  r = await update(aliceToken, aliceTask.id, { title: 'alice: buy oat milk', description: '2 litres', isCompleted: true });
+  const t = r.body.data.updateTaskById?.task;
+  tap(t?.title === 'alice: buy oat milk' && t?.isCompleted === true, 'Alice edits and completes her task', r.text);
+  r = await update(aliceToken, aliceTask.id, { isCompleted: false });
+  tap(r.body.data.updateTaskById?.task?.isCompleted === false, 'and marks it not completed again', r.text);
+  r = await update(aliceToken, aliceTask.id, { userId: bob });
+  tap(r.body.data.updateTaskById === null && r.body.errors?.[0]?.errcode === '42501',
+    'moving her task to Bob is refused (42501)', r.text);
+  r = await del(aliceToken, aliceTask.id);
+  tap(r.body.data.deleteTaskById?.deletedTaskId !== undefined, 'Alice deletes her task', r.text);
+  seen = await list(aliceToken);
+  tap(json(seen.map((x) => x.title)) === json(['alice: write tests']), 'one task of hers is left', json(seen));
+
+  // Bad tokens: 401, WWW-Authenticate, the reason in the body, never the token.
+  const claims = JSON.parse(Buffer.from(aliceToken.split('.')[1], 'base64url'));
+  const now = Math.floor(Date.now() / 1000);
+  const sign = async (payload, secret) =>
+    (await db.query('SELECT taskauth.jwt_sign($1::jsonb, $2) AS t', [json(payload), secret])).rows[0].t;
+  const [h, , s] = aliceToken.split('.');
+  const bad = {
+    tampered: [`${h}.${b64({ ...claims, sub: bob })}.${s}`, 'jwt signature does not match'],
+    expired: [await sign({ ...claims, iat: now - 7200, exp: now - 3600 }, firstKey), 'jwt expired'],
+    'wrongly signed': [await sign({ ...claims, iat: now, exp: now + 600 }, newSecret()), 'jwt signature does not match'],
+    'alg none': [`${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...claims, iat: now, exp: now + 600 })}.`,
+      'jwt is malformed'],
+    'alg none with a signature': [`${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...claims, iat: now, exp: now + 600 })}.${s}`,
+      'jwt algorithm none is not accepted'],
+    malformed: ['not-a-token', 'jwt is malformed'],
+    'retired-key': [aliceToken, 'jwt key id is not known'],
+  };
+  // Retiring the key Alice's token was signed with (the retired-key case, checked last):
+  // login signs with a new one from then on.
+  const retire = async () => {
+    await db.query('SELECT taskauth.add_signing_key($1)', [newSecret()]);
+    const { kid } = JSON.parse(Buffer.from(h, 'base64url'));
+    await db.query('SELECT taskauth.retire_signing_key($1)', [kid]);
+  };
+  for (const [what, [token, reason]] of Object.entries(bad)) {
+    if (what === 'retired-key') await retire();
+    r = await graphql(url, '{ allTasks { nodes { id title } } }', {}, token);
+    const message = r.body?.errors?.[0]?.message ?? '';
+    const ok = r.status === 401 && r.headers.get('www-authenticate') === 'Bearer error="invalid_token"' &&
+      message === reason &&
+      r.body?.data === undefined && !r.text.includes(token) && !r.text.includes(token.split('.')[2] || token);
+    tap(ok, `${what} token: 401, WWW-Authenticate: Bearer error="invalid_token", "${message}", token not echoed`,
+      `${r.status} ${r.headers.get('www-authenticate')} ${r.text}`);
+  }
+  const fresh = (await login('alice@example.com')).body.data.login.string;
+  seen = await list(fresh);
+  tap(json(seen.map((x) => x.title)) === json(['alice: write tests']),
+    "a token from the new key works at once; the server's own key rotated without a restart", json(seen));
+  r = await graphql(url, 'mutation { x: createTask(input: {task: {title: "never"}}) { task { id } } }', {}, aliceToken);
+  tap(r.status === 401 && (await list(fresh)).length === 1, 'a refused token writes nothing', r.text);
+}, { tap, done });
