@@ -121,11 +121,12 @@ export async function graphql(url, query, variables = {}, token = null) {
   return { status: r.status, headers: r.headers, body, text };
 }
 
-// Signs up through Better Auth over HTTP; returns { id, cookie }.
+// Signs up through Better Auth over HTTP, as the page does (a browser sends its Origin);
+// returns { id, cookie }.
 export async function signUp(url, email, password) {
   const r = await fetch(`${url}/api/auth/sign-up/email`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', origin: url },
     body: JSON.stringify({ email, password, name: email.split('@')[0] }),
   });
   const body = await r.json();
