@@ -1,0 +1,104 @@
+-- login() must not tell whether an email has an account: for every kind of input the error is
+-- the same in every field (SQLSTATE, message, detail, hint, context), and the time is the same
+-- within noise (medians of interleaved samples).
+SET client_min_messages = error;
+BEGIN;
+SELECT plan(8);
+
+SET LOCAL taskauth.bcrypt_cost = 6;
+CREATE TEMP TABLE fx ON COMMIT DROP AS
+SELECT taskauth.add_signing_key('enumeration-test-secret-0123456789abcdefg', 'enum') AS kid;
+-- accounts of every kind: today's hash, a weaker bcrypt cost, argon2id, Better Auth's scrypt,
+-- a malformed hash, a hash above the maxima
+INSERT INTO taskauth.users (email, hashed_password) VALUES
+  ('current@example.test', taskauth.hash_password('the-right-password', 6)),
+  ('cost4@example.test', taskauth.hash_password('the-right-password', 4)),
+  ('argon@example.test', taskauth.hash_password_argon2id('the-right-password', 64, 1, 1)),
+  ('scrypt@example.test', '00112233445566778899aabbccddeeff:73122e887cfc14f91396cdef78dfe4b9dec28d459037601c4904cedba5a637ab97b39b40c236df5d42881d0109ca8cf0f85e39dbaba2911c190915bd8f30fe85'),
+  ('malformed@example.test', 'not a hash at all'),
+  ('toocostly@example.test', '$2b$31$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW');
+
+CREATE TEMP TABLE cases (kind text, email text, password text) ON COMMIT DROP;
+INSERT INTO cases VALUES
+  ('unknown email',           'nobody@example.test',    'the-right-password'),
+  ('NULL email',              NULL,                     'the-right-password'),
+  ('wrong password',          'current@example.test',   'a-wrong-password'),
+  ('NULL password',           'current@example.test',   NULL),
+  ('empty password',          'current@example.test',   ''),
+  ('long password',           'current@example.test',   repeat('the-right-password', 10)),
+  ('weaker cost, wrong',      'cost4@example.test',     'a-wrong-password'),
+  ('argon2id, wrong',         'argon@example.test',     'a-wrong-password'),
+  ('argon2id, NULL password', 'argon@example.test',     NULL),
+  ('malformed hash',          'malformed@example.test', 'the-right-password'),
+  ('hash above the maxima',   'toocostly@example.test', 'the-right-password');
+
+-- every field of a failed login's error, and its time in milliseconds
+CREATE FUNCTION pg_temp.failed_login(email text, password text, OUT fields text, OUT ms float8)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+    st text; msg text; det text; hint text; ctx text;
+BEGIN
+    BEGIN
+        PERFORM taskauth.login(email, password);
+        fields := 'login succeeded';
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                                det = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT,
+                                ctx = PG_EXCEPTION_CONTEXT;
+        fields := concat_ws(' | ', st, msg, det, hint, ctx);
+    END;
+    ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
+END
+$$;
+
+-- warm up (the first check of a backend measures today's cost), then interleave the kinds
+CREATE TEMP TABLE warmup ON COMMIT DROP AS SELECT * FROM pg_temp.failed_login('nobody@example.test', 'x');
+CREATE TEMP TABLE samples ON COMMIT DROP AS
+SELECT i, c.kind, r.fields, r.ms
+  FROM generate_series(1, 15) i, cases c, LATERAL pg_temp.failed_login(c.email, c.password) r
+ ORDER BY i, c.kind;
+
+SELECT is((SELECT count(DISTINCT fields) FROM samples), 1::bigint,
+          'every kind of failed login raises the same error in every field');
+SELECT matches((SELECT min(fields) FROM samples),
+               '^28P01 \| invalid email or password \|  \|  \| PL/pgSQL function taskauth\.login\(text,text\) line [0-9]+ at RAISE\n',
+               'that error is 28P01 "invalid email or password", no detail or hint, raised in one place');
+
+-- A Better Auth scrypt hash (~0.1 s) costs more than today's bcrypt cost 6, so it is left out of
+-- the timing below (README, "Login timing": a stored hash costlier than today's check takes its
+-- own time until the next login rehashes it); its error is the same.
+SELECT is((SELECT fields FROM pg_temp.failed_login('scrypt@example.test', 'a-wrong-password')),
+          (SELECT min(fields) FROM samples),
+          'a wrong password against a Better Auth scrypt hash raises that same error');
+
+CREATE TEMP VIEW medians AS
+SELECT kind, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms
+  FROM samples GROUP BY kind;
+SELECT diag(string_agg(format('%s: %s ms', kind, round(ms::numeric, 2)), ', ' ORDER BY kind))
+  FROM medians;
+SELECT ok(max(ms) / min(ms) < 1.35,
+          format('median times of all %s kinds agree within 35%% (max/min %s)', count(*),
+                 round((max(ms) / min(ms))::numeric, 3)))
+  FROM medians;
+
+-- the right password still logs in, through each kind of stored hash
+SELECT is(ARRAY(SELECT taskauth.login(e, 'the-right-password') IS NOT NULL
+                  FROM unnest(ARRAY['current@example.test', 'cost4@example.test',
+                                    'argon@example.test']) e),
+          ARRAY[true, true, true], 'the right password logs in whatever the stored hash');
+-- no silent truncation: a password whose first 72 bytes are exactly the stored one never matches
+INSERT INTO taskauth.users (email, hashed_password)
+VALUES ('seventytwo@example.test', taskauth.hash_password(repeat('p', 71) || 'q', 6));
+SELECT ok(taskauth.login('seventytwo@example.test', repeat('p', 71) || 'q') IS NOT NULL,
+          'the 72-byte password itself logs in');
+SELECT throws_ok($$SELECT taskauth.login('seventytwo@example.test', repeat('p', 71) || 'q' || 'extra')$$,
+                 '28P01', 'invalid email or password',
+                 'that password with bytes appended (same first 72 bytes) does not log in');
+SELECT is(taskauth.verify_password(repeat('p', 71) || 'q' || 'extra',
+                                   (SELECT hashed_password FROM taskauth.users WHERE email = 'seventytwo@example.test')),
+          false, 'verify_password does not truncate either');
+
+SELECT * FROM finish();
+ROLLBACK;
