@@ -1,0 +1,121 @@
+#!/bin/bash
+# README's SQL, run as README shows it: every fenced block that follows a
+# "<!-- readme-test: NAME -->" line is extracted from README.md verbatim and run with psql in a
+# database named app, in the order a reader meets them (install, roles, keys, request, own
+# policy, primitives, uninstall), and what each promises is checked. TAP.
+set -uo pipefail
+
+readme=${TASKAUTH_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/README.md
+db=app
+
+cleanup() {
+  dropdb --if-exists --force "$db" >/dev/null 2>&1
+  psql -X -q -d postgres >/dev/null 2>&1 <<'SQL'
+DROP ROLE IF EXISTS token_tools;
+DROP ROLE IF EXISTS authenticator;
+DROP ROLE IF EXISTS web;
+SQL
+}
+trap cleanup EXIT
+
+n=0
+tap() {
+  n=$((n + 1))
+  if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+is() {
+  local got=$1 want=$2 name=$3
+  if [[ $got == "$want" ]]; then tap 0 "$name"; else
+    tap 1 "$name"; printf '#   got:  %s\n#   want: %s\n' "${got//$'\n'/ | }" "${want//$'\n'/ | }"
+  fi
+}
+# The fenced block after the marker line "<!-- readme-test: $1 -->".
+block() {
+  awk -v name="$1" '
+    $0 == "<!-- readme-test: " name " -->" { armed = 1; next }
+    armed && /^```/ { if (inside) exit; inside = 1; next }
+    inside { print }
+  ' "$readme"
+}
+run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@" 2>&1; }
+
+echo "1..20"
+for b in install roles keys request own-policy primitives uninstall; do
+  [[ -n $(block "$b") ]] || { echo "Bail out! README has no block marked readme-test: $b"; exit 1; }
+done
+cleanup
+createdb "$db" || { echo "Bail out! createdb $db failed"; exit 1; }
+
+# Installing into your own server
+out=$(block install | run)
+tap $? "README's install block runs${out:+: $out}"
+is "$(run -c "SELECT count(*), bool_and(octet_length(secret) >= 32) FROM taskauth.signing_keys")" "1|t" \
+   "it installed one generated signing key"
+grep -q "SELECT taskauth.add_signing_key('" "$readme"; tap $((! $?)) "README shows no literal signing secret to paste"
+is "$(run -c "SELECT taskauth.preload_status(), has_function_privilege('web', 'taskauth.login(text,text)', 'EXECUTE')")" \
+   "session_preload_libraries|t" "the library is preloaded and web may log in"
+
+# Roles for a frontend: authenticator logs in and switches to web
+out=$(block roles | run)
+tap $? "README's roles block runs${out:+: $out}"
+is "$(PGUSER=authenticator PGPASSWORD=change-me psql -X -q -At -d "$db" -c "SET ROLE web" -c "SELECT current_user" 2>&1)" \
+   "web" "authenticator logs in with README's password and switches to web"
+
+# Signing keys and rotation, with the shared secret in the environment
+shared=$(head -c 36 /dev/urandom | base64)
+out=$(BETTER_AUTH_SECRET=$shared run -f <(block keys))
+tap $? "README's keys block runs"
+is "$(run -c "SELECT string_agg(kid || ':' || (retired_at IS NOT NULL), ',' ORDER BY kid) FROM taskauth.signing_keys WHERE kid LIKE 'k202%'")" \
+   "k2025:true,k2026:false" "k2025 (the shared secret) was added then retired, k2026 is active"
+is "$(run -c "SELECT secret = '$shared' FROM taskauth.signing_keys WHERE kid = 'k2025'")" "t" \
+   "k2025 holds the secret from BETTER_AUTH_SECRET"
+shared_token=$(BETTER_AUTH_SECRET=$shared /usr/bin/python3 -c '
+import os, time, jwt
+print(jwt.encode({"sub": "00000000-0000-4000-8000-000000000001", "exp": int(time.time()) + 60},
+                 os.environ["BETTER_AUTH_SECRET"], algorithm="HS256"))')
+is "$(run -c "SELECT taskauth.authenticate('$shared_token')" 2>&1 | head -1)" "ERROR:  jwt signature does not match" \
+   "a PyJWT token made with the retired shared secret is refused"
+
+# A request, end to end (as the owner of the session, SET ROLE web inside)
+out=$(block request | run)
+tap $? "README's request block runs"
+is "$(tail -1 <<<"$out")" "Buy milk|f" "it shows alice's one task"
+grep -qE '^[0-9a-f]{8}-[0-9a-f]{4}-' <<<"$out"; tap $? "authenticate returned alice's id"
+
+# A policy of your own
+out=$(block own-policy | run)
+tap $? "README's own-policy block runs${out:+: $out}"
+token=$(run -c "SELECT taskauth.login('alice@example.com', 'correct horse battery')")
+is "$(run -v tok="$token" <<'SQL'
+SET ROLE web;
+SELECT count(*) FROM public.notes;
+INSERT INTO public.notes (body) VALUES ('anonymous');
+SQL
+)" "0
+ERROR:  new row violates row-level security policy for table \"notes\"" \
+   "anonymous: no rows and no error from reading, insert refused"
+is "$(run -v tok="$token" <<'SQL'
+SET ROLE web;
+BEGIN;
+SELECT taskauth.authenticate(:'tok') IS NOT NULL AS ok \gset
+INSERT INTO public.notes (body) VALUES ('alice''s note');
+SELECT body FROM public.notes;
+COMMIT;
+SELECT count(*) FROM public.notes;
+SQL
+)" "alice's note
+0" "signed in: alice writes and reads her note; after COMMIT the session is anonymous again"
+
+# The primitives
+out=$(block primitives | run)
+tap $? "README's primitives block runs${out:+: $out}"
+is "$(run -c "SELECT has_function_privilege('token_tools', 'taskauth.verify_password(text,text)', 'EXECUTE'),
+                     has_function_privilege('web', 'taskauth.verify_password(text,text)', 'EXECUTE')")" "f|f" \
+   "after grant and revoke, neither token_tools nor web can run verify_password"
+
+# Uninstalling (README names the database app)
+run -c "DROP TABLE public.notes" >/dev/null
+out=$(psql -X -q -At -v ON_ERROR_STOP=1 -d postgres -c "\\c $db" -f <(block uninstall) 2>&1)
+tap $? "README's uninstall block runs${out:+: $out}"
+is "$(run -c "SELECT count(*) FROM pg_extension WHERE extname = 'taskauth'")|$(run -c "SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'app')")" \
+   "0|0" "the extension and the database's preload setting are gone"
