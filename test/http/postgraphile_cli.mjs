@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// The stock `postgraphile` command (PostGraphile 4 from examples/task-app's lockfile) over
+// schema taskauth with no Node code of ours: --include-extension-resources shows taskauth's
+// tables and functions, --default-role web runs every request as the API role, and a client
+// authenticates with the authenticate mutation as the first field of each mutation request.
+// Emits TAP.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { tap, done } from '../interop/lib/tap.mjs';
+import { APP_DIR, createAppDatabase, dropAppDatabase, freePort, graphql, newSecret, scenario } from './lib/app.mjs';
+
+const DB = `ta_http_cli_${process.pid}`;
+
+await scenario(async (cleanup) => {
+  cleanup(() => dropAppDatabase(DB));
+  const env = await createAppDatabase(DB, { signingSecret: newSecret(), authSecret: newSecret() });
+  const port = await freePort();
+  const args = ['-c', env.DATABASE_URL, '--schema', 'taskauth', '--default-role', 'web', '--no-ignore-rbac',
+    '--include-extension-resources', '--host', '127.0.0.1', '--port', String(port), '--disable-query-log'];
+  const child = spawn(join(APP_DIR, 'node_modules/.bin/postgraphile'), args, { cwd: APP_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  cleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const up = await graphql(url, '{ __typename }').then((r) => r.status === 200, () => false);
+    if (up) break;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`postgraphile did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  tap(true, 'postgraphile -c ... --schema taskauth --default-role web --no-ignore-rbac --include-extension-resources starts');
+
+  const reg = await graphql(url, 'mutation { register(input: {email: "alice@example.com", password: "alice-password-1"}) { uuid } }');
+  const alice = reg.body?.data?.register?.uuid;
+  await graphql(url, 'mutation { register(input: {email: "bob@example.com", password: "bob-password-1"}) { uuid } }');
+  const login = async (email, password) => (await graphql(url,
+    'mutation ($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { string } }', { e: email, p: password }))
+    .body?.data?.login?.string;
+  const token = await login('alice@example.com', 'alice-password-1');
+  const bobToken = await login('bob@example.com', 'bob-password-1');
+  tap(typeof alice === 'string' && typeof token === 'string', 'register and login work as mutations', reg.text);
+
+  // The README's request: authenticate first, then the write, then a read through the payload.
+  const request = `mutation ($token: String!) {
+  authenticate(input: {token: $token}) { uuid }
+  createTask(input: {task: {title: "Buy milk"}}) { task { id } }
+  listing: authenticate(input: {token: $token}) { query { allTasks { nodes { title } } } }
+}`;
+  let r = await graphql(url, request, { token });
+  const d = r.body?.data;
+  tap(d?.authenticate?.uuid === alice && typeof d?.createTask?.task?.id === 'string' &&
+      JSON.stringify(d?.listing?.query?.allTasks?.nodes) === JSON.stringify([{ title: 'Buy milk' }]),
+  "one mutation request: authenticate, createTask, then the listing shows Alice's task", r.text);
+  r = await graphql(url, 'mutation ($token: String!) { authenticate(input: {token: $token}) { query { allTasks { nodes { title } } } } }',
+    { token: bobToken });
+  tap(JSON.stringify(r.body?.data?.authenticate?.query?.allTasks?.nodes) === '[]', "Bob's listing is empty", r.text);
+  r = await graphql(url, '{ allTasks { nodes { title } } }');
+  tap(JSON.stringify(r.body?.data?.allTasks?.nodes) === '[]', 'a plain query carries no identity and sees no tasks', r.text);
+  r = await graphql(url, request, { token: `${token.slice(0, -2)}AA` });
+  tap(r.body?.data?.authenticate === null && r.body?.errors?.[0]?.message === 'jwt signature does not match' &&
+      r.body?.data?.createTask === null, 'a tampered token: authenticate fails and nothing is written', r.text);
+  r = await graphql(url, '{ __type(name: "User") { fields { name } } }');
+  const fields = r.body?.data?.__type?.fields?.map((f) => f.name) ?? [];
+  tap(fields.includes('email') && !fields.includes('hashedPassword'), 'no hashedPassword in the schema', r.text);
+}, { tap, done });
