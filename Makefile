@@ -34,7 +34,7 @@ $(OBJS): $(wildcard src/*.h src/core/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
 	cat $^ > $@
 
-.PHONY: test demo deps unit fuzz
+.PHONY: test demo deps unit fuzz serve
 # Everything: installs missing packages, builds, installs, runs all suites in a throwaway cluster.
 test:
 	test/run
@@ -50,3 +50,8 @@ unit:
 
 fuzz:
 	$(MAKE) -C test/fuzz
+
+# The example app (examples/task-app) on 127.0.0.1, port $PORT (3000 by default), in a throwaway cluster;
+# Ctrl-C stops it and the cluster.
+serve:
+	examples/task-app/serve
