@@ -5,7 +5,7 @@
 // with 401 and WWW-Authenticate, naming the reason and never echoing the token. Emits TAP.
 import { tap, done } from '../interop/lib/tap.mjs';
 import {
-  admin, createAppDatabase, dropAppDatabase, freePort, graphql, newSecret, scenario, startApp,
+  admin, createAppDatabase, dropAppDatabase, freePort, graphql, newSecret, readmeBlocks, scenario, startApp,
 } from './lib/app.mjs';
 
 const DB = `ta_http_api_${process.pid}`;
@@ -168,7 +168,7 @@ await scenario(async (cleanup) => {
     r = await graphql(url, '{ allTasks { nodes { id title } } }', {}, token);
     const message = r.body?.errors?.[0]?.message ?? '';
     const ok = r.status === 401 && r.headers.get('www-authenticate') === 'Bearer error="invalid_token"' &&
-      message === reason &&
+      message === reason && r.text === json({ errors: [{ message: reason, extensions: { code: 'PGRST301' } }] }) &&
       r.body?.data === undefined && !r.text.includes(token) && !r.text.includes(token.split('.')[2] || token);
     tap(ok, `${what} token: 401, WWW-Authenticate: Bearer error="invalid_token", "${message}", token not echoed`,
       `${r.status} ${r.headers.get('www-authenticate')} ${r.text}`);
@@ -179,4 +179,25 @@ await scenario(async (cleanup) => {
     "a token from the new key works at once; the server's own key rotated without a restart", json(seen));
   r = await graphql(url, 'mutation { x: createTask(input: {task: {title: "never"}}) { task { id } } }', {}, aliceToken);
   tap(r.status === 401 && (await list(fresh)).length === 1, 'a refused token writes nothing', r.text);
+
+  // The operations examples/task-app/README.md shows, one a line: register and login first,
+  // then the others with that token, $id being a task created by the README's createTask.
+  const block = (await readmeBlocks('graphql')).find((b) => b.includes('allTasks(orderBy: CREATED_AT_ASC)'));
+  const ops = block.split('\n').filter((l) => /^(query|mutation) /.test(l)).map((l) => l.replace(/\s+#.*$/, ''));
+  const account = ops.filter((o) => /\b(register|login)\(/.test(o));
+  const others = ops.filter((o) => !account.includes(o));
+  let carolToken = null;
+  for (const op of account) {
+    r = await graphql(url, op);
+    carolToken = r.body?.data?.login?.string ?? carolToken;
+    tap(r.status === 200 && !r.body.errors && Object.values(r.body.data).every((v) => v !== null),
+      `README operation runs: ${op.slice(0, 70)}`, r.text);
+  }
+  const made = await graphql(url, others.find((o) => o.includes('createTask')), {}, carolToken);
+  const id = made.body?.data?.createTask?.task?.id;
+  for (const op of others) {
+    r = await graphql(url, op, op.includes('$id') ? { id } : {}, carolToken);
+    tap(r.status === 200 && !r.body.errors && Object.values(r.body.data).every((v) => v !== null),
+      `README operation runs: ${op.slice(0, 70)}`, r.text);
+  }
 }, { tap, done });

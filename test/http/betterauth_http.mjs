@@ -68,6 +68,11 @@ await scenario(async (cleanup) => {
   });
   r = await signIn('not her password');
   tap(r.status === 401, 'sign-in with a wrong password: 401', r.status);
+  r = await fetch(`${url}/api/auth/sign-in/email`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: `http://localhost:${port}` },
+    body: JSON.stringify({ email: 'alice@example.com', password: 'correct horse battery staple' }),
+  });
+  tap(r.status === 403, 'a sign-in from another origin (localhost instead of 127.0.0.1) is refused: 403', r.status);
   r = await signIn('correct horse battery staple');
   const cookie2 = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   tap(r.status === 200 && cookie2.includes('session_token'), 'sign-in with the right password: a new session', r.status);

@@ -168,3 +168,11 @@ export async function scenario(fn, { tap, done }) {
   }
   done();
 }
+
+// The fenced code blocks of examples/task-app/README.md in language lang, in order: the tests
+// run what the README shows.
+export async function readmeBlocks(lang) {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(`${APP_DIR}README.md`, 'utf8');
+  return [...text.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].filter((m) => m[1] === lang).map((m) => m[2]);
+}
