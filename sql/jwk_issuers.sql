@@ -55,6 +55,20 @@ SELECT pg_temp.auth(:'t_static_nokid') AS without_kid;
 
 -- Bound to the issuer and its audience; other tokens are refused.
 SELECT pg_temp.auth(:'t_wrongaud') AS wrong_audience;
+-- The audience is compared exactly: the same token against near misses of the configured one,
+-- each taking effect at once.
+CREATE FUNCTION pg_temp.auth_expecting(aud text, tok text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE taskauth.issuers SET audience = aud WHERE issuer = 'https://auth.example';
+  RETURN pg_temp.auth(tok);
+END $$;
+SELECT pg_temp.auth_expecting('https://AUTH.example', :'t_static') AS other_case;
+SELECT pg_temp.auth_expecting('https://auth.example/', :'t_static') AS trailing_slash;
+SELECT pg_temp.auth_expecting('https://auth.exampl', :'t_static') AS prefix_of_aud;
+SELECT pg_temp.auth_expecting('https://auth.example.evil', :'t_static') AS aud_is_prefix;
+SELECT pg_temp.auth_expecting(' https://auth.example', :'t_static') AS leading_blank;
+SELECT pg_temp.auth_expecting(NULL, :'t_wrongaud') AS no_audience_configured;
+SELECT pg_temp.auth_expecting('https://auth.example', :'t_static') AS the_audience_again;
 SELECT pg_temp.auth(:'t_otheriss') AS unknown_issuer;
 SELECT pg_temp.auth(:'t_noiss') AS no_issuer;
 SELECT pg_temp.auth(:'t_hs_registered') AS hs256_claiming_the_issuer;

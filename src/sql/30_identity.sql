@@ -82,6 +82,14 @@ BEGIN
         RAISE EXCEPTION 'signing key secret must be at least 32 bytes'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- A secret made of a few characters repeated (repeat('a', 40), "changeme" four times) is
+    -- guessed before any random one: refuse what cannot have come from a random generator.
+    IF (SELECT count(DISTINCT c) FROM regexp_split_to_table(add_signing_key.secret, '') AS c) < 8 THEN
+        RAISE EXCEPTION 'signing key secret is too predictable'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'It has fewer than 8 different characters.',
+                  HINT = 'Use random bytes, for example encode(gen_random_bytes(48), ''base64'') from pgcrypto or the output of openssl rand -base64 48.';
+    END IF;
     -- A public key's text is known to everyone: as an HMAC secret it would let anyone sign.
     -- jwt_sign recognises every spelling of one (PEM, JWK, OpenSSH, base64 DER) and refuses it.
     BEGIN

@@ -161,7 +161,7 @@ async function run(c, pool) {
   tap(r === false, 'and refuses a wrong one');
 
   // Moving the account to taskauth keeps the password: login works and upgrades the hash.
-  await c.query(`SELECT taskauth.add_signing_key(repeat('k', 40), 'local-1')`);
+  await c.query(`SELECT taskauth.add_signing_key(repeat('k-0123456789', 4), 'local-1')`);
   await c.query(`UPDATE taskauth.users u SET hashed_password = a.password FROM public.account a
                   WHERE a."userId" = u.id AND a."providerId" = 'credential'`);
   await c.query('SET taskauth.bcrypt_cost = 4');

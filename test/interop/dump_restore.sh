@@ -52,8 +52,8 @@ CREATE EXTENSION taskauth CASCADE;
 CREATE ROLE :"api" LOGIN PASSWORD :'api_password';
 SELECT taskauth.grant_api_access(:'api');
 SET taskauth.bcrypt_cost = 4;
-SELECT taskauth.add_signing_key(repeat('a', 40), 'dump-k1');
-SELECT taskauth.add_signing_key(repeat('b', 40), 'dump-k2');
+SELECT taskauth.add_signing_key(repeat('a-0123456789', 4), 'dump-k1');
+SELECT taskauth.add_signing_key(repeat('b-0123456789', 4), 'dump-k2');
 SELECT taskauth.register(e, :'password')
   FROM unnest(ARRAY['alice@example.com', 'bob@example.com', 'carol@example.com']) e;
 INSERT INTO taskauth.tasks (user_id, title, description, is_completed)
@@ -72,7 +72,7 @@ token_k2=$(su_sql "$src" -v password="$password" \
 # A third key signs one token and is then retired: it must stay retired after the restore.
 token_k3=$(su_sql "$src" -v password="$password" <<'SQL'
 SET taskauth.bcrypt_cost = 4;
-SELECT taskauth.add_signing_key(repeat('c', 40), 'dump-k3') \g /dev/null
+SELECT taskauth.add_signing_key(repeat('c-0123456789', 4), 'dump-k3') \g /dev/null
 SELECT taskauth.login('alice@example.com', :'password');
 SELECT taskauth.retire_signing_key('dump-k3') \g /dev/null
 SQL
@@ -148,7 +148,7 @@ tap $? "the API role still cannot read hashed_password (42501)"
 # Adding a key and logging in afterwards uses the new key.
 out=$(su_sql "$dst" -v password="$password" 2>&1 <<'SQL'
 SET taskauth.bcrypt_cost = 4;
-SELECT taskauth.add_signing_key(repeat('d', 40), 'dump-k4') \g /dev/null
+SELECT taskauth.add_signing_key(repeat('d-0123456789', 4), 'dump-k4') \g /dev/null
 SELECT convert_from(decode(rpad(translate(h, '-_', '+/'), (length(h) + 3) / 4 * 4, '='), 'base64'),
                     'UTF8')::jsonb ->> 'kid'
 FROM split_part(taskauth.login('bob@example.com', :'password'), '.', 1) h;

@@ -46,6 +46,10 @@ SELECT taskauth.grant_api_access('$API');
 SELECT taskauth.register('alice@txn.test', 'alice-password');
 SELECT taskauth.register('bob@txn.test', 'bob-password');
 SQL
+# CREATE EXTENSION preloads the library in this database (test/interop/preload.sh covers that);
+# this test takes the setting away again, to show that taskauth's own functions and policies
+# hold even where the library is loaded only when first called.
+su -c "ALTER DATABASE $DB RESET session_preload_libraries" >/dev/null || exit 1
 ALICE=$(su -c "SELECT id FROM taskauth.users WHERE email = 'alice@txn.test'")
 BOB=$(su -c "SELECT id FROM taskauth.users WHERE email = 'bob@txn.test'")
 ALICE_TOK=$(su -c "SELECT taskauth.login('alice@txn.test', 'alice-password')")

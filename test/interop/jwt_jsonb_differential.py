@@ -27,7 +27,8 @@ HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b'=')
 # refusals for what the claims say, not for the JSON itself
 CLAIM_ERRORS = {'jwt expired', 'jwt not yet valid', 'jwt issued in the future',
                 'jwt exp claim is not a number', 'jwt nbf claim is not a number',
-                'jwt iat claim is not a number'}
+                'jwt iat claim is not a number', 'jwt exp claim is out of range',
+                'jwt nbf claim is out of range', 'jwt iat claim is out of range'}
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
 from taptest import results, tap  # noqa: E402

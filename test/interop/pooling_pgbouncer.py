@@ -347,7 +347,8 @@ def main():
     start = time.time()
     ctx = multiprocessing.get_context('fork')
     with ctx.Pool(CLIENTS) as pool:
-        results = pool.map(client, [(i, port, users) for i in range(CLIENTS)])
+        # bounded, so that a lost worker fails the test instead of stalling the run
+        results = pool.map_async(client, [(i, port, users) for i in range(CLIENTS)]).get(timeout=600)
     elapsed = time.time() - start
     tot = {}
     for r in results:

@@ -2,7 +2,7 @@
 -- out, retirement, selection by kid, tokens from an external issuer sharing a secret.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(35);
+SELECT plan(38);
 
 SET LOCAL taskauth.bcrypt_cost = 4;
 
@@ -21,6 +21,12 @@ SELECT throws_ok($$SELECT taskauth.add_signing_key(repeat('x', 31))$$, '22023',
 SELECT throws_ok($$SELECT taskauth.add_signing_key(repeat('é', 15) || 'x')$$, '22023',
                  'signing key secret must be at least 32 bytes',
                  'the length is counted in bytes, not characters (31 bytes)');
+SELECT throws_ok($$SELECT taskauth.add_signing_key(repeat('a', 40))$$, '22023',
+                 'signing key secret is too predictable', 'a secret of one repeated character is refused');
+SELECT throws_ok($$SELECT taskauth.add_signing_key(repeat('changeme', 5))$$, '22023',
+                 'signing key secret is too predictable', 'a short word repeated is refused (7 different characters)');
+SELECT lives_ok($$SELECT taskauth.retire_signing_key(taskauth.add_signing_key(repeat('abcdefgh', 4), 'eight-chars'))$$,
+                'eight different characters are enough for the check');
 SELECT throws_ok($$SELECT taskauth.add_signing_key(NULL)$$, '22023',
                  'signing key secret must be at least 32 bytes', 'a NULL secret is refused');
 SELECT throws_ok($$SELECT taskauth.add_signing_key(E'-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE')$$,
@@ -29,22 +35,22 @@ SELECT throws_ok($$SELECT taskauth.add_signing_key(E'-----BEGIN PUBLIC KEY-----\
 SELECT throws_ok($$SELECT taskauth.add_signing_key('{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}')$$,
                  '22023', 'signing key secret is a public key, not an hmac secret',
                  'a JWK is refused as an HMAC secret');
-SELECT throws_ok($$SELECT taskauth.add_signing_key(repeat('x', 32), 'bad kid')$$, '22023',
+SELECT throws_ok($$SELECT taskauth.add_signing_key(repeat('x-01234567', 4), 'bad kid')$$, '22023',
                  'key id must be 1 to 64 characters from A-Z, a-z, 0-9, ".", "_" and "-"',
                  'a kid with a blank is refused');
-SELECT throws_ok($$SELECT taskauth.add_signing_key(repeat('x', 32), repeat('k', 65))$$, '22023',
+SELECT throws_ok($$SELECT taskauth.add_signing_key(repeat('x-01234567', 4), repeat('k', 65))$$, '22023',
                  'key id must be 1 to 64 characters from A-Z, a-z, 0-9, ".", "_" and "-"',
                  'a 65-character kid is refused');
-SELECT matches(taskauth.add_signing_key(repeat('r', 40)), '^[A-Za-z0-9_-]{16}$',
+SELECT matches(taskauth.add_signing_key(repeat('r-0123456789', 4)), '^[A-Za-z0-9_-]{16}$',
                'without a kid, a random 16-character base64url kid is made');
-SELECT isnt(taskauth.add_signing_key(repeat('r', 40)), taskauth.add_signing_key(repeat('r', 40)),
+SELECT isnt(taskauth.add_signing_key(repeat('r-0123456789', 4)), taskauth.add_signing_key(repeat('r-0123456789', 4)),
             'random kids differ');
 DELETE FROM taskauth.signing_keys;
 SELECT throws_ok($$SELECT taskauth.authenticate(taskauth.jwt_sign('{"sub":"6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"}', repeat('x', 32)))$$,
                  '28000', 'no active key to verify the jwt', 'with no key, nothing authenticates');
 SELECT is(taskauth.add_signing_key('first-key-secret-0123456789abcdefghij', 'k1'), 'k1',
           'add_signing_key returns the given kid');
-SELECT throws_ok($$SELECT taskauth.add_signing_key(repeat('y', 32), 'k1')$$, '23505', NULL,
+SELECT throws_ok($$SELECT taskauth.add_signing_key(repeat('y-01234567', 4), 'k1')$$, '23505', NULL,
                  'a kid is unique');
 
 SELECT taskauth.register('keys@example.test', 'keys-password') AS uid \gset
