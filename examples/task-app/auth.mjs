@@ -37,8 +37,10 @@ function jwksOptions(config) {
 }
 
 // Second setup: HS256 with the shared secret, which taskauth.add_signing_key was given too.
-// The plugin lets a custom function sign; it then requires jwks.remoteUrl and switches its own
-// /jwks endpoint off. An HMAC key has no public part to publish, so the URL names nothing.
+// The plugin's key pairs are asymmetric only, but it lets a custom function sign; it then
+// requires jwks.remoteUrl (and a keyPairConfig.alg, which only OpenID metadata would show; this
+// app serves none) and switches its own /jwks endpoint off. An HMAC key has no public part to
+// publish, so the URL names nothing.
 function hs256Options(config) {
   const key = Buffer.from(config.secret, 'utf8');
   return {
