@@ -142,6 +142,12 @@ await scenario(async (cleanup) => {
   page2.setDefaultTimeout(10000);
   await page2.goto(app.url);
   const bobSignUp = page2.getByRole('form', { name: 'Create an account' });
+  await bobSignUp.getByLabel('Email').fill('alice@example.com');
+  await bobSignUp.getByLabel('Password').fill('hunter2 hunter2 hunter2');
+  await bobSignUp.getByRole('button', { name: 'Sign up' }).click();
+  tap(await until(async () => /already exists.*[^.]\.$/.test(await page2.getByRole('alert').textContent())) &&
+      await bobSignUp.isVisible(), "signing up with Alice's email is refused with Better Auth's reason",
+  await page2.getByRole('alert').textContent());
   await bobSignUp.getByLabel('Email').fill('bob@example.com');
   await bobSignUp.getByLabel('Password').fill('hunter2 hunter2 hunter2');
   await bobSignUp.getByRole('button', { name: 'Sign up' }).click();

@@ -172,7 +172,8 @@ async function startSession(path, form) {
   const [status, reply] = await authCall(path, body);
   if (status === 401) throw new Shown('Wrong email or password.');
   if (status === 429) throw new Shown('Too many attempts; please wait a minute and try again.');
-  if (status !== 200) throw new Shown(reply?.message ? `${reply.message}.` : `Request failed (HTTP ${status}).`);
+  if (status !== 200)
+    throw new Shown(reply?.message ? reply.message.replace(/([^.!?])$/, '$1.') : `Request failed (HTTP ${status}).`);
   token = await fetchToken();
   if (!token) throw new Shown('Signed in, but no token was issued; please try again.');
   form.reset();
