@@ -49,7 +49,7 @@ await scenario(async (cleanup) => {
   }
 
   child.kill('SIGTERM');
-  const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 15000))]);
+  const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 15000).unref())]);
   const closed = await fetch(url).then(() => false, () => true);
   tap(code === 0 && closed, 'SIGTERM stops the app; it exits 0 and the port is closed', `${code} ${out}`);
 }, { tap, done });
