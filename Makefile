@@ -23,7 +23,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
-else ifeq ($(filter test demo deps,$(MAKECMDGOALS)),)
+else ifeq ($(filter test demo deps serve package package-test,$(MAKECMDGOALS)),)
 $(error pg_config not found: run `make deps` (or `make test`) first, or set PG_CONFIG)
 endif
 
@@ -34,7 +34,7 @@ $(OBJS): $(wildcard src/*.h src/core/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
 	cat $^ > $@
 
-.PHONY: test demo deps unit fuzz serve
+.PHONY: test demo deps unit fuzz serve package package-test
 # Everything: installs missing packages, builds, installs, runs all suites in a throwaway cluster.
 test:
 	test/run
@@ -55,3 +55,11 @@ fuzz:
 # Ctrl-C stops it and the cluster.
 serve:
 	examples/task-app/serve
+
+# A Debian package per server version (debian/, pg_buildext), into dist/.
+package:
+	debian/build-package
+
+# Installs dist/'s package into a clean Debian root and runs a smoke check (needs root).
+package-test:
+	test/package/smoke
