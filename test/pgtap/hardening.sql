@@ -29,11 +29,11 @@ SELECT r.rolname, string_agg(p.proname || '(' || pg_get_function_identity_argume
  GROUP BY r.rolname;
 SELECT is((SELECT fns FROM executable WHERE rolname = 'ta_hard_api'),
           'authenticate(token text), claims(), current_user_id(), login(email text, password text), '
-          'pre_request(), preload_status(), register(email text, password text)',
+          'pre_request(), register(email text, password text)',
           'the API role can execute exactly the API');
 SELECT is((SELECT fns FROM executable WHERE rolname = 'ta_hard_nobody'),
-          'claims(), current_user_id(), preload_status()',
-          'PUBLIC can execute only current_user_id, claims and preload_status');
+          'claims(), current_user_id()',
+          'PUBLIC can execute only current_user_id and claims');
 DO $$ BEGIN PERFORM taskauth.grant_primitive_access('ta_hard_tools'); END $$;
 SELECT ok((SELECT fns FROM executable WHERE rolname = 'ta_hard_tools') LIKE '%hash_password_argon2id(password text, memory_kib integer, iterations integer, parallelism integer)%'
           AND (SELECT fns FROM executable WHERE rolname = 'ta_hard_tools') LIKE '%jwt_sign(%'
@@ -41,7 +41,7 @@ SELECT ok((SELECT fns FROM executable WHERE rolname = 'ta_hard_tools') LIKE '%ha
           'grant_primitive_access gives a role the primitives');
 DO $$ BEGIN PERFORM taskauth.revoke_primitive_access('ta_hard_tools'); END $$;
 SELECT is((SELECT fns FROM executable WHERE rolname = 'ta_hard_tools'),
-          'claims(), current_user_id(), preload_status()',
+          'claims(), current_user_id()',
           'revoke_primitive_access takes them back');
 SELECT ok(NOT has_function_privilege('ta_hard_api', 'taskauth.grant_primitive_access(regrole)', 'EXECUTE'),
           'the API role cannot grant itself the primitives');
