@@ -152,6 +152,7 @@ struct ta_asym_verifier
 	const EVP_MD *md;			/* NULL for EdDSA */
 	EVP_PKEY_CTX *pctx;			/* RSA, ECDSA: verify context over a digest */
 	EVP_MD_CTX *mctx;			/* EdDSA: DigestVerify context */
+	EVP_PKEY   *pkey;			/* EdDSA: the key, to set mctx up again before each use */
 };
 
 /* Make a verifier for pkey under alg. */
@@ -197,9 +198,9 @@ ta_asym_verifier_new(EVP_PKEY *pkey, ta_asym_alg alg, ta_asym_verifier **out)
 	{
 		/* RFC 8032 §5.1.7: an Ed25519 signature is 64 octets. */
 		v->sig_len = 64;
-		if ((v->mctx = EVP_MD_CTX_new()) == NULL ||
-			EVP_DigestVerifyInit(v->mctx, NULL, NULL, NULL, pkey) != 1)
+		if ((v->mctx = EVP_MD_CTX_new()) == NULL || EVP_PKEY_up_ref(pkey) != 1)
 			goto crypto;
+		v->pkey = pkey;
 	}
 	else
 	{
@@ -247,6 +248,7 @@ ta_asym_verifier_free(ta_asym_verifier *v)
 		return;
 	EVP_PKEY_CTX_free(v->pctx);
 	EVP_MD_CTX_free(v->mctx);
+	EVP_PKEY_free(v->pkey);
 	free(v);
 }
 
@@ -267,7 +269,19 @@ ta_asym_verifier_verify(ta_asym_verifier *v, const uint8_t *input, size_t input_
 		return TA_JWT_SIGNATURE_MISMATCH;
 
 	if (v->kind == ASYM_ED)
+	{
+		/*
+		 * A one-shot EdDSA context is set up afresh for every signature: OpenSSL 3.5 leaves one
+		 * that refused a signature unable to accept the next good one (3.0 did not), and the
+		 * set-up costs little beside the verification itself.
+		 */
+		if (EVP_DigestVerifyInit(v->mctx, NULL, NULL, NULL, v->pkey) != 1)
+		{
+			ERR_clear_error();
+			return TA_ERR_CRYPTO;
+		}
 		rc = EVP_DigestVerify(v->mctx, sig, sig_len, input, input_len);
+	}
 	else
 	{
 		if (v->kind == ASYM_EC)
