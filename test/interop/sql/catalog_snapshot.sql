@@ -29,7 +29,7 @@ SELECT line FROM (
     UNION ALL
     SELECT 'column ' || c.oid::regclass || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ||
            ' notnull ' || a.attnotnull || ' default ' || coalesce(pg_get_expr(ad.adbin, ad.adrelid), '-') ||
-           ' stat ' || a.attstattarget || ' acl ' || coalesce(array_to_string(a.attacl, ','), 'default') ||
+           ' stat ' || coalesce(a.attstattarget, -1) || ' acl ' || coalesce(array_to_string(a.attacl, ','), 'default') ||
            ' comment ' || coalesce(md5(col_description(c.oid, a.attnum)), 'NONE')
       FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid AND c.relkind = 'r'
       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
