@@ -16,4 +16,16 @@ for (const lang of ['js', 'sql']) {
     tap(i >= 0, `README ${lang} block "${block.split('\n').find((l) => l.trim() && !l.startsWith('//')).trim()}" is in ${files[i] ?? '(nowhere)'}`, block);
   }
 }
+// The main README's PostGraphile section shows the same code: each of its blocks is a verbatim
+// block of the app's README, which the checks above and the other files of this suite run.
+const mainReadme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+const section = mainReadme.slice(mainReadme.indexOf('### PostGraphile 4\n'), mainReadme.indexOf('### Operations\n'));
+const appReadme = await readFile(`${APP_DIR}README.md`, 'utf8');
+const mainBlocks = [...section.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)];
+tap(mainBlocks.length >= 5, `the main README's PostGraphile section has code blocks (${mainBlocks.length})`);
+for (const [, lang, block] of mainBlocks) {
+  tap(appReadme.includes('```' + lang + '\n' + block + '```'),
+    `main README ${lang} block "${block.split('\n').find((l) => l.trim() && !l.startsWith('//')).trim().slice(0, 60)}" is the app README's`,
+    block);
+}
 done();
