@@ -1,0 +1,46 @@
+// (c) the floor: the example app's PostGraphile with authentication switched off. Same
+// PostGraphile, same schema and options as examples/task-app/api.mjs, but no taskauth hook and
+// no request.headers: each request's transaction runs as FLOOR_ROLE (a role that bypasses
+// row-level security) and the query itself names the user, allTasks(condition: {userId: ...}).
+import http from 'node:http';
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../../examples/task-app/package.json', import.meta.url));
+const { postgraphile } = require('postgraphile');
+
+// Starts the floor server on config.host:config.port; resolves to { url, close() }.
+export async function startFloor(config, role = process.env.FLOOR_ROLE || 'bench_floor') {
+  const api = postgraphile(config.databaseUrl, 'taskauth', {
+    pgSettings: () => ({ role }),
+    includeExtensionResources: true,
+    ignoreRBAC: false,
+    graphqlRoute: '/graphql',
+    graphiql: false,
+    disableQueryLog: true,
+    retryOnInitFail: false,
+  });
+  await api.getGraphQLSchema();
+  // The same routing as the app's server.mjs, for the one path measured here.
+  const server = http.createServer((req, res) => {
+    const path = new URL(req.url, 'http://localhost').pathname;
+    if (path === '/graphql') api(req, res);
+    else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  return {
+    url: `http://${config.host}:${server.address().port}`,
+    async close() {
+      await new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+      });
+      await api.release();
+    },
+  };
+}
