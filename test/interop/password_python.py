@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Password hashes both ways between taskauth and the real libraries: passlib (bcrypt and argon2
 handlers), python bcrypt, argon2-cffi, the argon2 command-line tool (Debian package argon2) and
-pgcrypto's crypt(); yescrypt hashes from libxcrypt (python's crypt module) one way. Every hash is made at test time by the library named; theirs must verify in
+pgcrypto's crypt(); yescrypt hashes from libxcrypt (its crypt(3), through ctypes) one way. Every hash is made at test time by the library named; theirs must verify in
 verify_password and ours in them. Low costs keep it fast. Uses the cluster from the PG*
 environment; emits TAP.
 """
@@ -125,11 +125,17 @@ def run(conn):
     check_theirs(conn, 'argon2 CLI 16-byte digest', pw,
                  argon2_cli(pw, b'saltsaltsalt', 1, 64, 1, length=16))
 
-    # --- theirs -> ours: yescrypt from libxcrypt through python's crypt module ---
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', DeprecationWarning)
-        import crypt
+    # --- theirs -> ours: yescrypt from libxcrypt's crypt(3), called through ctypes (Python 3.13
+    # dropped its crypt module; Debian 13 has 3.13) ---
+    import ctypes
+    libcrypt = ctypes.CDLL('libcrypt.so.1')
+    libcrypt.crypt.argtypes = (ctypes.c_char_p, ctypes.c_char_p)
+    libcrypt.crypt.restype = ctypes.c_char_p
+
+    class crypt:  # noqa: N801 - the module's one function, same call
+        @staticmethod
+        def crypt(word, setting):
+            return libcrypt.crypt(word.encode(), setting.encode()).decode()
     alphabet = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
     for params in ('j75', 'j9T'):
         for pw in (PASSWORDS[0], PASSWORDS[2]):
