@@ -35,7 +35,7 @@ api_sql() {
     -d "$db" "$@" 2>&1
 }
 
-echo "1..14"
+echo "1..15"
 
 createdb "$db" || { echo "Bail out! createdb failed"; exit 1; }
 setup=$(su_sql -v api="$api" -v pw="$api_password" 2>&1 <<'SQL'
@@ -93,6 +93,13 @@ SELECT body FROM public.notes2;
 COMMIT;
 SQL
 )" "bob's secret note" "after authenticate, the documented policy shows bob his row"
+
+# A role's own session_preload_libraries replaces the database's for its connections: warned.
+su_sql -c "ALTER ROLE $api SET session_preload_libraries = 'auto_explain'"
+out=$(psql -X -q -At -d "$db" -c "SELECT taskauth.grant_api_access('$api')" 2>&1)
+grep -q "WARNING:  1 role setting(s) of session_preload_libraries leave out taskauth" <<<"$out"
+tap $? "grant_api_access warns about a role whose own session_preload_libraries leaves taskauth out"
+su_sql -c "ALTER ROLE $api RESET session_preload_libraries"
 
 # Without the preload, grant_api_access says what to run.
 su_sql -c "ALTER DATABASE $db RESET session_preload_libraries"
