@@ -2,6 +2,9 @@
 // PostGraphile, same schema and options as examples/task-app/api.mjs, but no taskauth hook and
 // no request.headers: each request's transaction runs as FLOOR_ROLE (a role that bypasses
 // row-level security) and the query itself names the user, allTasks(condition: {userId: ...}).
+// FLOOR_ROLE='' (diagnostic target (d)): no pgSettings at all, so PostGraphile opens no
+// transaction for a query; DATABASE_URL must then log in as a role that bypasses row-level
+// security itself.
 import http from 'node:http';
 import { createRequire } from 'node:module';
 
@@ -9,9 +12,9 @@ const require = createRequire(new URL('../../examples/task-app/package.json', im
 const { postgraphile } = require('postgraphile');
 
 // Starts the floor server on config.host:config.port; resolves to { url, close() }.
-export async function startFloor(config, role = process.env.FLOOR_ROLE || 'bench_floor') {
+export async function startFloor(config, role = process.env.FLOOR_ROLE ?? 'bench_floor') {
   const api = postgraphile(config.databaseUrl, 'taskauth', {
-    pgSettings: () => ({ role }),
+    pgSettings: role ? () => ({ role }) : undefined,
     includeExtensionResources: true,
     ignoreRBAC: false,
     graphqlRoute: '/graphql',

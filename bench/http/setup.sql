@@ -1,12 +1,12 @@
 -- The benchmark's data, run by the database owner after the example app's setup.sql:
 -- 10k users and 1M tasks (100 each, interleaved in the heap as real inserts would leave them)
 -- in taskauth.users and taskauth.tasks, and the roles the other servers read them as.
---   psql -v ON_ERROR_STOP=1 -v fastapi_password=... -f setup.sql
+--   psql -v ON_ERROR_STOP=1 -v login_password=... -f setup.sql
 \set ON_ERROR_STOP on
 
 -- (a) the original design's FastAPI backend: a login role that bypasses row-level security and
 -- filters by user_id itself; its search_path names the schema of the users and tasks tables.
-CREATE ROLE fastapi_app LOGIN BYPASSRLS PASSWORD :'fastapi_password';
+CREATE ROLE fastapi_app LOGIN BYPASSRLS PASSWORD :'login_password';
 ALTER ROLE fastapi_app SET search_path = taskauth;
 GRANT USAGE ON SCHEMA taskauth TO fastapi_app;
 GRANT SELECT ON taskauth.users, taskauth.tasks TO fastapi_app;
@@ -16,6 +16,9 @@ GRANT SELECT ON taskauth.users, taskauth.tasks TO fastapi_app;
 CREATE ROLE bench_floor NOLOGIN BYPASSRLS;
 SELECT taskauth.grant_api_access('bench_floor');
 GRANT bench_floor TO authenticator;
+-- (d) diagnostic: the floor without the transaction PostGraphile opens for its settings, logged
+-- in directly with bench_floor's rights.
+CREATE ROLE bench_direct LOGIN BYPASSRLS IN ROLE bench_floor PASSWORD :'login_password';
 
 -- One bcrypt hash (cost 4) for every user: no request here checks a password.
 INSERT INTO taskauth.users (email, hashed_password)
