@@ -31,7 +31,7 @@ is() {
 }
 su_sql() { local db=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
-echo "1..9"
+echo "1..13"
 
 createdb "$old" && createdb "$new" || { echo "Bail out! createdb failed"; exit 1; }
 psql -X -q -d postgres -c "CREATE ROLE $api NOLOGIN" >/dev/null
@@ -44,11 +44,23 @@ SET taskauth.bcrypt_cost = 4;
 SELECT taskauth.add_signing_key('upgrade-test-secret-0123456789abcdefghij', 'up-k1') \gset
 SELECT taskauth.register('alice@example.com', 'alice-password-1') AS alice \gset
 INSERT INTO taskauth.tasks (user_id, title) VALUES (:'alice', 'written under 0.1.0');
+SELECT taskauth.add_issuer('https://issuer.example', audience => 'api',
+                           jwks => '{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"i1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}');
 SELECT taskauth.login('alice@example.com', 'alice-password-1');
 SQL
 )
 is "$(su_sql "$old" -c "SELECT extversion FROM pg_extension WHERE extname = 'taskauth'")" "0.1.0" \
    "0.1.0 installs from its frozen script"
+
+# The new library under 0.1.0's SQL (the window between installing the files and the update).
+grep -qE '^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' <<<"$(tail -1 <<<"$token")"
+tap $? "under 0.1.0's SQL the new library logs in (a token comes back)"
+token=$(tail -1 <<<"$token")
+is "$(su_sql "$old" -v tok="$token" <<'SQL'
+SELECT taskauth.authenticate(:'tok') IS NOT NULL,
+       taskauth.jwt_verify(taskauth.jwt_sign('{"a":1}', repeat('s-0123456789', 4)), repeat('s-0123456789', 4)) ->> 'a';
+SQL
+)" "t|1" "and authenticates, signs and verifies"
 
 # --- the upgrade ----------------------------------------------------------------------------
 out=$(su_sql "$old" -c "ALTER EXTENSION taskauth UPDATE" 2>&1)
@@ -71,6 +83,19 @@ else
   diff <(echo "$snap_old") <(echo "$snap_new") | sed 's/^/#   /' | head -40
 fi
 ((facts > 100)); tap $? "the snapshot covers the extension's objects ($facts facts)"
+
+# pg_dump records what differs from the privileges the extension's scripts set up
+# (pg_init_privs): the same for an updated and a fresh database.
+dump_norm() { pg_dump --schema-only --no-owner "$1" | grep -v -e '^--' -e '^$' -e '^\\\(un\)\?restrict ' | sed "s/$1/DB/g"; }
+d_old=$(dump_norm "$old"); d_new=$(dump_norm "$new")
+if [[ $d_old == "$d_new" ]]; then
+  tap 0 "pg_dump --schema-only of both is the same ($(wc -l <<<"$d_new") lines)"
+else
+  tap 1 "pg_dump --schema-only of both is the same"
+  diff <(echo "$d_old") <(echo "$d_new") | sed 's/^/#   /' | head -20
+fi
+is "$(su_sql "$old" -c "SELECT issuer, audience FROM taskauth.issuers")" "https://issuer.example|api" \
+   "the registered issuer is kept"
 
 # --- data and identity survive --------------------------------------------------------------
 is "$(su_sql "$old" -c "SELECT count(*) FROM taskauth.users") $(su_sql "$old" -c "SELECT string_agg(title, ',') FROM taskauth.tasks")" \
