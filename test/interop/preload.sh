@@ -6,6 +6,7 @@
 # superuser. The documented form yields no rows for an anonymous session; grant_api_access
 # refuses to finish while the library is not preloaded. TAP.
 set -uo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/tap.sh"
 
 db=ta_preload_$$
 api=ta_preload_api_$$
@@ -17,17 +18,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-tap() {
-  n=$((n + 1))
-  if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-is() {
-  local got=$1 want=$2 name=$3
-  if [[ $got == "$want" ]]; then tap 0 "$name"; else
-    tap 1 "$name"; printf '#   got:  %s\n#   want: %s\n' "${got//$'\n'/ | }" "${want//$'\n'/ | }"
-  fi
-}
 su_sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 # A new connection of the API role each call; errors come out as "ERROR <sqlstate>".
 api_sql() {

@@ -4,6 +4,7 @@
 # database named app, in the order a reader meets them (install, roles, keys, request, own
 # policy, primitives, uninstall), and what each promises is checked. TAP.
 set -uo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/tap.sh"
 
 readme=${TASKAUTH_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/README.md
 db=app
@@ -18,17 +19,6 @@ SQL
 }
 trap cleanup EXIT
 
-n=0
-tap() {
-  n=$((n + 1))
-  if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-is() {
-  local got=$1 want=$2 name=$3
-  if [[ $got == "$want" ]]; then tap 0 "$name"; else
-    tap 1 "$name"; printf '#   got:  %s\n#   want: %s\n' "${got//$'\n'/ | }" "${want//$'\n'/ | }"
-  fi
-}
 # The fenced block after the marker line "<!-- readme-test: $1 -->".
 block() {
   awk -v name="$1" '

@@ -4,6 +4,7 @@
 # PostgREST does it (request.headers, then pre_request()), leave the errors in the log but never
 # the password, secret or token. Each value carries a marker that occurs nowhere else. TAP.
 set -uo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/tap.sh"
 
 db=ta_log_$$
 api=ta_log_api_$$
@@ -17,11 +18,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-tap() {
-  n=$((n + 1))
-  if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
 
 echo "1..4"
 if [[ ! -r $log ]]; then

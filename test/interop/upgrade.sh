@@ -4,6 +4,7 @@
 # comments of a fresh install (sql/catalog_snapshot.sql), keeps its users, tasks, keys and the
 # API role's grants, and a token issued before the upgrade still authenticates. TAP.
 set -uo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/tap.sh"
 cd "$(dirname "$0")"
 
 old=ta_upgrade_old_$$
@@ -18,17 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-tap() {
-  n=$((n + 1))
-  if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-is() {
-  local got=$1 want=$2 name=$3
-  if [[ $got == "$want" ]]; then tap 0 "$name"; else
-    tap 1 "$name"; printf '#   got:  %s\n#   want: %s\n' "${got//$'\n'/ | }" "${want//$'\n'/ | }"
-  fi
-}
 su_sql() { local db=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
 echo "1..13"

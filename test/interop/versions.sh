@@ -3,15 +3,9 @@
 # CHANGELOG.md's newest heading and debian/changelog agree, every released version's install
 # script and upgrade path is present, and META.json has what the PGXN Meta Spec requires. TAP.
 set -uo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/tap.sh"
 cd "${TASKAUTH_ROOT:-$(dirname "$0")/../..}"
 
-n=0
-is() {
-  n=$((n + 1))
-  if [[ $1 == "$2" ]]; then echo "ok $n - $3"; else
-    echo "not ok $n - $3"; printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
-  fi
-}
 echo "1..8"
 control=$(sed -n "s/^default_version = '\(.*\)'/\1/p" taskauth.control)
 is "$(sed -n 's/^EXTVERSION = //p' Makefile)" "$control" "Makefile's EXTVERSION is the control file's $control"
