@@ -1,6 +1,6 @@
 -- login() must not tell whether an email has an account: for every kind of input the error is
 -- the same in every field (SQLSTATE, message, detail, hint, context), and the time is the same
--- within noise (medians of interleaved samples).
+-- within noise (medians of 31 interleaved rounds).
 SET client_min_messages = error;
 BEGIN;
 SELECT plan(8);
@@ -57,7 +57,7 @@ $$;
 CREATE TEMP TABLE warmup ON COMMIT DROP AS SELECT * FROM pg_temp.failed_login('nobody@example.test', 'x');
 CREATE TEMP TABLE samples ON COMMIT DROP AS
 SELECT i, c.kind, r.fields, r.ms
-  FROM generate_series(1, 15) i, cases c, LATERAL pg_temp.failed_login(c.email, c.password) r
+  FROM generate_series(1, 31) i, cases c, LATERAL pg_temp.failed_login(c.email, c.password) r
  ORDER BY i, c.kind;
 
 SELECT is((SELECT count(DISTINCT fields) FROM samples), 1::bigint,
@@ -78,8 +78,11 @@ SELECT kind, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms
   FROM samples GROUP BY kind;
 SELECT diag(string_agg(format('%s: %s ms', kind, round(ms::numeric, 2)), ', ' ORDER BY kind))
   FROM medians;
-SELECT ok(max(ms) / min(ms) < 1.35,
-          format('median times of all %s kinds agree within 35%% (max/min %s)', count(*),
+-- Without the even timing, a NULL password or an unusable hash answers at once (over 20 times
+-- faster than a check) and a cost-4 hash 4 times faster than today's cost 6; 1.6 leaves room
+-- for a loaded machine and still sees each of them.
+SELECT ok(max(ms) / min(ms) < 1.6,
+          format('median times of all %s kinds agree within 60%% (max/min %s)', count(*),
                  round((max(ms) / min(ms))::numeric, 3)))
   FROM medians;
 
