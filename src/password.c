@@ -329,7 +329,7 @@ taskauth_password_needs_rehash(PG_FUNCTION_ARGS)
  * Login's password check, made so that its time does not tell whether an account exists.
  *
  * Every call does one check and then waits until it has taken as long as one check at today's
- * algorithm and parameters takes in this backend (an estimate kept from earlier calls; the
+ * algorithm and parameters takes in this backend (the median of recent such checks; the
  * first call of a backend, or the first after the settings change, measures it with one extra
  * check, whatever the input). With no stored hash (no such account), a hash that is malformed
  * or above the maxima, or a NULL password, the check runs against a fixed hash of today's
@@ -338,9 +338,42 @@ taskauth_password_needs_rehash(PG_FUNCTION_ARGS)
  * still takes its own longer time (README, "Login timing").
  */
 #define LOGIN_BCRYPT_MAX_PASSWORD	72
+/* the estimate is the median of this many recent checks at today's parameters */
+#define LOGIN_SAMPLES				9
 
 static double login_estimate_us = -1;
 static ta_pw_policy login_estimate_policy;
+static double login_samples[LOGIN_SAMPLES];
+static int	login_nsamples = 0;
+static int	login_next_sample = 0;
+
+/*
+ * Remember one check's duration and make the estimate the median of the recent ones: a check
+ * that the machine's load stretched moves the estimate no more than one that ran undisturbed.
+ */
+static void
+login_estimate_add(double us)
+{
+	double		sorted[LOGIN_SAMPLES];
+	int			n;
+
+	login_samples[login_next_sample] = us;
+	login_next_sample = (login_next_sample + 1) % LOGIN_SAMPLES;
+	if (login_nsamples < LOGIN_SAMPLES)
+		login_nsamples++;
+	n = login_nsamples;
+	memcpy(sorted, login_samples, sizeof(double) * n);
+	for (int i = 1; i < n; i++)
+	{
+		double		v = sorted[i];
+		int			j = i - 1;
+
+		for (; j >= 0 && sorted[j] > v; j--)
+			sorted[j + 1] = sorted[j];
+		sorted[j + 1] = v;
+	}
+	login_estimate_us = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
 
 /* A hash of today's parameters with a fixed salt and digest: it matches no password in use. */
 static void
@@ -427,7 +460,8 @@ taskauth_login_check(PG_FUNCTION_ARGS)
 			/* measure today's check once; every kind of input pays for it alike */
 			INSTR_TIME_SET_CURRENT(start);
 			(void) login_check_once(pw_data, pw_len, dummy, strlen(dummy), &limits, &usable);
-			login_estimate_us = login_elapsed_us(start);
+			login_nsamples = login_next_sample = 0;
+			login_estimate_add(login_elapsed_us(start));
 			login_estimate_policy = policy;
 		}
 
@@ -460,7 +494,7 @@ taskauth_login_check(PG_FUNCTION_ARGS)
 	elapsed = login_elapsed_us(start);
 	/* checks at today's parameters keep the estimate current (load changes during a day) */
 	if (at_policy)
-		login_estimate_us = 0.75 * login_estimate_us + 0.25 * elapsed;
+		login_estimate_add(elapsed);
 	/* wait out the rest, a little at a time so that a cancel is served */
 	while (elapsed < login_estimate_us)
 	{

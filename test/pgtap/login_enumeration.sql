@@ -73,16 +73,19 @@ SELECT is((SELECT fields FROM pg_temp.failed_login('scrypt@example.test', 'a-wro
           (SELECT min(fields) FROM samples),
           'a wrong password against a Better Auth scrypt hash raises that same error');
 
+-- The fastest of each kind's 31 samples: a machine's load only ever adds time, so the fastest
+-- sample is the one that shows what the code itself does (two kinds that run the very same
+-- code differ by up to 1.8x in their medians on a loaded 2-core machine, far less in their
+-- minima).
 CREATE TEMP VIEW medians AS
-SELECT kind, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms
+SELECT kind, min(ms) AS ms
   FROM samples GROUP BY kind;
 SELECT diag(string_agg(format('%s: %s ms', kind, round(ms::numeric, 2)), ', ' ORDER BY kind))
   FROM medians;
--- Without the even timing, a NULL password or an unusable hash answers at once (over 20 times
--- faster than a check) and a cost-4 hash 4 times faster than today's cost 6; 1.6 leaves room
--- for a loaded machine and still sees each of them.
-SELECT ok(max(ms) / min(ms) < 1.6,
-          format('median times of all %s kinds agree within 60%% (max/min %s)', count(*),
+-- Without the even timing, an argon2id or unusable hash answers at once (over 20 times faster
+-- than a check) and a cost-4 hash 3 to 4 times faster than today's cost 6; 1.5 sees each of them.
+SELECT ok(max(ms) / min(ms) < 1.5,
+          format('the fastest times of all %s kinds agree within 50%% (max/min %s)', count(*),
                  round((max(ms) / min(ms))::numeric, 3)))
   FROM medians;
 
