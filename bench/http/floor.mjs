@@ -7,14 +7,26 @@
 // security itself.
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import { pgSettings } from '../../examples/task-app/api.mjs';
 
 const require = createRequire(new URL('../../examples/task-app/package.json', import.meta.url));
 const { postgraphile } = require('postgraphile');
 
 // Starts the floor server on config.host:config.port; resolves to { url, close() }.
-export async function startFloor(config, role = process.env.FLOOR_ROLE ?? 'bench_floor') {
+export function startFloor(config, role = process.env.FLOOR_ROLE ?? 'bench_floor') {
+  return startPlain(config, role ? () => ({ role }) : undefined);
+}
+
+// Diagnostic target (g): the app's pgSettings (role and request.headers) and no hook, against
+// the database copy where lazy.sql makes the tasks policy authenticate (DATABASE_URL names it).
+export function startLazy(config) {
+  return startPlain(config, pgSettings(config.apiRole));
+}
+
+// PostGraphile with the app's options, the given pgSettings and no plugin hook.
+async function startPlain(config, settings) {
   const api = postgraphile(config.databaseUrl, 'taskauth', {
-    pgSettings: role ? () => ({ role }) : undefined,
+    pgSettings: settings,
     includeExtensionResources: true,
     ignoreRBAC: false,
     graphqlRoute: '/graphql',

@@ -1,25 +1,26 @@
 #!/usr/bin/env node
-// `node serve.mjs app|floor|tuned [PROCESSES]`: the example app (examples/task-app/server.mjs's
-// startServer, configured from the environment as server.mjs is), the floor (floor.mjs) or the
-// app's API with a prepared pre_request statement (tuned.mjs) on
+// `node serve.mjs app|floor|tuned|lazy [PROCESSES]`: the example app (examples/task-app/server.mjs's
+// startServer, configured from the environment as server.mjs is), the floor (floor.mjs), the
+// app's API with a prepared pre_request statement (tuned.mjs) or with no hook (floor.mjs,
+// against the database of lazy.sql) on
 // HOST:PORT, in PROCESSES Node processes sharing the port (node:cluster; 1 = this process
 // alone). Prints "listening on URL" once every process listens; SIGTERM or SIGINT stops all.
 import cluster from 'node:cluster';
 import { loadConfig } from '../../examples/task-app/config.mjs';
 import { startServer } from '../../examples/task-app/server.mjs';
-import { startFloor } from './floor.mjs';
+import { startFloor, startLazy } from './floor.mjs';
 import { startTuned } from './tuned.mjs';
 
 const [what, n = '1'] = process.argv.slice(2);
 const processes = Number.parseInt(n, 10);
-if (!['app', 'floor', 'tuned'].includes(what) || !(processes >= 1)) {
-  console.error('usage: serve.mjs app|floor|tuned [PROCESSES]');
+if (!['app', 'floor', 'tuned', 'lazy'].includes(what) || !(processes >= 1)) {
+  console.error('usage: serve.mjs app|floor|tuned|lazy [PROCESSES]');
   process.exit(2);
 }
 
 async function serveOne() {
   const config = loadConfig();
-  const start = { app: startServer, floor: startFloor, tuned: startTuned }[what];
+  const start = { app: startServer, floor: startFloor, tuned: startTuned, lazy: startLazy }[what];
   const server = await start(config);
   const stop = async () => {
     await server.close();

@@ -7,7 +7,8 @@
 //            bad one;
 //   graphql  POST URL allTasks with the token (taskauth verifies it): also 401 for a bad token,
 //            no task for a request without one;
-//   floor    POST URL allTasks(condition: {userId}) with no token (authentication off).
+//   floor    POST URL allTasks(condition: {userId}) with no token (authentication off);
+//   lazy     as graphql, but a bad token is a GraphQL error with no tasks (any HTTP status).
 // Exits 1 on the first difference.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -43,7 +44,7 @@ async function check(kind, url, uid, token, want) {
     if (r.status !== 200 || !Array.isArray(got)) fail(`${url} answered ${r.status}`);
     if (!got.every((t) => t.user_id === uid)) fail(`${url} returned another user's task`);
   } else {
-    const r = kind === 'graphql' ? await gql(url, LIST, undefined, token) : await gql(url, FLOOR, { u: uid });
+    const r = kind === 'floor' ? await gql(url, FLOOR, { u: uid }) : await gql(url, LIST, undefined, token);
     got = r.body.data?.allTasks?.nodes;
     if (r.status !== 200 || !got) fail(`${url} answered ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
   }
@@ -56,12 +57,15 @@ async function refusals(kind, url, bad) {
     if (none.status !== 401) fail(`${url} answered ${none.status} without a token, not 401`);
     const wrong = await fetch(url, { headers: { Authorization: `Bearer ${bad}` } });
     if (wrong.status !== 401) fail(`${url} answered ${wrong.status} to a tampered token, not 401`);
-  } else if (kind === 'graphql') {
+  } else if (kind === 'graphql' || kind === 'lazy') {
     const anon = await gql(url, LIST);
     if (anon.status !== 200 || anon.body.data?.allTasks?.nodes?.length !== 0)
       fail(`${url} without a token: ${anon.status} ${JSON.stringify(anon.body).slice(0, 200)}`);
     const refused = await gql(url, LIST, undefined, bad);
-    if (refused.status !== 401) fail(`${url} answered ${refused.status} to a tampered token, not 401`);
+    if (kind === 'graphql' && refused.status !== 401)
+      fail(`${url} answered ${refused.status} to a tampered token, not 401`);
+    if (kind === 'lazy' && !(refused.body.errors?.length > 0 && !refused.body.data?.allTasks?.nodes?.length))
+      fail(`${url} did not refuse a tampered token: ${JSON.stringify(refused.body).slice(0, 200)}`);
   }
 }
 

@@ -1,7 +1,7 @@
 -- wrk script: "list my tasks", the Authorization header rotating over the tokens of many users.
 --   wrk ... -s wrk.lua URL -- TOKENS_FILE rest|graphql|floor
 -- TOKENS_FILE: one "user_id token" per line. rest: GET with the token (the FastAPI backend);
--- graphql: POST allTasks with the token (PostGraphile + taskauth); floor: POST allTasks with
+-- graphql (or lazy): POST allTasks with the token (PostGraphile + taskauth); floor: POST allTasks with
 -- condition {userId} and no token (PostGraphile with authentication off). Every request string
 -- is built once in init(); each thread starts at its own place in the rotation.
 -- done() prints one line: requests/s p50_ms p99_ms requests non2xx socket_errors.
@@ -28,14 +28,14 @@ function init(args)
       local r
       if mode == "rest" then
         r = wrk.format("GET", nil, { ["Authorization"] = "Bearer " .. token })
-      elseif mode == "graphql" then
+      elseif mode == "graphql" or mode == "lazy" then
         r = wrk.format("POST", nil, { ["Authorization"] = "Bearer " .. token,
                                       ["Content-Type"] = "application/json" }, gql)
       elseif mode == "floor" then
         r = wrk.format("POST", nil, { ["Content-Type"] = "application/json" },
                        string.format(floor, uid))
       else
-        error("mode must be rest, graphql or floor")
+        error("mode must be rest, graphql, lazy or floor")
       end
       n = n + 1
       reqs[n] = r
