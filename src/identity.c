@@ -16,6 +16,7 @@
  * refusing check hook is copied, which keeps current_user_id() honestly PARALLEL SAFE.
  */
 #include "identity.h"
+#include "generation.h"
 #include "issuers.h"
 
 #include "access/parallel.h"
@@ -52,13 +53,6 @@ int			taskauth_token_cache_size = 1024;
 /* The verified-token cache (core/token_cache.c), malloc'd, and the size it was made for. */
 static ta_token_cache *token_cache = NULL;
 static int	token_cache_made_for = 0;
-
-/*
- * Bumped whenever the server's keys or the issuer registry may have changed (keys.c and
- * issuers.c call taskauth_identity_invalidate from their invalidation callbacks): a cached token
- * counts only under the generation it was verified in.
- */
-static uint64 auth_generation = 0;
 
 /* Value of one hex digit, or -1. */
 static inline int
@@ -439,13 +433,6 @@ identity_set(const char *sub, const char *claims_json)
 		elog(ERROR, "could not set the identity of the transaction");
 }
 
-/* Called when keys or issuers may have changed: every cached token must be verified again. */
-void
-taskauth_identity_invalidate(void)
-{
-	auth_generation++;
-}
-
 /* The verified-token cache as taskauth.token_cache_size asks, or NULL when it is off. */
 static ta_token_cache *
 token_cache_get(void)
@@ -566,7 +553,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 
 	/* key or issuer changes committed elsewhere bump the generation before it is read */
 	AcceptInvalidationMessages();
-	generation = auth_generation;
+	generation = taskauth_generation_keys();
 	id = palloc(sizeof(pg_uuid_t));
 
 	/* A token verified before under the same keys: only its time claims can have changed. */
@@ -626,7 +613,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	identity_set(subtext, claims_text);
 
 	/* remember it, unless the keys changed while it was being verified */
-	if (cache != NULL && generation == auth_generation)
+	if (cache != NULL && generation == taskauth_generation_keys())
 	{
 		ta_cached_token value;
 

@@ -28,12 +28,6 @@ extern const TaskauthKey *taskauth_keys_active(int *nkeys);
 /* The active key with this kid, or NULL. */
 extern const TaskauthKey *taskauth_keys_find(const char *kid, size_t kid_len);
 
-/*
- * identity.c: called from the invalidation callbacks of the key cache and the issuer registry,
- * so that no cached verified token outlives a change to either.
- */
-extern void taskauth_identity_invalidate(void);
-
 /* Register the cache's invalidation callback; called once from TaskauthIdentityInit. */
 extern void TaskauthKeysInit(void);
 

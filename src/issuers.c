@@ -17,6 +17,7 @@
 
 #include <ctype.h>
 
+#include "generation.h"
 #include "identity.h"
 #include "issuers.h"
 #include "jwk.h"
@@ -86,7 +87,7 @@ issuers_relcache_callback(Datum arg, Oid relid)
 			entry_clear(&issuer_cache[i]);
 		issuers_relid = InvalidOid;
 		have_issuers = -1;
-		taskauth_identity_invalidate();
+		taskauth_generation_bump_keys();
 	}
 }
 

@@ -10,6 +10,7 @@
  * cache stale when that invalidation arrives.
  */
 #include "identity.h"
+#include "generation.h"
 
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -52,7 +53,7 @@ keys_relcache_callback(Datum arg, Oid relid)
 		cache_valid = false;
 		cache_relid = InvalidOid;
 		cache_generation++;
-		taskauth_identity_invalidate();
+		taskauth_generation_bump_keys();
 	}
 }
 
