@@ -18,6 +18,7 @@
 #include "identity.h"
 #include "generation.h"
 #include "issuers.h"
+#include "revocation.h"
 
 #include "access/parallel.h"
 #include "access/xact.h"
@@ -44,8 +45,14 @@ char	   *taskauth_jwt_claims = NULL;
 /* taskauth.min_password_length: shortest password register() accepts, in characters. */
 int			taskauth_min_password_length = 8;
 
-/* taskauth.token_lifetime: seconds from iat to exp in tokens that login() issues. */
-int			taskauth_token_lifetime = 24 * 60 * 60;
+/* taskauth.token_lifetime: seconds from iat to exp in the access tokens the server issues. */
+int			taskauth_token_lifetime = 15 * 60;
+
+/* taskauth.session_lifetime: seconds a session can be refreshed for, from sign-in. */
+int			taskauth_session_lifetime = 30 * 24 * 60 * 60;
+
+/* taskauth.session_idle_lifetime: seconds a session can go without a refresh. */
+int			taskauth_session_idle_lifetime = 7 * 24 * 60 * 60;
 
 /* taskauth.token_cache_size: verified tokens remembered per backend; 0 turns the cache off. */
 int			taskauth_token_cache_size = 1024;
@@ -201,11 +208,30 @@ TaskauthIdentityInit(void)
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("taskauth.token_lifetime",
-							"Lifetime of the tokens that taskauth.login() issues.",
-							"The token's exp claim is its iat plus this many seconds. Only superusers may "
-							"change it, so that a client cannot mint long-lived tokens for itself.",
+							"Lifetime of the access tokens that login(), sign_in() and refresh() issue.",
+							"The token's exp claim is its iat plus this many seconds. Short, since refresh() "
+							"gives a new one; only superusers may change it, so that a client cannot mint "
+							"long-lived tokens for itself.",
 							&taskauth_token_lifetime,
-							24 * 60 * 60, 1, 10 * 366 * 24 * 60 * 60,
+							15 * 60, 1, 10 * 366 * 24 * 60 * 60,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taskauth.session_lifetime",
+							"How long a session started by sign_in() can be refreshed, from its start.",
+							"After this, refresh() refuses its refresh token and the user signs in again.",
+							&taskauth_session_lifetime,
+							30 * 24 * 60 * 60, 60, 10 * 366 * 24 * 60 * 60,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taskauth.session_idle_lifetime",
+							"How long a session can go without a refresh before refresh() refuses it.",
+							NULL,
+							&taskauth_session_idle_lifetime,
+							7 * 24 * 60 * 60, 60, 10 * 366 * 24 * 60 * 60,
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
@@ -520,6 +546,38 @@ token_kid(const char *tok, size_t toklen)
 	return kid;
 }
 
+/* A string claim holding a uuid, or false. */
+static bool
+claim_uuid(Jsonb *claims, const char *name, pg_uuid_t *out)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) name;
+	k.val.string.len = strlen(name);
+	v = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
+	return v != NULL && v->type == jbvString &&
+		parse_uuid(v->val.string.val, v->val.string.len, out);
+}
+
+/* A numeric claim as a double, or false. */
+static bool
+claim_number(Jsonb *claims, const char *name, double *out)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) name;
+	k.val.string.len = strlen(name);
+	v = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
+	if (v == NULL || v->type != jbvNumeric)
+		return false;
+	*out = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	return true;
+}
+
 /*
  * Verify a token with the server's active keys, make its sub (a uuid) and claims the identity
  * of the current transaction, and return the sub. Every failure is SQLSTATE 28000.
@@ -543,6 +601,9 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	ta_token_cache *cache;
 	ta_jws_times times;
 	TaskauthVerifyOptions opts = {NULL, NULL, &times};
+	pg_uuid_t	sid;
+	bool		has_sid = false;
+	bool		external;
 
 	/* refuse an oversized token before detoasting it */
 	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > TA_JWS_MAX_TOKEN_LEN + VARHDRSZ)
@@ -551,8 +612,9 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	tok = VARDATA_ANY(token);
 	toklen = VARSIZE_ANY_EXHDR(token);
 
-	/* key or issuer changes committed elsewhere bump the generation before it is read */
+	/* key, issuer and revocation changes committed elsewhere arrive before anything is read */
 	AcceptInvalidationMessages();
+	taskauth_revocations_sync();
 	generation = taskauth_generation_keys();
 	id = palloc(sizeof(pg_uuid_t));
 
@@ -566,6 +628,9 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 		{
 			TA_CHECK(ta_jws_check_times(&hit->times, taskauth_statement_now(),
 										(double) taskauth_leeway));
+			if (taskauth_token_revoked(hit->id, hit->has_sid ? hit->sid : NULL,
+									   hit->times.has_iat, hit->times.iat))
+				taskauth_report(TA_ID_TOKEN_REVOKED);
 			memcpy(id->data, hit->id, UUID_LEN);
 			format_uuid(id, subtext);
 			identity_set(subtext, hit->claims);
@@ -575,7 +640,8 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 
 	/* Tokens of a registered external issuer are verified with its public keys (issuers.c). */
 	claims = taskauth_issuer_verify(tok, toklen);
-	if (claims != NULL)
+	external = (claims != NULL);
+	if (external)
 		cache = NULL;			/* their keys live by other rules: never cached */
 	else
 	{
@@ -607,6 +673,23 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	if (!parse_uuid(sub->val.string.val, sub->val.string.len, id))
 		taskauth_report(TA_ID_SUB_NOT_UUID);
 
+	/*
+	 * Revoked? A token of the server's own keys names its session in sid; an external issuer's
+	 * sid is its own business, so only the user's revocation (by iat) applies to its tokens.
+	 */
+	if (external)
+	{
+		times.has_iat = claim_number(claims, "iat", &times.iat);
+		if (taskauth_token_revoked(id->data, NULL, times.has_iat, times.iat))
+			taskauth_report(TA_ID_TOKEN_REVOKED);
+	}
+	else
+	{
+		has_sid = claim_uuid(claims, "sid", &sid);
+		if (taskauth_token_revoked(id->data, has_sid ? sid.data : NULL, times.has_iat, times.iat))
+			taskauth_report(TA_ID_TOKEN_REVOKED);
+	}
+
 	/* store the canonical (lower-case) form */
 	format_uuid(id, subtext);
 	claims_text = claims_to_text(claims);
@@ -617,7 +700,11 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	{
 		ta_cached_token value;
 
+		memset(&value, 0, sizeof(value));
 		memcpy(value.id, id->data, UUID_LEN);
+		value.has_sid = has_sid;
+		if (has_sid)
+			memcpy(value.sid, sid.data, UUID_LEN);
 		value.times = times;
 		value.claims = claims_text;
 		value.claims_len = strlen(claims_text);
@@ -628,7 +715,8 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 
 /*
  * Sign {sub, email, iat, exp} with the newest active key (its kid in the header); iat is the
- * transaction's start, exp is iat plus taskauth.token_lifetime.
+ * transaction's start, exp is iat plus taskauth.token_lifetime. The three-argument form names
+ * the token's session: {sub, email, sid, iat, exp}.
  */
 PG_FUNCTION_INFO_V1(taskauth_issue_token);
 Datum
@@ -656,6 +744,14 @@ taskauth_issue_token(PG_FUNCTION_ARGS)
 	escape_json(&buf, idtext);
 	appendStringInfoString(&buf, ",\"email\":");
 	escape_json(&buf, text_to_cstring(email));
+	if (PG_NARGS() > 2)
+	{
+		char		sidtext[37];
+
+		format_uuid(PG_GETARG_UUID_P(2), sidtext);
+		appendStringInfoString(&buf, ",\"sid\":");
+		escape_json(&buf, sidtext);
+	}
 	appendStringInfo(&buf, ",\"iat\":" INT64_FORMAT ",\"exp\":" INT64_FORMAT "}",
 					 iat, iat + (int64) taskauth_token_lifetime);
 	claims = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));

@@ -2,6 +2,7 @@
  * taskauth.c: module entry. _PG_init only hands off to each area.
  */
 #include "taskauth.h"
+#include "revocation.h"
 
 PG_MODULE_MAGIC;
 
@@ -15,4 +16,5 @@ _PG_init(void)
 	TaskauthPasswordInit();
 	TaskauthIdentityInit();
 	TaskauthIssuersInit();
+	TaskauthRevocationInit();
 }

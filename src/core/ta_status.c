@@ -68,6 +68,7 @@ static const ta_status_info infos[TA_STATUS_COUNT] = {
 	[TA_ID_SUB_MISSING] = {"jwt has no sub claim", TA_CLASS_TOKEN},
 	[TA_ID_SUB_NOT_UUID] = {"jwt sub claim is not a uuid", TA_CLASS_TOKEN},
 	[TA_ID_NO_SIGNING_KEY] = {"no active signing key", TA_CLASS_STATE},
+	[TA_ID_TOKEN_REVOKED] = {"token revoked", TA_CLASS_TOKEN},
 	/* end of the identity area block */
 
 	[TA_ARG_ALG_UNSUPPORTED] = {"unsupported jwt algorithm", TA_CLASS_ARGUMENT},

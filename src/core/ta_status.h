@@ -68,6 +68,7 @@ typedef enum ta_status
 	TA_ID_SUB_MISSING,			/* verified token has no string sub claim */
 	TA_ID_SUB_NOT_UUID,			/* sub is not a uuid */
 	TA_ID_NO_SIGNING_KEY,		/* class TA_CLASS_STATE: no active key to sign with */
+	TA_ID_TOKEN_REVOKED,		/* its session ended or its user was revoked after it was issued */
 	/* end of the identity area block */
 
 	/* arguments (class TA_CLASS_ARGUMENT: SQLSTATE 22023) */

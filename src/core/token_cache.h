@@ -33,6 +33,8 @@
 typedef struct ta_cached_token
 {
 	uint8_t		id[16];			/* the sub, as a UUID's bytes */
+	bool		has_sid;		/* whether the token names one of the server's sessions */
+	uint8_t		sid[16];		/* that session's id */
 	ta_jws_times times;			/* checked again on every use */
 	const char *claims;			/* NUL-terminated JSON text, owned by the cache */
 	size_t		claims_len;

@@ -1,0 +1,317 @@
+/*
+ * revocation.c: revoked sessions and users, kept per backend so that authenticate() can refuse a
+ * revoked token on every use (cached or not) for the price of two hash lookups.
+ *
+ * The table taskauth.revocations is append-only in normal use: each revocation is a row with a
+ * sequence number (seq). Revoking functions lock the one row of taskauth.revocation_order before
+ * taking a number and hold the lock to commit, so numbers become visible in commit order: a
+ * snapshot that sees number n sees every number below it, on the primary and on a standby
+ * replaying the same commits. A backend therefore reads only rows past the last number it has
+ * seen, through the primary key.
+ *
+ * A statement trigger on the table sends a relcache invalidation for it after an INSERT (this
+ * backend then reads the new rows), and for taskauth.revocation_order after an UPDATE, DELETE or
+ * TRUNCATE (every backend then reads the whole table again). Invalidations travel with the
+ * commit record, so standbys follow at replay. The verified-token cache is left alone: a
+ * sign-out costs the other users nothing.
+ *
+ * Rows are read with a direct index scan, which needs no SQL privilege (API roles cannot read
+ * the table), and the latest snapshot, like the key cache (keys.c). Rows the current transaction
+ * wrote are not taken until it commits: a revocation rolled back must not stay in the set.
+ * Entries are dropped from memory once every token they could refuse has expired.
+ */
+#include "revocation.h"
+
+#include "taskauth.h"
+#include "generation.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "core/revoked.h"
+#include "datatype/timestamp.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+/* taskauth.revocation_retention */
+int			taskauth_revocation_retention = 7 * 24 * 60 * 60;
+
+/* The revoked sets (malloc'd by core/revoked.c), and how far they have read. */
+static ta_revoked *revoked_sessions = NULL;
+static ta_revoked *revoked_users = NULL;
+static bool loaded = false;
+static int64 loaded_seq = 0;
+static uint64 synced_generation = 0;
+static uint64 synced_reset = 0;
+static TimestampTz next_sweep = 0;
+
+/* The relations, as last looked up (InvalidOid: look again). */
+static Oid	revocations_relid = InvalidOid;
+static Oid	order_relid = InvalidOid;
+
+/* How often expired entries are swept out of memory. */
+#define SWEEP_INTERVAL_USECS (60 * USECS_PER_SEC)
+
+/* New rows for revocations; a reset for revocation_order or every relation. */
+static void
+revocation_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || (relid == order_relid && OidIsValid(relid)))
+	{
+		taskauth_generation_bump_revocations_reset();
+		revocations_relid = InvalidOid;
+		order_relid = InvalidOid;
+	}
+	else if (relid == revocations_relid && OidIsValid(relid))
+		taskauth_generation_bump_revocations();
+}
+
+void
+TaskauthRevocationInit(void)
+{
+	DefineCustomIntVariable("taskauth.revocation_retention",
+							"How long a revocation of a user (revoke_user) is kept after the token lifetime has passed.",
+							"revoke_user() refuses every token of the user issued before it, whoever issued it; "
+							"its entry is kept for taskauth.token_lifetime plus this long, so it should be at "
+							"least the lifetime of the tokens external issuers give.",
+							&taskauth_revocation_retention,
+							7 * 24 * 60 * 60, 0, 10 * 366 * 24 * 60 * 60,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	CacheRegisterRelcacheCallback(revocation_relcache_callback, (Datum) 0);
+}
+
+/* Attribute number of a column of taskauth.revocations, or an error. */
+static AttrNumber
+column(TupleDesc desc, const char *name)
+{
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+			return a->attnum;
+	}
+	elog(ERROR, "table taskauth.revocations has no column \"%s\"", name);
+	pg_unreachable();
+}
+
+/* Read revocations past loaded_seq (all of them when full) into the sets. */
+static void
+revocations_load(Oid nsp, Oid relid, bool full)
+{
+	Relation	rel;
+	Oid			pkey;
+	Snapshot	snapshot;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	AttrNumber	att_seq,
+				att_session,
+				att_user,
+				att_at,
+				att_expires;
+	uint64		generation;
+	uint64		reset;
+	bool		own_rows = false;
+	TimestampTz now = GetCurrentTimestamp();
+
+	/* opening the table processes pending invalidations; later ones will mark this load stale */
+	rel = table_open(relid, AccessShareLock);
+	generation = taskauth_generation_revocations();
+	reset = taskauth_generation_revocations_reset();
+	if (reset != synced_reset)
+		full = true;
+	revocations_relid = relid;
+	order_relid = get_relname_relid("revocation_order", nsp);
+
+	if (revoked_sessions == NULL)
+		revoked_sessions = ta_revoked_create();
+	if (revoked_users == NULL)
+		revoked_users = ta_revoked_create();
+	if (revoked_sessions == NULL || revoked_users == NULL)
+		taskauth_report(TA_ERR_NOMEM);
+	if (full)
+	{
+		ta_revoked_clear(revoked_sessions);
+		ta_revoked_clear(revoked_users);
+		loaded_seq = 0;
+	}
+	/* until this load completes, the sets are not to be trusted */
+	loaded = false;
+
+	desc = RelationGetDescr(rel);
+	att_seq = column(desc, "seq");
+	att_session = column(desc, "session_id");
+	att_user = column(desc, "user_id");
+	att_at = column(desc, "revoked_at");
+	att_expires = column(desc, "expires_at");
+	pkey = RelationGetPrimaryKeyIndex(rel);
+	if (!OidIsValid(pkey))
+		elog(ERROR, "table taskauth.revocations has no primary key");
+
+	ScanKeyInit(&key, att_seq, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(loaded_seq));
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, pkey, true, snapshot, 1, &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		bool		null_seq,
+					null_session,
+					null_user,
+					null_at,
+					null_expires;
+		int64		seq = DatumGetInt64(heap_getattr(tup, att_seq, desc, &null_seq));
+		Datum		session = heap_getattr(tup, att_session, desc, &null_session);
+		Datum		user = heap_getattr(tup, att_user, desc, &null_user);
+		TimestampTz at = DatumGetTimestampTz(heap_getattr(tup, att_at, desc, &null_at));
+		TimestampTz expires = DatumGetTimestampTz(heap_getattr(tup, att_expires, desc, &null_expires));
+		bool		ok = true;
+
+		/* not committed yet: read it again once it is (numbers past it are ours too) */
+		if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+		{
+			own_rows = true;
+			break;
+		}
+		if (null_seq)
+			continue;			/* the primary key forbids it */
+		loaded_seq = seq;
+		if (null_user || null_at || null_expires || expires < now)
+			continue;
+		if (!null_session)
+			ok = ta_revoked_put(revoked_sessions, DatumGetUUIDP(session)->data, at, expires);
+		else
+			ok = ta_revoked_put(revoked_users, DatumGetUUIDP(user)->data, at, expires);
+		if (!ok)
+		{
+			systable_endscan(scan);
+			UnregisterSnapshot(snapshot);
+			table_close(rel, AccessShareLock);
+			taskauth_report(TA_ERR_NOMEM);
+		}
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+
+	loaded = true;
+	synced_reset = reset;
+	/* own uncommitted rows, or an invalidation during the read: look again next time */
+	synced_generation = own_rows ? generation - 1 : generation;
+}
+
+void
+taskauth_revocations_sync(void)
+{
+	Oid			nsp;
+	Oid			relid;
+
+	if (loaded && synced_generation == taskauth_generation_revocations())
+	{
+		TimestampTz now;
+
+		if (ta_revoked_count(revoked_sessions) + ta_revoked_count(revoked_users) == 0)
+			return;
+		now = GetCurrentStatementStartTimestamp();
+		if (now >= next_sweep)
+		{
+			ta_revoked_sweep(revoked_sessions, now);
+			ta_revoked_sweep(revoked_users, now);
+			next_sweep = now + SWEEP_INTERVAL_USECS;
+		}
+		return;
+	}
+
+	/*
+	 * Before ALTER EXTENSION ... UPDATE has created the table (a newer library under an older
+	 * install script), nothing can have been revoked.
+	 */
+	nsp = get_namespace_oid("taskauth", true);
+	relid = OidIsValid(nsp) ? get_relname_relid("revocations", nsp) : InvalidOid;
+	if (!OidIsValid(relid))
+	{
+		if (revoked_sessions != NULL)
+			ta_revoked_clear(revoked_sessions);
+		if (revoked_users != NULL)
+			ta_revoked_clear(revoked_users);
+		loaded = false;
+		return;
+	}
+	revocations_load(nsp, relid, !loaded);
+}
+
+/* Unix seconds (a token's iat) as a PostgreSQL timestamp, saturating. */
+static TimestampTz
+unix_to_timestamp(double secs)
+{
+	double		us = (secs - (double) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)) *
+		USECS_PER_SEC;
+
+	if (us >= (double) PG_INT64_MAX)
+		return PG_INT64_MAX;
+	if (us <= (double) PG_INT64_MIN)
+		return PG_INT64_MIN;
+	return (TimestampTz) us;
+}
+
+bool
+taskauth_token_revoked(const uint8 *sub, const uint8 *sid, bool has_iat, double iat)
+{
+	TimestampTz now;
+	int64		revoked_at;
+
+	if (!loaded)
+		return false;			/* no revocations table yet */
+	if (ta_revoked_count(revoked_sessions) + ta_revoked_count(revoked_users) == 0)
+		return false;
+	now = GetCurrentStatementStartTimestamp();
+	if (sid != NULL && ta_revoked_get(revoked_sessions, sid, now, NULL))
+		return true;
+	if (ta_revoked_get(revoked_users, sub, now, &revoked_at))
+	{
+		/* iat has whole seconds: a token of the revoking second itself is refused too */
+		if (!has_iat || unix_to_timestamp(iat) < revoked_at)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Statement trigger on taskauth.revocations: new rows make every backend read past its last
+ * number; anything else (prune, DELETE, UPDATE, TRUNCATE) makes every backend read all again.
+ */
+PG_FUNCTION_INFO_V1(taskauth_revocations_changed);
+Datum
+taskauth_revocations_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Oid			order;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "taskauth_revocations_changed must be called as a trigger");
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		CacheInvalidateRelcache(trigdata->tg_relation);
+	else
+	{
+		order = get_relname_relid("revocation_order",
+								  RelationGetNamespace(trigdata->tg_relation));
+		if (!OidIsValid(order))
+			elog(ERROR, "table taskauth.revocation_order does not exist");
+		CacheInvalidateRelcacheByRelid(order);
+	}
+	return PointerGetDatum(NULL);
+}

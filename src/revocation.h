@@ -1,0 +1,28 @@
+/*
+ * revocation.h: revoked sessions and users, as authenticate() consults them (src/revocation.c).
+ */
+#ifndef TASKAUTH_REVOCATION_H
+#define TASKAUTH_REVOCATION_H
+
+#include "postgres.h"
+
+/* taskauth.revocation_retention: seconds a user revocation is kept beyond the token lifetime. */
+extern int	taskauth_revocation_retention;
+
+/*
+ * Bring this backend's revoked sets up to date with what has committed. Call after
+ * AcceptInvalidationMessages(); costs nothing when no revocation arrived since the last call.
+ */
+extern void taskauth_revocations_sync(void);
+
+/*
+ * Whether a verified token is revoked: its session (sid, NULL when the token names none of the
+ * server's sessions) was ended, or its user (sub) was revoked after the token's iat (a token
+ * without iat counts as issued before any revocation).
+ */
+extern bool taskauth_token_revoked(const uint8 *sub, const uint8 *sid, bool has_iat, double iat);
+
+/* Define the settings and register the invalidation callback; called once from _PG_init. */
+extern void TaskauthRevocationInit(void);
+
+#endif
