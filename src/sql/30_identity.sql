@@ -335,36 +335,17 @@ SET search_path = pg_catalog, pg_temp
 -- an error inside must not log the calling statement, which may hold the password or secret
 SET log_min_error_statement = panic
 AS $$
-#variable_conflict use_column
 DECLARE
-    found_id uuid;
-    found_email text;
-    stored text;
+    u record;
 BEGIN
-    -- load the library first, so the settings read below are its own (see register)
-    PERFORM taskauth.current_user_id();
-    SELECT u.id, u.email, u.hashed_password INTO found_id, found_email, stored
-      FROM taskauth.users AS u
-     WHERE lower(u.email) = lower(btrim(login.email));
-    -- One check, evenly timed, whether or not the account exists (stored is NULL then), and one
-    -- place that raises: every field of the error, CONTEXT included, is the same for an unknown
-    -- email, a wrong or NULL password and an account whose hash cannot be used.
-    IF NOT taskauth.login_check(login.password, stored) THEN
-        RAISE EXCEPTION 'invalid email or password'
-            USING ERRCODE = 'invalid_password';
-    END IF;
-    -- bcrypt cannot hold a password over 72 bytes (an argon2id or scrypt one, say): keep its hash
-    IF taskauth.password_needs_rehash(stored) AND
-       NOT (current_setting('taskauth.password_algorithm') = 'bcrypt' AND octet_length(login.password) > 72) THEN
-        UPDATE taskauth.users AS u SET hashed_password = taskauth.hash_password(login.password)
-         WHERE u.id = found_id;
-    END IF;
-    RETURN taskauth.issue_token(found_id, found_email);
+    -- the check, its one error and the session: shared with sign_in (src/sql/70_sessions.sql)
+    u := taskauth.sign_in_user(login.email, login.password, false);
+    RETURN taskauth.issue_token(u.user_id, u.user_email, u.session_id);
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.login(text, text) IS
-'Checks an email and password and returns a JWT {sub, email, iat, exp} signed with the newest active key. Unknown email and wrong password both raise 28P01 "invalid email or password" in about the same time; a hash weaker than today''s settings is upgraded.';
+'Checks an email and password and returns a JWT {sub, email, sid, iat, exp} signed with the newest active key, for a new session that ends when the token expires (sign_in() gives a refreshable one). Unknown email and wrong password both raise 28P01 "invalid email or password" in about the same time; a hash weaker than today''s settings is upgraded.';
 
 -- PostgREST's db-pre-request hook ------------------------------------------------------------
 
@@ -446,15 +427,18 @@ BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA taskauth TO %s', role);
     EXECUTE format('GRANT EXECUTE ON FUNCTION taskauth.register(text, text), '
                    'taskauth.login(text, text), taskauth.authenticate(text), '
-                   'taskauth.current_user_id(), taskauth.claims(), taskauth.pre_request() TO %s',
+                   'taskauth.current_user_id(), taskauth.claims(), taskauth.pre_request(), '
+                   'taskauth.sign_in(text, text), taskauth.refresh(text), taskauth.logout(), '
+                   'taskauth.logout_everywhere(), taskauth.change_password(text, text) TO %s',
                    role);
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON taskauth.tasks TO %s', role);
+    EXECUTE format('GRANT SELECT ON taskauth.sessions TO %s', role);
     EXECUTE format('GRANT SELECT (id, email, created_at, updated_at) ON taskauth.users TO %s', role);
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.grant_api_access(regrole) IS
-'Gives an API role what it needs: register, login, authenticate, current_user_id, claims and pre_request; select, insert, update and delete on tasks (row-level security limits them to its user''s own); select of users except hashed_password. Never the signing keys.';
+'Gives an API role what it needs: register, login, sign_in, refresh, logout, logout_everywhere, change_password, authenticate, current_user_id, claims and pre_request; select, insert, update and delete on tasks (row-level security limits them to its user''s own); select of users except hashed_password, and of sessions (its user''s own). Never the signing keys, refresh tokens or revocations.';
 
 CREATE FUNCTION taskauth.revoke_api_access(role regrole)
 RETURNS void
@@ -464,9 +448,11 @@ AS $$
 BEGIN
     EXECUTE format('REVOKE EXECUTE ON FUNCTION taskauth.register(text, text), '
                    'taskauth.login(text, text), taskauth.authenticate(text), '
-                   'taskauth.current_user_id(), taskauth.claims(), taskauth.pre_request() FROM %s',
+                   'taskauth.current_user_id(), taskauth.claims(), taskauth.pre_request(), '
+                   'taskauth.sign_in(text, text), taskauth.refresh(text), taskauth.logout(), '
+                   'taskauth.logout_everywhere(), taskauth.change_password(text, text) FROM %s',
                    role);
-    EXECUTE format('REVOKE ALL ON taskauth.tasks, taskauth.users FROM %s', role);
+    EXECUTE format('REVOKE ALL ON taskauth.tasks, taskauth.users, taskauth.sessions FROM %s', role);
 END
 $$;
 
