@@ -70,36 +70,17 @@ SET search_path = pg_catalog, pg_temp
 -- an error inside must not log the calling statement, which may hold the password or secret
 SET log_min_error_statement = panic
 AS $$
-#variable_conflict use_column
 DECLARE
-    found_id uuid;
-    found_email text;
-    stored text;
+    u record;
 BEGIN
-    -- load the library first, so the settings read below are its own (see register)
-    PERFORM taskauth.current_user_id();
-    SELECT u.id, u.email, u.hashed_password INTO found_id, found_email, stored
-      FROM taskauth.users AS u
-     WHERE lower(u.email) = lower(btrim(login.email));
-    -- One check, evenly timed, whether or not the account exists (stored is NULL then), and one
-    -- place that raises: every field of the error, CONTEXT included, is the same for an unknown
-    -- email, a wrong or NULL password and an account whose hash cannot be used.
-    IF NOT taskauth.login_check(login.password, stored) THEN
-        RAISE EXCEPTION 'invalid email or password'
-            USING ERRCODE = 'invalid_password';
-    END IF;
-    -- bcrypt cannot hold a password over 72 bytes (an argon2id or scrypt one, say): keep its hash
-    IF taskauth.password_needs_rehash(stored) AND
-       NOT (current_setting('taskauth.password_algorithm') = 'bcrypt' AND octet_length(login.password) > 72) THEN
-        UPDATE taskauth.users AS u SET hashed_password = taskauth.hash_password(login.password)
-         WHERE u.id = found_id;
-    END IF;
-    RETURN taskauth.issue_token(found_id, found_email);
+    -- the check, its one error and the session: shared with sign_in (src/sql/70_sessions.sql)
+    u := taskauth.sign_in_user(login.email, login.password, false);
+    RETURN taskauth.issue_token(u.user_id, u.user_email, u.session_id);
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.login(text, text) IS
-'Checks an email and password and returns a JWT {sub, email, iat, exp} signed with the newest active key. Unknown email and wrong password both raise 28P01 "invalid email or password" in about the same time; a hash weaker than today''s settings is upgraded.';
+'Checks an email and password and returns a JWT {sub, email, sid, iat, exp} signed with the newest active key, for a new session that ends when the token expires (sign_in() gives a refreshable one). Unknown email and wrong password both raise 28P01 "invalid email or password" in about the same time; a hash weaker than today''s settings is upgraded.';
 
 -- grant_api_access refuses to finish while the library is not in every session.
 CREATE OR REPLACE FUNCTION taskauth.grant_api_access(role regrole)
@@ -132,15 +113,18 @@ BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA taskauth TO %s', role);
     EXECUTE format('GRANT EXECUTE ON FUNCTION taskauth.register(text, text), '
                    'taskauth.login(text, text), taskauth.authenticate(text), '
-                   'taskauth.current_user_id(), taskauth.claims(), taskauth.pre_request() TO %s',
+                   'taskauth.current_user_id(), taskauth.claims(), taskauth.pre_request(), '
+                   'taskauth.sign_in(text, text), taskauth.refresh(text), taskauth.logout(), '
+                   'taskauth.logout_everywhere(), taskauth.change_password(text, text) TO %s',
                    role);
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON taskauth.tasks TO %s', role);
+    EXECUTE format('GRANT SELECT ON taskauth.sessions TO %s', role);
     EXECUTE format('GRANT SELECT (id, email, created_at, updated_at) ON taskauth.users TO %s', role);
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.grant_api_access(regrole) IS
-'Gives an API role what it needs: register, login, authenticate, current_user_id, claims and pre_request; select, insert, update and delete on tasks (row-level security limits them to its user''s own); select of users except hashed_password. Never the signing keys.';
+'Gives an API role what it needs: register, login, sign_in, refresh, logout, logout_everywhere, change_password, authenticate, current_user_id, claims and pre_request; select, insert, update and delete on tasks (row-level security limits them to its user''s own); select of users except hashed_password, and of sessions (its user''s own). Never the signing keys, refresh tokens or revocations.';
 
 -- No per-value statistics of what users write (see the install script).
 ALTER TABLE taskauth.tasks ALTER COLUMN title SET STATISTICS 0,
@@ -270,3 +254,588 @@ BEGIN
                               (SELECT pg_catalog.string_agg(pg_catalog.format('%L', l), ', ') FROM unnest(libs) l));
 END
 $$;
+
+-- revoke_api_access takes back what grant_api_access now gives.
+CREATE OR REPLACE FUNCTION taskauth.revoke_api_access(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION taskauth.register(text, text), '
+                   'taskauth.login(text, text), taskauth.authenticate(text), '
+                   'taskauth.current_user_id(), taskauth.claims(), taskauth.pre_request(), '
+                   'taskauth.sign_in(text, text), taskauth.refresh(text), taskauth.logout(), '
+                   'taskauth.logout_everywhere(), taskauth.change_password(text, text) FROM %s',
+                   role);
+    EXECUTE format('REVOKE ALL ON taskauth.tasks, taskauth.users, taskauth.sessions FROM %s', role);
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.revoke_api_access(regrole) IS
+'Takes back what grant_api_access gave (schema usage stays with PUBLIC).';
+
+-- Sessions, refresh tokens and revocation: new in 0.2.0 (src/sql/70_sessions.sql, verbatim).
+
+-- Sessions, refresh tokens and revocation (src/sessions.c, src/revocation.c): sign_in and
+-- refresh hand out short-lived access tokens that name their session (sid) with a rotating
+-- refresh token; logout and revocation make authenticate() refuse tokens at once in every
+-- backend.
+
+-- Sessions -------------------------------------------------------------------------------------
+
+CREATE TABLE taskauth.sessions (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id uuid NOT NULL REFERENCES taskauth.users (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    refreshed_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    access_expires_at timestamptz NOT NULL,
+    user_agent text CHECK (char_length(user_agent) <= 512),
+    client_addr inet,
+    ended_at timestamptz,
+    end_reason text CHECK (end_reason IN ('logout', 'logout_everywhere', 'password_changed',
+                                          'revoked', 'user_revoked', 'refresh_token_reused')),
+    CHECK ((ended_at IS NULL) = (end_reason IS NULL))
+);
+
+COMMENT ON TABLE taskauth.sessions IS
+'Sign-ins: one row per login() or sign_in(); their access tokens carry the id as sid. A user sees only their own sessions.';
+COMMENT ON COLUMN taskauth.sessions.id IS 'Session id: the sid claim of its access tokens.';
+COMMENT ON COLUMN taskauth.sessions.user_id IS 'The signed-in user.';
+COMMENT ON COLUMN taskauth.sessions.created_at IS 'When the user signed in.';
+COMMENT ON COLUMN taskauth.sessions.refreshed_at IS 'When refresh() last gave the session new tokens (created_at until then).';
+COMMENT ON COLUMN taskauth.sessions.expires_at IS
+'Absolute end: refresh() refuses the session from then on (created_at plus taskauth.session_lifetime; for login() sessions, which have no refresh token, the end of their one access token).';
+COMMENT ON COLUMN taskauth.sessions.access_expires_at IS
+'exp of the newest access token issued for the session: until then, only revocation stops its tokens.';
+COMMENT ON COLUMN taskauth.sessions.user_agent IS
+'User-Agent header of the sign-in request when PostgREST''s request.headers had one (first 512 characters); informational.';
+COMMENT ON COLUMN taskauth.sessions.client_addr IS
+'First address of the sign-in request''s X-Forwarded-For (or X-Real-IP) header when request.headers had one; as trustworthy as the proxy that sets it.';
+COMMENT ON COLUMN taskauth.sessions.ended_at IS 'When the session was ended (signed out or revoked); NULL while it lasts.';
+COMMENT ON COLUMN taskauth.sessions.end_reason IS
+'Why it ended: logout, logout_everywhere, password_changed, revoked (revoke_session), user_revoked (revoke_user or the user deleted) or refresh_token_reused.';
+
+CREATE INDEX sessions_user_id_idx ON taskauth.sessions (user_id);
+
+COMMENT ON INDEX taskauth.sessions_user_id_idx IS
+'Serves logout_everywhere, change_password and revoke_user, and the row-level security filter.';
+
+ALTER TABLE taskauth.sessions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE taskauth.sessions FORCE ROW LEVEL SECURITY;
+
+CREATE POLICY sessions_select_own ON taskauth.sessions FOR SELECT
+    USING (user_id = (SELECT taskauth.current_user_id()));
+
+COMMENT ON POLICY sessions_select_own ON taskauth.sessions IS
+'A user sees only their own sessions; anonymous transactions see none.';
+
+REVOKE ALL ON taskauth.sessions FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.sessions', '');
+
+CREATE TABLE taskauth.refresh_tokens (
+    token_hash bytea PRIMARY KEY CHECK (octet_length(token_hash) = 32),
+    session_id uuid NOT NULL REFERENCES taskauth.sessions (id) ON DELETE CASCADE,
+    issued_at timestamptz NOT NULL DEFAULT now(),
+    used_at timestamptz
+);
+
+COMMENT ON TABLE taskauth.refresh_tokens IS
+'Refresh tokens, stored only as SHA-256 hashes: the current one of each session (used_at NULL) and the ones it replaced, kept so that a replayed token is recognised and its session ended. Readable only by its owner.';
+COMMENT ON COLUMN taskauth.refresh_tokens.token_hash IS 'SHA-256 of the token''s text.';
+COMMENT ON COLUMN taskauth.refresh_tokens.session_id IS 'The session the token refreshes.';
+COMMENT ON COLUMN taskauth.refresh_tokens.issued_at IS 'When the token was handed out.';
+COMMENT ON COLUMN taskauth.refresh_tokens.used_at IS 'When refresh() exchanged it for a new pair; NULL while it is the session''s current token.';
+
+CREATE INDEX refresh_tokens_session_id_idx ON taskauth.refresh_tokens (session_id);
+
+COMMENT ON INDEX taskauth.refresh_tokens_session_id_idx IS
+'Serves deleting a session''s tokens with it.';
+
+REVOKE ALL ON taskauth.refresh_tokens FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.refresh_tokens', '');
+
+-- Revocations ----------------------------------------------------------------------------------
+
+CREATE SEQUENCE taskauth.revocations_seq;
+
+COMMENT ON SEQUENCE taskauth.revocations_seq IS
+'Numbers revocations in commit order (taken under the lock on taskauth.revocation_order).';
+
+SELECT pg_catalog.pg_extension_config_dump('taskauth.revocations_seq', '');
+
+CREATE TABLE taskauth.revocations (
+    seq bigint PRIMARY KEY DEFAULT nextval('taskauth.revocations_seq'),
+    session_id uuid,
+    user_id uuid NOT NULL,
+    revoked_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    expires_at timestamptz NOT NULL,
+    reason text NOT NULL
+);
+
+ALTER SEQUENCE taskauth.revocations_seq OWNED BY taskauth.revocations.seq;
+
+COMMENT ON TABLE taskauth.revocations IS
+'What authenticate() refuses before exp: a session''s tokens (session_id set), or every token of a user issued before revoked_at (session_id NULL). Append-only; every backend reads new rows at the commit that adds them. Readable only by its owner.';
+COMMENT ON COLUMN taskauth.revocations.seq IS 'Number in commit order; backends read past the last one they saw.';
+COMMENT ON COLUMN taskauth.revocations.session_id IS 'The revoked session, or NULL for a revocation of the whole user.';
+COMMENT ON COLUMN taskauth.revocations.user_id IS 'The user whose session, or all of whose tokens, are revoked.';
+COMMENT ON COLUMN taskauth.revocations.revoked_at IS 'When: a user revocation refuses tokens whose iat is earlier.';
+COMMENT ON COLUMN taskauth.revocations.expires_at IS
+'When every token the row can refuse has expired (plus taskauth.leeway); prune() deletes the row after it, and backends forget it.';
+COMMENT ON COLUMN taskauth.revocations.reason IS 'Why: the end_reason of the session, or user_revoked.';
+
+CREATE INDEX revocations_expires_at_idx ON taskauth.revocations (expires_at);
+
+COMMENT ON INDEX taskauth.revocations_expires_at_idx IS 'Serves prune().';
+
+REVOKE ALL ON taskauth.revocations FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.revocations', '');
+
+CREATE TABLE taskauth.revocation_order (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton)
+);
+
+INSERT INTO taskauth.revocation_order DEFAULT VALUES;
+
+COMMENT ON TABLE taskauth.revocation_order IS
+'One row, locked by every revocation until it commits, so that revocation numbers become visible in order. Its relcache invalidation tells every backend to read all revocations again.';
+COMMENT ON COLUMN taskauth.revocation_order.singleton IS 'Always true: the table has one row.';
+
+REVOKE ALL ON taskauth.revocation_order FROM PUBLIC;
+
+CREATE FUNCTION taskauth.revocations_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'taskauth_revocations_changed'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION taskauth.revocations_changed() IS
+'Trigger function: tells every backend to read new revocations (after INSERT) or all of them again (after anything else).';
+
+REVOKE ALL ON FUNCTION taskauth.revocations_changed() FROM PUBLIC;
+
+CREATE TRIGGER revocations_added
+AFTER INSERT ON taskauth.revocations
+FOR EACH STATEMENT EXECUTE FUNCTION taskauth.revocations_changed();
+
+COMMENT ON TRIGGER revocations_added ON taskauth.revocations IS
+'Makes every backend read the new revocations when they commit.';
+
+CREATE TRIGGER revocations_rewritten
+AFTER UPDATE OR DELETE OR TRUNCATE ON taskauth.revocations
+FOR EACH STATEMENT EXECUTE FUNCTION taskauth.revocations_changed();
+
+COMMENT ON TRIGGER revocations_rewritten ON taskauth.revocations IS
+'Makes every backend read all revocations again when rows are changed or removed.';
+
+-- Internal building blocks (owner only) ---------------------------------------------------------
+
+CREATE FUNCTION taskauth.random_token()
+RETURNS text
+AS 'MODULE_PATHNAME', 'taskauth_random_token'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION taskauth.random_token() IS
+'Internal: a new refresh token, 256 random bits from the server''s strong random source in base64url.';
+
+CREATE FUNCTION taskauth.start_session(user_id uuid, refreshable boolean,
+                                       OUT session_id uuid, OUT refresh_token text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    raw text := current_setting('request.headers', true);
+    agent text;
+    addr inet;
+    lifetime interval := current_setting('taskauth.token_lifetime')::interval;
+BEGIN
+    -- PostgREST's request headers, when this runs under it: informational only
+    IF raw IS NOT NULL AND raw <> '' THEN
+        BEGIN
+            agent := left(raw::jsonb ->> 'user-agent', 512);
+            addr := nullif(btrim(split_part(coalesce(raw::jsonb ->> 'x-forwarded-for',
+                                                     raw::jsonb ->> 'x-real-ip'), ',', 1)), '')::inet;
+        EXCEPTION WHEN invalid_text_representation OR datatype_mismatch THEN
+            NULL;			-- headers that are not JSON, or an address that is not one
+        END;
+    END IF;
+    INSERT INTO taskauth.sessions AS s (user_id, expires_at, access_expires_at, user_agent, client_addr)
+    VALUES (start_session.user_id,
+            CASE WHEN refreshable THEN now() + current_setting('taskauth.session_lifetime')::interval
+                 ELSE now() + lifetime END,
+            now() + lifetime, agent, addr)
+    RETURNING s.id INTO session_id;
+    IF refreshable THEN
+        refresh_token := taskauth.random_token();
+        INSERT INTO taskauth.refresh_tokens (token_hash, session_id)
+        VALUES (sha256(convert_to(refresh_token, 'UTF8')), start_session.session_id);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.start_session(uuid, boolean) IS
+'Internal to login() and sign_in(): records a session for a user (with the request''s user agent and client address when PostgREST gave them) and, when refreshable, its first refresh token.';
+
+CREATE FUNCTION taskauth.end_sessions(user_id uuid, session_id uuid, keep_session uuid, reason text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ended integer;
+BEGIN
+    -- Revocation numbers must become visible in commit order (see src/revocation.c): hold the
+    -- one row of revocation_order from before the numbers are taken until commit.
+    PERFORM FROM taskauth.revocation_order FOR UPDATE;
+    WITH e AS (
+        UPDATE taskauth.sessions AS s
+           SET ended_at = clock_timestamp(), end_reason = end_sessions.reason
+         WHERE s.ended_at IS NULL
+           AND (end_sessions.user_id IS NULL OR s.user_id = end_sessions.user_id)
+           AND (end_sessions.session_id IS NULL OR s.id = end_sessions.session_id)
+           AND (end_sessions.keep_session IS NULL OR s.id <> end_sessions.keep_session)
+        RETURNING s.id, s.user_id, s.access_expires_at
+    ), r AS (
+        INSERT INTO taskauth.revocations (session_id, user_id, expires_at, reason)
+        SELECT e.id, e.user_id,
+               e.access_expires_at + current_setting('taskauth.leeway')::interval, end_sessions.reason
+          FROM e
+         -- a session whose last token has expired needs no entry
+         WHERE e.access_expires_at + current_setting('taskauth.leeway')::interval > now()
+    )
+    SELECT count(*) INTO ended FROM e;
+    RETURN ended;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.end_sessions(uuid, uuid, uuid, text) IS
+'Internal: ends the sessions that match (a user''s, one session, all but keep_session) and revokes the tokens they issued that have not expired; returns how many sessions were ended.';
+
+CREATE FUNCTION taskauth.end_session_detached(session_id uuid)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'taskauth_end_session_detached'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION taskauth.end_session_detached(uuid) IS
+'Internal to refresh(): ends a session (reason refresh_token_reused) in a background worker''s own transaction and waits for it, so that the error refresh() raises next cannot roll the revocation back. False when no worker could be started.';
+
+CREATE FUNCTION taskauth.issue_token(user_id uuid, email text, session_id uuid)
+RETURNS text
+AS 'MODULE_PATHNAME', 'taskauth_issue_token'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION taskauth.issue_token(uuid, text, uuid) IS
+'Signs {sub, email, sid, iat, exp} for a session with the newest active signing key (kid in the header, HS256); exp is iat plus taskauth.token_lifetime. Owner only: it mints tokens for any user.';
+
+CREATE FUNCTION taskauth.sign_in_user(email text, password text, refreshable boolean,
+                                      OUT user_id uuid, OUT user_email text,
+                                      OUT session_id uuid, OUT refresh_token text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET log_min_error_statement = panic
+AS $$
+#variable_conflict use_column
+DECLARE
+    stored text;
+    s record;
+BEGIN
+    -- load the library first, so the settings read below are its own (see register)
+    PERFORM taskauth.current_user_id();
+    SELECT u.id, u.email, u.hashed_password INTO user_id, user_email, stored
+      FROM taskauth.users AS u
+     WHERE lower(u.email) = lower(btrim(sign_in_user.email));
+    -- One check, evenly timed, whether or not the account exists (stored is NULL then), and one
+    -- place that raises: every field of the error, CONTEXT included, is the same for an unknown
+    -- email, a wrong or NULL password and an account whose hash cannot be used.
+    IF NOT taskauth.login_check(sign_in_user.password, stored) THEN
+        RAISE EXCEPTION 'invalid email or password'
+            USING ERRCODE = 'invalid_password';
+    END IF;
+    -- bcrypt cannot hold a password over 72 bytes (an argon2id or scrypt one, say): keep its hash
+    IF taskauth.password_needs_rehash(stored) AND
+       NOT (current_setting('taskauth.password_algorithm') = 'bcrypt' AND octet_length(sign_in_user.password) > 72) THEN
+        UPDATE taskauth.users AS u SET hashed_password = taskauth.hash_password(sign_in_user.password)
+         WHERE u.id = sign_in_user.user_id;
+    END IF;
+    s := taskauth.start_session(sign_in_user.user_id, refreshable);
+    session_id := s.session_id;
+    refresh_token := s.refresh_token;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.sign_in_user(text, text, boolean) IS
+'Internal to login() and sign_in(): checks an email and password (one evenly timed check, one error for every failure), upgrades a weak hash and starts a session.';
+
+CREATE FUNCTION taskauth.refresh_session(token text,
+                                         OUT access_token text, OUT refresh_token text, OUT expires_in integer)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET log_min_error_statement = panic
+AS $$
+#variable_conflict use_column
+DECLARE
+    h bytea;
+    sid uuid;
+    s taskauth.sessions;
+    lifetime interval;
+    addr text;
+BEGIN
+    PERFORM taskauth.current_user_id();
+    lifetime := current_setting('taskauth.token_lifetime')::interval;
+    IF token IS NULL OR octet_length(token) > 256 THEN
+        RAISE EXCEPTION 'refresh token is not valid'
+            USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    h := sha256(convert_to(token, 'UTF8'));
+    -- Rotation: the token is used once. Two refreshes racing with one token queue on its row;
+    -- the second finds it used and takes the replay path below.
+    UPDATE taskauth.refresh_tokens AS r SET used_at = clock_timestamp()
+     WHERE r.token_hash = h AND r.used_at IS NULL
+    RETURNING r.session_id INTO sid;
+    IF sid IS NULL THEN
+        SELECT r.session_id INTO sid FROM taskauth.refresh_tokens AS r WHERE r.token_hash = h;
+        IF sid IS NOT NULL THEN
+            -- A replayed token: it or its successor is in the wrong hands. End the session
+            -- (RFC 9700, refresh token rotation) where the error below cannot roll it back.
+            PERFORM taskauth.end_session_detached(sid);
+        END IF;
+        RAISE EXCEPTION 'refresh token is not valid'
+            USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    SELECT * INTO s FROM taskauth.sessions AS x WHERE x.id = sid FOR UPDATE;
+    IF s.ended_at IS NOT NULL THEN
+        RAISE EXCEPTION 'session has ended'
+            USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    IF now() >= s.expires_at OR
+       now() >= s.refreshed_at + current_setting('taskauth.session_idle_lifetime')::interval THEN
+        RAISE EXCEPTION 'session has expired'
+            USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    refresh_token := taskauth.random_token();
+    INSERT INTO taskauth.refresh_tokens (token_hash, session_id)
+    VALUES (sha256(convert_to(refresh_token, 'UTF8')), sid);
+    UPDATE taskauth.sessions AS x
+       SET refreshed_at = now(), access_expires_at = greatest(x.access_expires_at, now() + lifetime)
+     WHERE x.id = sid;
+    access_token := taskauth.issue_token(s.user_id, (SELECT u.email FROM taskauth.users AS u WHERE u.id = s.user_id), sid);
+    expires_in := extract(epoch FROM lifetime)::integer;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.refresh_session(text) IS
+'Internal to refresh(): rotates a refresh token and issues a new access token for its session.';
+
+-- The API ---------------------------------------------------------------------------------------
+
+CREATE FUNCTION taskauth.sign_in(email text, password text)
+RETURNS TABLE (access_token text, refresh_token text, expires_in integer)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- an error inside must not log the calling statement, which may hold the password or secret
+SET log_min_error_statement = panic
+AS $$
+DECLARE
+    u record;
+BEGIN
+    u := taskauth.sign_in_user(sign_in.email, sign_in.password, true);
+    access_token := taskauth.issue_token(u.user_id, u.user_email, u.session_id);
+    refresh_token := u.refresh_token;
+    expires_in := extract(epoch FROM current_setting('taskauth.token_lifetime')::interval)::integer;
+    RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.sign_in(text, text) IS
+'Like login() (the same error, 28P01 "invalid email or password", in about the same time for an unknown email and a wrong password), but starts a refreshable session: returns an access token {sub, email, sid, iat, exp}, an opaque refresh token (stored only as a hash) and the access token''s lifetime in seconds.';
+
+CREATE FUNCTION taskauth.refresh(refresh_token text)
+RETURNS TABLE (access_token text, refresh_token text, expires_in integer)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET log_min_error_statement = panic
+AS $$
+    SELECT r.access_token, r.refresh_token, r.expires_in FROM taskauth.refresh_session($1) AS r
+$$;
+
+COMMENT ON FUNCTION taskauth.refresh(text) IS
+'Exchanges a refresh token for a new access token and a new refresh token of the same session; the old refresh token stops working. One presented a second time ends its session. Every refusal is SQLSTATE 28000.';
+
+CREATE FUNCTION taskauth.logout()
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    me uuid := taskauth.current_user_id();
+    sid text := taskauth.claims() ->> 'sid';
+BEGIN
+    IF me IS NULL THEN
+        RAISE EXCEPTION 'logout needs an authenticated transaction'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF sid IS NULL OR sid !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RAISE EXCEPTION 'the current token belongs to no session'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Tokens of external issuers end with their issuer''s sessions; the owner can refuse them all with taskauth.revoke_user().';
+    END IF;
+    PERFORM taskauth.end_sessions(me, sid::uuid, NULL, 'logout');
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.logout() IS
+'Ends the session of the current transaction''s token: its access tokens are refused by every backend from the commit on, and its refresh token stops working.';
+
+CREATE FUNCTION taskauth.logout_everywhere()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    me uuid := taskauth.current_user_id();
+BEGIN
+    IF me IS NULL THEN
+        RAISE EXCEPTION 'logout_everywhere needs an authenticated transaction'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN taskauth.end_sessions(me, NULL, NULL, 'logout_everywhere');
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.logout_everywhere() IS
+'Ends every session of the current user, this one included, and returns how many were ended.';
+
+CREATE FUNCTION taskauth.change_password(old_password text, new_password text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- an error inside must not log the calling statement, which holds the passwords
+SET log_min_error_statement = panic
+AS $$
+DECLARE
+    me uuid := taskauth.current_user_id();
+    sid text := taskauth.claims() ->> 'sid';
+    stored text;
+    min_len int := current_setting('taskauth.min_password_length')::int;
+BEGIN
+    IF me IS NULL THEN
+        RAISE EXCEPTION 'change_password needs an authenticated transaction'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT u.hashed_password INTO stored FROM taskauth.users AS u WHERE u.id = me FOR UPDATE;
+    IF NOT taskauth.login_check(change_password.old_password, stored) THEN
+        RAISE EXCEPTION 'current password is incorrect'
+            USING ERRCODE = 'invalid_password';
+    END IF;
+    IF change_password.new_password IS NULL OR char_length(change_password.new_password) < min_len THEN
+        RAISE EXCEPTION 'password is too short'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('A password needs at least %s characters.', min_len);
+    END IF;
+    UPDATE taskauth.users AS u SET hashed_password = taskauth.hash_password(change_password.new_password)
+     WHERE u.id = me;
+    PERFORM taskauth.end_sessions(me, NULL,
+                                  CASE WHEN sid ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                                       THEN sid::uuid END,
+                                  'password_changed');
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.change_password(text, text) IS
+'Checks the current user''s password (28P01 "current password is incorrect"), sets the new one (22023 when shorter than taskauth.min_password_length) and ends every other session of the user.';
+
+CREATE FUNCTION taskauth.revoke_session(sid uuid)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN taskauth.end_sessions(NULL, revoke_session.sid, NULL, 'revoked') > 0;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.revoke_session(uuid) IS
+'Owner only: ends one session, refusing its access tokens in every backend from the commit on. True when a session was ended, false when it was unknown or had already ended.';
+
+CREATE FUNCTION taskauth.revoke_user(user_id uuid)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- the sessions first: end_sessions takes the revocation_order lock before any number
+    PERFORM taskauth.end_sessions(revoke_user.user_id, NULL, NULL, 'user_revoked');
+    INSERT INTO taskauth.revocations (session_id, user_id, expires_at, reason)
+    VALUES (NULL, revoke_user.user_id,
+            clock_timestamp() + current_setting('taskauth.token_lifetime')::interval
+                              + current_setting('taskauth.revocation_retention')::interval
+                              + current_setting('taskauth.leeway')::interval,
+            'user_revoked');
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.revoke_user(uuid) IS
+'Owner only: ends every session of a user and refuses every token of that user issued before now, whoever issued it (by iat, whole seconds: tokens of this very second too), kept for taskauth.token_lifetime plus taskauth.revocation_retention.';
+
+CREATE FUNCTION taskauth.prune()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    leeway interval := current_setting('taskauth.leeway')::interval;
+    n bigint;
+    m bigint;
+BEGIN
+    DELETE FROM taskauth.revocations AS r WHERE r.expires_at + leeway < now();
+    GET DIAGNOSTICS n = ROW_COUNT;
+    -- sessions over for good: ended or expired, and with no access token still valid
+    DELETE FROM taskauth.sessions AS s
+     WHERE s.access_expires_at + leeway < now()
+       AND (s.ended_at IS NOT NULL OR s.expires_at < now() OR
+            s.refreshed_at + current_setting('taskauth.session_idle_lifetime')::interval < now());
+    GET DIAGNOSTICS m = ROW_COUNT;
+    RETURN n + m;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.prune() IS
+'Owner only: deletes revocations whose tokens have all expired and sessions that are over with no valid token left (their refresh tokens go with them); returns how many rows of both went. Run it from cron or pg_cron, say hourly.';
+
+CREATE FUNCTION taskauth.users_deleted()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM taskauth.revoke_user(OLD.id);
+    RETURN OLD;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.users_deleted() IS
+'Trigger function: a deleted user''s tokens are revoked at once (revoke_user).';
+
+CREATE TRIGGER users_revoke_on_delete BEFORE DELETE ON taskauth.users
+FOR EACH ROW EXECUTE FUNCTION taskauth.users_deleted();
+
+COMMENT ON TRIGGER users_revoke_on_delete ON taskauth.users IS
+'Revokes every token of a user being deleted, before its sessions go with it.';
+
+REVOKE ALL ON FUNCTION taskauth.random_token() FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.start_session(uuid, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.end_sessions(uuid, uuid, uuid, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.end_session_detached(uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.issue_token(uuid, text, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.sign_in_user(text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.refresh_session(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.sign_in(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.refresh(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.logout() FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.logout_everywhere() FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.change_password(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.revoke_session(uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.revoke_user(uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.prune() FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.users_deleted() FROM PUBLIC;
