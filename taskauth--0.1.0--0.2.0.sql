@@ -454,10 +454,14 @@ BEGIN
     IF raw IS NOT NULL AND raw <> '' THEN
         BEGIN
             agent := left(raw::jsonb ->> 'user-agent', 512);
+        EXCEPTION WHEN invalid_text_representation THEN
+            raw := NULL;		-- headers that are not JSON
+        END;
+        BEGIN
             addr := nullif(btrim(split_part(coalesce(raw::jsonb ->> 'x-forwarded-for',
                                                      raw::jsonb ->> 'x-real-ip'), ',', 1)), '')::inet;
         EXCEPTION WHEN invalid_text_representation OR datatype_mismatch THEN
-            NULL;			-- headers that are not JSON, or an address that is not one
+            NULL;			-- an address that is not one
         END;
     END IF;
     INSERT INTO taskauth.sessions AS s (user_id, expires_at, access_expires_at, user_agent, client_addr)
@@ -598,7 +602,11 @@ BEGIN
         IF sid IS NOT NULL THEN
             -- A replayed token: it or its successor is in the wrong hands. End the session
             -- (RFC 9700, refresh token rotation) where the error below cannot roll it back.
-            PERFORM taskauth.end_session_detached(sid);
+            IF NOT taskauth.end_session_detached(sid) OR
+               NOT EXISTS (SELECT FROM taskauth.sessions AS x WHERE x.id = sid AND x.ended_at IS NOT NULL) THEN
+                RAISE WARNING 'the session of a replayed refresh token could not be ended'
+                    USING DETAIL = 'The worker that ends it ran in a transaction of its own and did not find it ended (an uncommitted session, or a lock held by this transaction), or could not start.';
+            END IF;
         END IF;
         RAISE EXCEPTION 'refresh token is not valid'
             USING ERRCODE = 'invalid_authorization_specification';

@@ -2,7 +2,7 @@
 -- and wrong password, rehash on login, the shape of the token's claims.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(46);
+SELECT plan(47);
 
 SET LOCAL taskauth.bcrypt_cost = 4;
 
@@ -64,13 +64,15 @@ SELECT is((SELECT count(*) FROM taskauth.users WHERE email ILIKE 'frank%'), 0::b
 SELECT taskauth.login('carol@example.test', 'carol-password') AS tok \gset
 SELECT is(pg_temp.jws_part(:'tok', 1), '{"alg":"HS256","typ":"JWT","kid":"acc"}'::jsonb, 'token header');
 SELECT is((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(pg_temp.jws_part(:'tok', 2)) k),
-          ARRAY['email', 'exp', 'iat', 'sub'], 'token claims are exactly sub, email, iat, exp');
+          ARRAY['email', 'exp', 'iat', 'sid', 'sub'], 'token claims are exactly sub, email, sid, iat, exp');
+SELECT is((SELECT user_id FROM taskauth.sessions WHERE id = (pg_temp.jws_part(:'tok', 2) ->> 'sid')::uuid),
+          :'carol'::uuid, 'sid names a new session of the user');
 SELECT is(pg_temp.jws_part(:'tok', 2) ->> 'sub', :'carol', 'sub is the user id');
 SELECT is(pg_temp.jws_part(:'tok', 2) ->> 'email', 'Carol@Example.TEST', 'email is the stored email');
 SELECT is((pg_temp.jws_part(:'tok', 2) ->> 'iat')::bigint, floor(extract(epoch FROM now()))::bigint,
           'iat is the transaction''s time in whole seconds');
 SELECT is((pg_temp.jws_part(:'tok', 2) ->> 'exp')::bigint - (pg_temp.jws_part(:'tok', 2) ->> 'iat')::bigint,
-          86400::bigint, 'the default lifetime is 24 hours');
+          900::bigint, 'the default lifetime is 15 minutes');
 SELECT is(taskauth.authenticate(:'tok'), :'carol'::uuid, 'the token authenticates');
 SET LOCAL taskauth.token_lifetime = '15min';
 SELECT is((pg_temp.jws_part(t, 2) ->> 'exp')::bigint - (pg_temp.jws_part(t, 2) ->> 'iat')::bigint,

@@ -28,8 +28,10 @@ SELECT r.rolname, string_agg(p.proname || '(' || pg_get_function_identity_argume
    AND r.rolname IN ('ta_hard_api', 'ta_hard_nobody', 'ta_hard_tools')
  GROUP BY r.rolname;
 SELECT is((SELECT fns FROM executable WHERE rolname = 'ta_hard_api'),
-          'authenticate(token text), claims(), current_user_id(), login(email text, password text), '
-          'pre_request(), register(email text, password text)',
+          'authenticate(token text), change_password(old_password text, new_password text), claims(), '
+          'current_user_id(), login(email text, password text), logout(), logout_everywhere(), '
+          'pre_request(), refresh(refresh_token text), register(email text, password text), '
+          'sign_in(email text, password text)',
           'the API role can execute exactly the API');
 SELECT is((SELECT fns FROM executable WHERE rolname = 'ta_hard_nobody'),
           'claims(), current_user_id()',
@@ -109,7 +111,8 @@ SELECT is((SELECT string_agg(proname, ', ' ORDER BY proname) FROM pg_proc
           NULL, 'every SECURITY DEFINER function pins search_path = pg_catalog, pg_temp');
 SELECT is((SELECT string_agg(proname, ', ' ORDER BY proname) FROM pg_proc
             WHERE pronamespace = 'taskauth'::regnamespace AND prosecdef),
-          'has_issuers, issuer_config, login, provision_user, register',
+          'change_password, has_issuers, issuer_config, login, logout, logout_everywhere, '
+          'provision_user, refresh, register, sign_in, users_deleted',
           'the SECURITY DEFINER functions are the ones reviewed');
 SELECT is((SELECT string_agg(p.oid::regprocedure::text, ', ' ORDER BY p.oid::regprocedure::text) FROM pg_proc p
             WHERE pronamespace = 'taskauth'::regnamespace
