@@ -1,0 +1,293 @@
+#!/usr/bin/python3
+"""Sessions and revocation across backends, with commits in between: a token cached by one
+backend is refused by it as soon as another backend's sign-out (logout, revoke_session,
+revoke_user, a deleted user) commits, for the server's own tokens and an external issuer's
+(EdDSA, signed here with PyJWT); an uncommitted or rolled-back sign-out refuses nothing; a
+replayed refresh token ends its session; two refreshes racing with one refresh token: exactly
+one wins and the session is then ended; pre_request() answers 401 for a revoked token. Uses the
+cluster from the PG* environment; emits TAP.
+"""
+import base64
+import contextlib
+import json
+import os
+import sys
+import threading
+import time
+
+import jwt
+import psycopg2
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from jwt.algorithms import OKPAlgorithm
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
+from taptest import results, tap  # noqa: E402
+
+tag = 'ta_sess_%d' % os.getpid()
+DB = tag
+API_ROLE = tag + '_api'
+API_PASSWORD = 'sess-' + os.urandom(8).hex()
+PASSWORD = 'sessions-password'
+ISSUER = 'https://auth.sessions.test'
+
+
+def connect(api=False, dbname=DB):
+    """An autocommit connection: superuser from the PG* environment, or the API role."""
+    kw = {'dbname': dbname}
+    if api:
+        kw.update(user=API_ROLE, password=API_PASSWORD)
+    c = psycopg2.connect(**kw)
+    c.autocommit = True
+    return c
+
+
+def one(conn, sql, args=()):
+    """First column of the first row."""
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchone()[0]
+
+
+def row(conn, sql, args=()):
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchone()
+
+
+def auth(conn, token):
+    """authenticate() in its own statement: the user id, or 'SQLSTATE message'."""
+    try:
+        return one(conn, 'SELECT taskauth.authenticate(%s)::text', (token,))
+    except psycopg2.Error as e:
+        return '%s %s' % (e.pgcode, e.diag.message_primary)
+
+
+def err(conn, sql, args=()):
+    """The 'SQLSTATE message' a statement raises, or 'no error'."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, args)
+        return 'no error'
+    except psycopg2.Error as e:
+        return '%s %s' % (e.pgcode, e.diag.message_primary)
+
+
+def claims(token):
+    p = token.split('.')[1]
+    return json.loads(base64.urlsafe_b64decode(p + '=' * (-len(p) % 4)))
+
+
+def sign_in(conn, email):
+    return row(conn, 'SELECT access_token, refresh_token FROM taskauth.sign_in(%s, %s)', (email, PASSWORD))
+
+
+def refresh(conn, rt):
+    return row(conn, 'SELECT access_token, refresh_token FROM taskauth.refresh(%s)', (rt,))
+
+
+def logout_with(conn, token):
+    """logout() in a transaction of its own, authenticated with token."""
+    with conn.cursor() as cur:
+        cur.execute('BEGIN')
+        cur.execute('SELECT taskauth.authenticate(%s)', (token,))
+        cur.execute('SELECT taskauth.logout()')
+        cur.execute('COMMIT')
+
+
+REVOKED = '28000 token revoked'
+
+
+def main():
+    with contextlib.closing(connect(dbname=os.environ.get('PGDATABASE', 'postgres'))) as c:
+        with c.cursor() as cur:
+            cur.execute('CREATE DATABASE %s' % DB)
+            cur.execute('CREATE ROLE %s LOGIN PASSWORD %%s' % API_ROLE, (API_PASSWORD,))
+    try:
+        run()
+    except Exception as e:  # a crash is one failed test, with its reason
+        tap(False, 'test ran to the end', repr(e))
+    finally:
+        with contextlib.closing(connect(dbname=os.environ.get('PGDATABASE', 'postgres'))) as c:
+            with c.cursor() as cur:
+                cur.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % DB)
+                cur.execute('DROP ROLE IF EXISTS %s' % API_ROLE)
+    print('1..%d' % len(results), flush=True)
+    sys.exit(0 if all(results) else 1)
+
+
+def run():
+    admin = connect()
+    cur = admin.cursor()
+    cur.execute('CREATE EXTENSION taskauth CASCADE')
+    cur.execute('SELECT taskauth.grant_api_access(%s::regrole)', (API_ROLE,))
+    cur.execute("ALTER DATABASE %s SET taskauth.bcrypt_cost = 4" % DB)
+    cur.execute('SET taskauth.bcrypt_cost = 4')
+    cur.execute("SELECT taskauth.add_signing_key(%s, 'sess')", ('sessions-secret-0123456789abcdefghijkl',))
+    users = {}
+    for name in ('alice', 'bob', 'carol', 'dave'):
+        users[name] = one(admin, 'SELECT taskauth.register(%s, %s)::text', (name + '@sessions.test', PASSWORD))
+
+    a = connect(api=True)   # the backend that signs out
+    b = connect(api=True)   # a backend that has cached the tokens
+
+    # --- logout: refused in another backend from the commit on, cached or not -----------------
+    alice_at, alice_rt = sign_in(a, 'alice@sessions.test')
+    bob_at, _ = sign_in(a, 'bob@sessions.test')
+    tap(auth(b, alice_at) == users['alice'] and auth(b, alice_at) == users['alice'],
+        'backend B authenticates alice\'s access token twice (now cached)')
+    a.autocommit = False
+    with a.cursor() as c:
+        c.execute('SELECT taskauth.authenticate(%s)', (alice_at,))
+        c.execute('SELECT taskauth.logout()')
+        tap(auth(b, alice_at) == users['alice'], 'while A\'s logout is uncommitted, B still accepts the token')
+        a.rollback()
+    a.autocommit = True
+    tap(auth(b, alice_at) == users['alice'], 'after A rolls its logout back, B still accepts the token')
+    tap(auth(a, alice_at) == users['alice'], 'and so does A itself (a rolled-back revocation is forgotten)')
+    logout_with(a, alice_at)
+    got = auth(b, alice_at)
+    tap(got == REVOKED, 'A commits logout(): B refuses the cached token at once: 28000 "token revoked"', got)
+    tap(auth(a, alice_at) == REVOKED, 'A refuses it too')
+    tap(auth(b, bob_at) == users['bob'], 'bob\'s token, cached in the same backend, is untouched')
+    got = err(b, 'SELECT * FROM taskauth.refresh(%s)', (alice_rt,))
+    tap(got == '28000 session has ended', 'the signed-out session\'s refresh token is refused', got)
+
+    # a brand-new backend that never saw the token refuses it too
+    with contextlib.closing(connect(api=True)) as fresh:
+        tap(auth(fresh, alice_at) == REVOKED, 'a new backend refuses the revoked token on first sight')
+
+    # --- pre_request answers 401 for it ----------------------------------------------------------
+    with b.cursor() as c:
+        c.execute('BEGIN')
+        c.execute("SELECT set_config('request.headers', %s, true)",
+                  (json.dumps({'authorization': 'Bearer ' + alice_at}),))
+        try:
+            c.execute('SELECT taskauth.pre_request()')
+            got = 'no error'
+        except psycopg2.Error as e:
+            got = (e.pgcode, json.loads(e.diag.message_primary), json.loads(e.diag.message_detail))
+        c.execute('ROLLBACK')
+    tap(got != 'no error' and got[0] == 'PGRST' and got[1].get('message') == 'token revoked'
+        and got[2].get('status') == 401,
+        'pre_request() with the revoked token: PostgREST answers 401 "token revoked"', got)
+
+    # --- revoke_session and logout_everywhere -------------------------------------------------------
+    carol1, _ = sign_in(a, 'carol@sessions.test')
+    carol2, carol2_rt = sign_in(a, 'carol@sessions.test')
+    auth(b, carol1)
+    auth(b, carol2)
+    one(admin, 'SELECT taskauth.revoke_session(%s)', (claims(carol1)['sid'],))
+    tap(auth(b, carol1) == REVOKED and auth(b, carol2) == users['carol'],
+        'revoke_session by the owner: B refuses that session\'s token and keeps the other session\'s')
+    with a.cursor() as c:
+        c.execute('BEGIN')
+        c.execute('SELECT taskauth.authenticate(%s)', (carol2,))
+        c.execute('SELECT taskauth.logout_everywhere()')
+        n = c.fetchone()[0]
+        c.execute('COMMIT')
+    tap(n == 1 and auth(b, carol2) == REVOKED, 'logout_everywhere ends the last one (1) and B refuses it', n)
+
+    # --- change_password ends the other sessions ------------------------------------------------------
+    d1, _ = sign_in(a, 'dave@sessions.test')
+    d2, _ = sign_in(a, 'dave@sessions.test')
+    auth(b, d1)
+    auth(b, d2)
+    with a.cursor() as c:
+        c.execute('BEGIN')
+        c.execute('SELECT taskauth.authenticate(%s)', (d1,))
+        c.execute('SELECT taskauth.change_password(%s, %s)', (PASSWORD, PASSWORD + '-new'))
+        c.execute('COMMIT')
+    tap(auth(b, d2) == REVOKED and auth(b, d1) == users['dave'],
+        'change_password: B refuses dave\'s other session and keeps the one that changed it')
+
+    # --- revoke_user: every token issued before, whoever issued it -----------------------------------
+    key = ed25519.Ed25519PrivateKey.generate()
+    jwk = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
+    jwk['kid'] = 'ext1'
+    one(admin, 'SELECT taskauth.add_issuer(%s, jwks => %s::jsonb)', (ISSUER, json.dumps({'keys': [jwk]})))
+
+    def external(sub, iat):
+        return jwt.encode({'sub': sub, 'iss': ISSUER, 'iat': iat, 'exp': iat + 900}, key,
+                          algorithm='EdDSA', headers={'kid': 'ext1'})
+
+    bob_ext = external(users['bob'], int(time.time()) - 5)
+    bob_own, _ = sign_in(a, 'bob@sessions.test')
+    bob_login = one(a, 'SELECT taskauth.login(%s, %s)', ('bob@sessions.test', PASSWORD))
+    tap(auth(b, bob_ext) == users['bob'] and auth(b, bob_own) == users['bob'] and auth(b, bob_login) == users['bob'],
+        'B accepts bob\'s external EdDSA token, sign_in token and login token')
+    one(admin, 'SELECT taskauth.revoke_user(%s) IS NULL', (users['bob'],))
+    got = [auth(b, t) for t in (bob_ext, bob_own, bob_login, bob_at)]
+    tap(got == [REVOKED] * 4, 'revoke_user: B refuses all of bob\'s tokens, the external issuer\'s included', got)
+    # iat has whole seconds: tokens of the revoking second are refused too, later ones are not
+    time.sleep(1.1)
+    later_ext = external(users['bob'], int(time.time()))
+    later_own, _ = sign_in(a, 'bob@sessions.test')
+    got = (auth(b, later_ext), auth(b, later_own))
+    tap(got == (users['bob'], users['bob']), 'tokens issued in a later second are accepted', got)
+
+    # --- deleting a user revokes at once ------------------------------------------------------------
+    eve = one(admin, 'SELECT taskauth.register(%s, %s)::text', ('eve@sessions.test', PASSWORD))
+    eve_at, _ = sign_in(a, 'eve@sessions.test')
+    eve_ext = external(eve, int(time.time()))
+    auth(b, eve_at)
+    auth(b, eve_ext)
+    one(admin, 'DELETE FROM taskauth.users WHERE id = %s RETURNING 1', (eve,))
+    tap(auth(b, eve_at) == REVOKED and auth(b, eve_ext) == REVOKED,
+        'DELETE of a user: B refuses the user\'s own and external tokens')
+
+    # --- a replayed refresh token ends its session -----------------------------------------------------
+    at0, rt0 = sign_in(a, 'alice@sessions.test')
+    at1, rt1 = refresh(a, rt0)
+    tap(auth(b, at0) == users['alice'] and auth(b, at1) == users['alice'], 'refresh: both access tokens work')
+    got = err(a, 'SELECT * FROM taskauth.refresh(%s)', (rt0,))
+    tap(got == '28000 refresh token is not valid', 'the old refresh token presented again: 28000', got)
+    reason = one(admin, 'SELECT end_reason FROM taskauth.sessions WHERE id = %s', (claims(at0)['sid'],))
+    tap(reason == 'refresh_token_reused', 'the replay ended the session (committed by a worker, despite the error)',
+        reason)
+    tap(auth(b, at0) == REVOKED and auth(b, at1) == REVOKED, 'B refuses both access tokens of the session')
+    got = err(a, 'SELECT * FROM taskauth.refresh(%s)', (rt1,))
+    tap(got == '28000 session has ended', 'the current refresh token of the session is refused too', got)
+    workers = one(admin, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'taskauth session revoker'")
+    tap(workers == 0, 'no revoking worker is left running', workers)
+
+    # --- two refreshes racing with one refresh token: exactly one wins ----------------------------------
+    _, rt = sign_in(a, 'alice@sessions.test')
+    sid = one(admin, 'SELECT session_id FROM taskauth.refresh_tokens WHERE token_hash = sha256(convert_to(%s, %s))',
+              (rt, 'UTF8'))
+    c1 = connect(api=True)
+    c2 = connect(api=True)
+    c1.autocommit = False
+    c2.autocommit = False
+    first = refresh(c1, rt)   # holds the token's row until it commits
+    second = {}
+
+    def race():
+        try:
+            second['result'] = refresh(c2, rt)
+            c2.commit()
+        except psycopg2.Error as e:
+            second['result'] = '%s %s' % (e.pgcode, e.diag.message_primary)
+            c2.rollback()
+
+    t = threading.Thread(target=race)
+    t.start()
+    deadline = time.time() + 60
+    while time.time() < deadline and one(admin, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                                "AND datname = %s", (DB,)) == 0:
+        time.sleep(0.02)
+    waited = one(admin, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = %s", (DB,))
+    c1.commit()
+    t.join(120)
+    tap(waited == 1 and not t.is_alive(), 'the second refresh waited for the first one\'s commit', waited)
+    tap(second.get('result') == '28000 refresh token is not valid',
+        'exactly one refresh wins: the other is refused', second.get('result'))
+    reason = one(admin, 'SELECT end_reason FROM taskauth.sessions WHERE id = %s', (sid,))
+    tap(reason == 'refresh_token_reused', 'and the session is then ended', reason)
+    got = (auth(b, first[0]), err(a, 'SELECT * FROM taskauth.refresh(%s)', (first[1],)))
+    tap(got == (REVOKED, '28000 session has ended'), 'the winner\'s new tokens are refused as well', got)
+    for c in (c1, c2, a, b, admin):
+        c.close()
+
+
+if __name__ == '__main__':
+    main()
