@@ -275,6 +275,25 @@ $$;
 COMMENT ON FUNCTION taskauth.revoke_api_access(regrole) IS
 'Takes back what grant_api_access gave (schema usage stays with PUBLIC).';
 
+-- Roles given grant_api_access under 0.1.0 need it again for the session functions. It is not
+-- done here: privileges granted inside an extension script count as the extension's own
+-- (pg_init_privs), which pg_dump leaves out, so a restored database would lose them.
+CREATE FUNCTION pg_temp.taskauth_name_api_roles() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    r regrole;
+BEGIN
+    FOR r IN SELECT DISTINCT a.grantee::regrole
+               FROM pg_proc p, aclexplode(p.proacl) a
+              WHERE p.oid = 'taskauth.login(text,text)'::regprocedure
+                AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
+                AND a.grantee <> (SELECT e.extowner FROM pg_extension e WHERE e.extname = 'taskauth')
+    LOOP
+        RAISE WARNING 'role % may log in but not yet sign in, refresh or sign out', r
+            USING HINT = format('Run SELECT taskauth.grant_api_access(%L); after the update.', r::text);
+    END LOOP;
+END
+$$;
+
 -- Sessions, refresh tokens and revocation: new in 0.2.0 (src/sql/70_sessions.sql, verbatim).
 
 -- Sessions, refresh tokens and revocation (src/sessions.c, src/revocation.c): sign_in and
@@ -847,3 +866,6 @@ REVOKE ALL ON FUNCTION taskauth.revoke_session(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.revoke_user(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.prune() FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.users_deleted() FROM PUBLIC;
+
+-- Name the API roles of 0.1.0 that need grant_api_access again (see above).
+SELECT pg_temp.taskauth_name_api_roles();
