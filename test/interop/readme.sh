@@ -2,7 +2,7 @@
 # README's SQL, run as README shows it: every fenced block that follows a
 # "<!-- readme-test: NAME -->" line is extracted from README.md verbatim and run with psql in a
 # database named app, in the order a reader meets them (install, roles, keys, request, own
-# policy, primitives, uninstall), and what each promises is checked. TAP.
+# policy, sessions, primitives, uninstall), and what each promises is checked. TAP.
 set -uo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/tap.sh"
 
@@ -29,8 +29,8 @@ block() {
 }
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@" 2>&1; }
 
-echo "1..21"
-for b in build install roles keys request own-policy primitives uninstall; do
+echo "1..24"
+for b in build install roles keys request own-policy sessions primitives uninstall; do
   [[ -n $(block "$b") ]] || { echo "Bail out! README has no block marked readme-test: $b"; exit 1; }
 done
 cleanup
@@ -98,6 +98,15 @@ SELECT count(*) FROM public.notes;
 SQL
 )" "alice's note
 0" "signed in: alice writes and reads her note; after COMMIT the session is anonymous again"
+
+# Sessions and sign-out: the block ends with the refused token, so psql stops there
+out=$(block sessions | run)
+is "$(grep -cE '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' <<<"$out")" "2" \
+   "README's sessions block: sign_in's and refresh's access tokens authenticate"
+grep -qE 'ERROR:  token revoked$' <<<"$(tail -1 <<<"$out")"
+tap $? "and after logout() commits, the token is refused: token revoked$( (($? == 0)) || printf ': %s' "$out")"
+is "$(run -c "SELECT string_agg(coalesce(end_reason, 'open'), ',' ORDER BY created_at) FROM taskauth.sessions")" \
+   "open,open,logout" "the two earlier logins' sessions stay open, the signed-out one ended with logout"
 
 # The primitives
 out=$(block primitives | run)
