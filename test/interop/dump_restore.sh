@@ -43,7 +43,7 @@ api_sql() {
     -d "$db" "$@"
 }
 
-echo "1..16"
+echo "1..22"
 
 # --- a database with users, tasks and keys (one key retired) ---------------------------------
 createdb "$src" || { echo "Bail out! createdb failed"; exit 1; }
@@ -78,6 +78,23 @@ SELECT taskauth.retire_signing_key('dump-k3') \g /dev/null
 SQL
 )
 
+# Sessions: alice signs in twice and signs one session out; carol is revoked as a user.
+sessions=$(su_sql "$src" -v password="$password" <<'SQL'
+SET taskauth.bcrypt_cost = 4;
+SELECT access_token AS live_at, refresh_token AS live_rt
+  FROM taskauth.sign_in('alice@example.com', :'password') \gset
+SELECT access_token AS gone_at FROM taskauth.sign_in('alice@example.com', :'password') \gset
+BEGIN;
+SELECT taskauth.authenticate(:'gone_at') \g /dev/null
+SELECT taskauth.logout() \g /dev/null
+COMMIT;
+SELECT access_token AS carol_at FROM taskauth.sign_in('carol@example.com', :'password') \gset
+SELECT taskauth.revoke_user(id) FROM taskauth.users WHERE email = 'carol@example.com' \g /dev/null
+SELECT :'live_at', :'live_rt', :'gone_at', :'carol_at';
+SQL
+)
+IFS='|' read -r live_at live_rt gone_at carol_at <<<"$sessions"
+
 # --- dump and restore -------------------------------------------------------------------------
 out=$(pg_dump -Fc -f "$dump" "$src" 2>&1)
 rc=$?; tap $rc "pg_dump -Fc of the source database"; ((rc == 0)) || printf '# %s\n' "$out"
@@ -101,6 +118,14 @@ is "$(su_sql "$dst" <<<"$q_tasks")" "$want" "tasks identical, timestamps include
 [[ $(wc -l <<<"$want") == 30 ]] || echo "# source tasks table does not hold 30 rows"
 want=$(su_sql "$src" <<<"$q_keys")
 is "$(su_sql "$dst" <<<"$q_keys")" "$want" "signing keys identical, the retired one included (3 rows)"
+q_sessions="SELECT to_jsonb(s)::text FROM taskauth.sessions s ORDER BY id"
+q_refresh="SELECT to_jsonb(r)::text FROM taskauth.refresh_tokens r ORDER BY token_hash"
+q_revocations="SELECT to_jsonb(r)::text FROM taskauth.revocations r ORDER BY seq"
+want=$(su_sql "$src" <<<"$q_sessions")
+is "$(su_sql "$dst" <<<"$q_sessions")" "$want" "sessions identical ($(wc -l <<<"$want") rows)"
+is "$(su_sql "$dst" <<<"$q_refresh")" "$(su_sql "$src" <<<"$q_refresh")" "refresh tokens (hashes) identical"
+want=$(su_sql "$src" <<<"$q_revocations")
+is "$(su_sql "$dst" <<<"$q_revocations")" "$want" "revocations identical ($(wc -l <<<"$want") rows)"
 
 q_rls="SELECT string_agg(format('%s:%s/%s', relname, relrowsecurity, relforcerowsecurity), ' '
                          ORDER BY relname)
@@ -155,6 +180,20 @@ FROM split_part(taskauth.login('bob@example.com', :'password'), '.', 1) h;
 SQL
 )
 is "$out" "dump-k4" "a key added after the restore signs new logins"
+
+# Sessions and revocations came back, and work
+is "$(for t in "$gone_at" "$carol_at" "$live_at"; do api_sql "$dst" -v t="$t" <<<"SELECT taskauth.authenticate(:'t')" 2>&1 | grep -v '^LOCATION:' | sed 's/^psql:[^ ]* //'; done)" \
+   "ERROR:  28000: token revoked
+ERROR:  28000: token revoked
+$alice" "after the restore: the signed-out session and the revoked user stay refused, the live session works"
+out=$(api_sql "$dst" -v rt="$live_rt" <<<"SELECT expires_in FROM taskauth.refresh(:'rt')" 2>&1)
+is "$out" "900" "the live session's refresh token works in the restored database"
+out=$(su_sql "$dst" <<'SQL' 2>&1
+SELECT taskauth.revoke_session(id) FROM taskauth.sessions WHERE ended_at IS NULL LIMIT 1;
+SELECT max(seq) > (SELECT count(*) FROM taskauth.revocations) - 1 FROM taskauth.revocations;
+SQL
+)
+is "$out" $'t\nt' "a revocation after the restore is numbered past the restored ones (the sequence came back)"
 
 out=$(api_sql "$src" -v t="$token_k2" 2>&1 <<'SQL'
 BEGIN;
