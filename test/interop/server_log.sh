@@ -1,6 +1,7 @@
 #!/bin/bash
-# Nothing secret reaches the server log: failed register, login and add_signing_key calls with
-# their passwords and secrets written into the statement, and a bad token handed over the way
+# Nothing secret reaches the server log: failed register, login, sign_in, refresh (a guess and a
+# replayed refresh token), change_password and add_signing_key calls with their passwords,
+# tokens and secrets written into the statement, and a bad token handed over the way
 # PostgREST does it (request.headers, then pre_request()), leave the errors in the log but never
 # the password, secret or token. Each value carries a marker that occurs nowhere else. TAP.
 set -uo pipefail
@@ -45,6 +46,14 @@ api -c "SELECT taskauth.register('not an email', 'bad-email-pw-$mark')"
 api -c "SELECT taskauth.register('known@example.com', 'taken-pw-$mark')"    # taken
 psql -X -q -d "$db" -c "SELECT taskauth.add_signing_key('short-$mark')" >/dev/null 2>&1
 psql -X -q -d "$db" -c "SELECT taskauth.add_signing_key('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGrbgGX1L7wwgPN $mark')" >/dev/null 2>&1
+api -c "SELECT * FROM taskauth.sign_in('known@example.com', 'signin-pw-$mark')"
+api -c "SELECT * FROM taskauth.refresh('refresh-token-$mark')"
+rt=$(PGUSER=$api PGPASSWORD=$api_password psql -X -q -At -d "$db" \
+       -c "SELECT refresh_token FROM taskauth.sign_in('known@example.com', 'known-password-1')")
+api -c "SELECT * FROM taskauth.refresh('$rt')" -c "SELECT * FROM taskauth.refresh('$rt')"  # a replay
+at=$(PGUSER=$api PGPASSWORD=$api_password psql -X -q -At -d "$db" \
+       -c "SELECT taskauth.login('known@example.com', 'known-password-1')")
+api -c "BEGIN" -c "SELECT taskauth.authenticate('$at')" -c "SELECT taskauth.change_password('old-pw-$mark', 'new-pw-$mark')"
 api <<SQL
 BEGIN;
 SELECT set_config('request.headers', '{"authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.$mark"}', true);
@@ -55,9 +64,9 @@ sleep 0.5
 new_lines=$(tail -n +"$((start + 1))" "$log")
 
 errors=$(grep -c "ERROR:" <<<"$new_lines")
-((errors >= 8)); tap $? "the failures were logged ($errors ERROR lines)"
+((errors >= 12)); tap $? "the failures were logged ($errors ERROR lines)"
 grep -q "invalid email or password" <<<"$new_lines"; tap $? "the login failure's message is in the log"
-leaks=$(grep -c -e "$mark" -e "${mark:0:7}" <<<"$new_lines")
+leaks=$(grep -c -e "$mark" -e "${mark:0:7}" -e "$rt" -e "$at" <<<"$new_lines")
 tap $((leaks != 0)) "no password, secret or token appears in the log ($leaks lines hold one)"
-((leaks == 0)) || grep -e "$mark" -e "${mark:0:7}" <<<"$new_lines" | sed 's/^/#   /' | head -5
+((leaks == 0)) || grep -e "$mark" -e "${mark:0:7}" -e "$rt" -e "$at" <<<"$new_lines" | sed 's/^/#   /' | head -5
 grep -q "STATEMENT:  SELECT taskauth.pre_request()" <<<"$new_lines"; tap $? "pre_request's failing statement is logged, without the token"
