@@ -199,8 +199,8 @@ TaskauthIdentityInit(void)
 							"Verified tokens that authenticate() remembers in each backend.",
 							"A token presented again skips decoding, the MAC and parsing; its exp, nbf and iat "
 							"are checked on every use, and any change to the signing keys or the issuer "
-							"registry empties the cache. Tokens of external issuers are never cached. 0 turns "
-							"the cache off.",
+							"registry empties the cache; an external issuer's token read from a key table is "
+							"verified again once those keys are due to be read again. 0 turns the cache off.",
 							&taskauth_token_cache_size,
 							1024, 0, 1024 * 1024,
 							PGC_SUSET,
@@ -604,6 +604,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	pg_uuid_t	sid;
 	bool		has_sid = false;
 	bool		external;
+	TimestampTz keys_until = DT_NOEND;
 
 	/* refuse an oversized token before detoasting it */
 	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > TA_JWS_MAX_TOKEN_LEN + VARHDRSZ)
@@ -624,6 +625,9 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	{
 		const ta_cached_token *hit = ta_token_cache_get(cache, tok, toklen, generation);
 
+		/* an external issuer's token is taken on trust only while its keys stand unread */
+		if (hit != NULL && hit->verify_again_at < GetCurrentTimestamp())
+			hit = NULL;
 		if (hit != NULL)
 		{
 			TA_CHECK(ta_jws_check_times(&hit->times, taskauth_statement_now(),
@@ -639,11 +643,9 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	}
 
 	/* Tokens of a registered external issuer are verified with its public keys (issuers.c). */
-	claims = taskauth_issuer_verify(tok, toklen);
+	claims = taskauth_issuer_verify(tok, toklen, &keys_until);
 	external = (claims != NULL);
-	if (external)
-		cache = NULL;			/* their keys live by other rules: never cached */
-	else
+	if (!external)
 	{
 		kid = token_kid(tok, toklen);
 		if (kid != NULL)
@@ -679,6 +681,10 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	 */
 	if (external)
 	{
+		/* verified already; kept for the checks on every later use */
+		memset(&times, 0, sizeof(times));
+		times.has_exp = claim_number(claims, "exp", &times.exp);
+		times.has_nbf = claim_number(claims, "nbf", &times.nbf);
 		times.has_iat = claim_number(claims, "iat", &times.iat);
 		if (taskauth_token_revoked(id->data, NULL, times.has_iat, times.iat))
 			taskauth_report(TA_ID_TOKEN_REVOKED);
@@ -706,6 +712,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 		if (has_sid)
 			memcpy(value.sid, sid.data, UUID_LEN);
 		value.times = times;
+		value.verify_again_at = keys_until;
 		value.claims = claims_text;
 		value.claims_len = strlen(claims_text);
 		(void) ta_token_cache_put(cache, tok, toklen, generation, &value);

@@ -295,7 +295,7 @@ provision(IssuerEntry *e, Jsonb *claims)
 
 /* Verify a token of a registered external issuer (see issuers.h). */
 Jsonb *
-taskauth_issuer_verify(const char *token, size_t token_len)
+taskauth_issuer_verify(const char *token, size_t token_len, TimestampTz *keys_until)
 {
 	ta_jws_parts parts;
 	ta_jws_asym_header hdr;
@@ -375,6 +375,8 @@ taskauth_issuer_verify(const char *token, size_t token_len)
 	opts.issuer = e->iss;
 	opts.times_out = NULL;
 	claims = taskauth_jwt_verify_keyset(token, token_len, ks, &opts);
+	*keys_until = e->has_key_table ?
+		e->fetched_at + (TimestampTz) taskauth_issuer_keys_refresh * USECS_PER_SEC : DT_NOEND;
 	if (e->provision)
 		provision(e, claims);
 	pfree(buf);
