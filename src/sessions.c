@@ -1,11 +1,13 @@
 /*
- * sessions.c: the C parts of sessions (src/sql/70_sessions.sql): random refresh tokens, and
- * ending a session from a transaction that is about to fail.
+ * sessions.c: the C parts of sessions and login throttling (src/sql/70_sessions.sql): random
+ * refresh tokens, and writes that must outlive a transaction that is about to fail.
  *
- * refresh() must revoke a session whose refresh token is presented a second time, and it must
- * also raise an error then; the error rolls its own transaction back, revocation included. The
- * revocation is therefore made by a background worker in a transaction of its own, which the
- * caller waits for before raising.
+ * refresh() must revoke a session whose refresh token is presented a second time, and a failed
+ * login must be counted; both then raise an error, which rolls their own transaction back,
+ * with anything written in it. So these writes are made by a short-lived background worker in a
+ * transaction of its own, which the caller waits for before raising. (Shared memory would need
+ * the library in shared_preload_libraries and would forget everything at a restart; a worker
+ * needs neither, and its rows survive restarts and reach standbys.)
  */
 #include "taskauth.h"
 
@@ -19,6 +21,7 @@
 #include "storage/ipc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "utils/uuid.h"
 
@@ -48,23 +51,68 @@ taskauth_random_token(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(result);
 }
 
+/* taskauth.login_throttle_threshold, _lock, _max_lock (see record_login_failure in SQL) */
+int			taskauth_login_throttle_threshold = 5;
+int			taskauth_login_throttle_lock = 30;
+int			taskauth_login_throttle_max_lock = 60 * 60;
+
+void
+TaskauthSessionsInit(void)
+{
+	DefineCustomIntVariable("taskauth.login_throttle_threshold",
+							"Consecutive failed logins of one email after which further attempts are refused for a while.",
+							"Counted per email whether or not it has an account, reset by a successful login; "
+							"0 turns throttling off.",
+							&taskauth_login_throttle_threshold,
+							5, 0, 1000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("taskauth.login_throttle_lock",
+							"How long logins of an email are refused once its failures reach the threshold.",
+							"Each further failure after a lock doubles it, up to taskauth.login_throttle_max_lock.",
+							&taskauth_login_throttle_lock,
+							30, 1, 24 * 60 * 60,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("taskauth.login_throttle_max_lock",
+							"The longest lock of an email's logins after repeated failures.",
+							NULL,
+							&taskauth_login_throttle_max_lock,
+							60 * 60, 1, 30 * 24 * 60 * 60,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
+
 /* What the worker is asked to do, in bgw_extra. */
+typedef enum DetachedKind
+{
+	DETACHED_END_SESSION = 1,	/* end a session: refresh token reused */
+	DETACHED_LOGIN_FAILURE = 2	/* count a failed login */
+} DetachedKind;
+
 typedef struct DetachedRequest
 {
 	Oid			database;
 	Oid			role;
-	pg_uuid_t	session;
+	int32		kind;
+	pg_uuid_t	session;		/* DETACHED_END_SESSION */
+	uint8		key[32];		/* DETACHED_LOGIN_FAILURE: SHA-256 of the normalised email */
+	bool		has_user;		/* and the account's id, when there is one */
+	pg_uuid_t	user;
+	int32		threshold;		/* the settings of the session that failed */
+	int32		lock_seconds;
+	int32		max_lock_seconds;
 } DetachedRequest;
+
+StaticAssertDecl(sizeof(DetachedRequest) <= BGW_EXTRALEN, "DetachedRequest must fit in bgw_extra");
 
 PGDLLEXPORT void taskauth_detached_main(Datum arg);
 
-/* Background worker: end one session (reason refresh_token_reused) and commit. */
+/* Background worker: do one request in a transaction of its own and commit. */
 void
 taskauth_detached_main(Datum arg)
 {
 	DetachedRequest req;
-	Datum		values[1];
-	Oid			types[1] = {UUIDOID};
 	int			rc;
 
 	memcpy(&req, MyBgworkerEntry->bgw_extra, sizeof(req));
@@ -77,15 +125,40 @@ taskauth_detached_main(Datum arg)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "taskauth: ending a session whose refresh token was reused");
 	/* never wait long: the backend that asked waits for this worker */
 	SPI_execute("SET LOCAL lock_timeout = '5s'", false, 0);
 	SPI_execute("SET LOCAL statement_timeout = '30s'", false, 0);
-	values[0] = UUIDPGetDatum(&req.session);
-	rc = SPI_execute_with_args("SELECT taskauth.end_sessions(NULL, $1, NULL, 'refresh_token_reused')",
-							   1, types, values, NULL, false, 0);
+	if (req.kind == DETACHED_END_SESSION)
+	{
+		Oid			types[1] = {UUIDOID};
+		Datum		values[1] = {UUIDPGetDatum(&req.session)};
+
+		pgstat_report_activity(STATE_RUNNING, "taskauth: ending a session whose refresh token was reused");
+		rc = SPI_execute_with_args("SELECT taskauth.end_sessions(NULL, $1, NULL, 'refresh_token_reused')",
+								   1, types, values, NULL, false, 0);
+	}
+	else if (req.kind == DETACHED_LOGIN_FAILURE)
+	{
+		Oid			types[5] = {BYTEAOID, UUIDOID, INT4OID, INT4OID, INT4OID};
+		Datum		values[5];
+		char		nulls[5] = {' ', req.has_user ? ' ' : 'n', ' ', ' ', ' '};
+		bytea	   *key = palloc(VARHDRSZ + sizeof(req.key));
+
+		SET_VARSIZE(key, VARHDRSZ + sizeof(req.key));
+		memcpy(VARDATA(key), req.key, sizeof(req.key));
+		values[0] = PointerGetDatum(key);
+		values[1] = UUIDPGetDatum(&req.user);
+		values[2] = Int32GetDatum(req.threshold);
+		values[3] = Int32GetDatum(req.lock_seconds);
+		values[4] = Int32GetDatum(req.max_lock_seconds);
+		pgstat_report_activity(STATE_RUNNING, "taskauth: counting a failed login");
+		rc = SPI_execute_with_args("SELECT taskauth.record_login_failure($1, $2, $3, $4, $5)",
+								   5, types, values, nulls, false, 0);
+	}
+	else
+		elog(ERROR, "unknown taskauth worker request %d", req.kind);
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "ending the session failed: SPI code %d", rc);
+		elog(ERROR, "taskauth worker request %d failed: SPI code %d", req.kind, rc);
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -94,25 +167,19 @@ taskauth_detached_main(Datum arg)
 }
 
 /*
- * End a session in a transaction of its own (a background worker), and wait for it: the
- * caller's transaction may roll back without undoing it. True when the worker ran to its end;
- * false, with a warning, when no worker could be started (max_worker_processes is used up).
+ * Run a request in a background worker and wait for it to end. Registration is retried for up
+ * to a second while every worker slot is taken (workers of this kind live a few milliseconds).
+ * True when the worker ran to its end; false, with a warning, when none could be started.
  */
-PG_FUNCTION_INFO_V1(taskauth_end_session_detached);
-Datum
-taskauth_end_session_detached(PG_FUNCTION_ARGS)
+static bool
+run_detached(DetachedRequest *req, const char *what)
 {
-	pg_uuid_t  *session = PG_GETARG_UUID_P(0);
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
-	DetachedRequest req;
-	BgwHandleStatus status;
 
-	memset(&req, 0, sizeof(req));
-	req.database = MyDatabaseId;
+	req->database = MyDatabaseId;
 	/* the function's owner when called from a SECURITY DEFINER function: the extension's owner */
-	req.role = GetUserId();
-	req.session = *session;
+	req->role = GetUserId();
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -120,20 +187,70 @@ taskauth_end_session_detached(PG_FUNCTION_ARGS)
 	worker.bgw_restart_time = BGW_NEVER_RESTART;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "taskauth");
 	snprintf(worker.bgw_function_name, BGW_MAXLEN, "taskauth_detached_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "taskauth session revoker");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "taskauth session revoker");
-	memcpy(worker.bgw_extra, &req, sizeof(req));
+	snprintf(worker.bgw_name, BGW_MAXLEN, "taskauth %s", what);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "taskauth worker");
+	memcpy(worker.bgw_extra, req, sizeof(*req));
 	worker.bgw_notify_pid = MyProcPid;
 
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	for (int tries = 0; !RegisterDynamicBackgroundWorker(&worker, &handle); tries++)
 	{
-		ereport(WARNING,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("could not start a background worker to end a session"),
-				 errdetail("A refresh token was presented a second time; its session stays valid."),
-				 errhint("Raise max_worker_processes.")));
-		PG_RETURN_BOOL(false);
+		if (tries == 100)
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					 errmsg("could not start a background worker to %s", what),
+					 errhint("Raise max_worker_processes.")));
+			return false;
+		}
+		pg_usleep(10 * 1000L);
+		CHECK_FOR_INTERRUPTS();
 	}
-	status = WaitForBackgroundWorkerShutdown(handle);
-	PG_RETURN_BOOL(status == BGWH_STOPPED);
+	return WaitForBackgroundWorkerShutdown(handle) == BGWH_STOPPED;
+}
+
+/*
+ * End a session in a transaction of its own (a background worker), and wait for it: the
+ * caller's transaction may roll back without undoing it.
+ */
+PG_FUNCTION_INFO_V1(taskauth_end_session_detached);
+Datum
+taskauth_end_session_detached(PG_FUNCTION_ARGS)
+{
+	DetachedRequest req;
+
+	memset(&req, 0, sizeof(req));
+	req.kind = DETACHED_END_SESSION;
+	req.session = *PG_GETARG_UUID_P(0);
+	PG_RETURN_BOOL(run_detached(&req, "end a session"));
+}
+
+/*
+ * Count a failed login of an email (its SHA-256, and the account's id or NULL) in a transaction
+ * of its own, with this session's throttling settings, and wait for it: the failed login raises
+ * an error next, which rolls its own transaction back.
+ */
+PG_FUNCTION_INFO_V1(taskauth_login_failed_detached);
+Datum
+taskauth_login_failed_detached(PG_FUNCTION_ARGS)
+{
+	DetachedRequest req;
+	bytea	   *key;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	key = PG_GETARG_BYTEA_PP(0);
+	if (VARSIZE_ANY_EXHDR(key) != sizeof(req.key))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("login throttling key must be a SHA-256 hash")));
+	memset(&req, 0, sizeof(req));
+	req.kind = DETACHED_LOGIN_FAILURE;
+	memcpy(req.key, VARDATA_ANY(key), sizeof(req.key));
+	req.has_user = !PG_ARGISNULL(1);
+	if (req.has_user)
+		req.user = *PG_GETARG_UUID_P(1);
+	req.threshold = taskauth_login_throttle_threshold;
+	req.lock_seconds = taskauth_login_throttle_lock;
+	req.max_lock_seconds = taskauth_login_throttle_max_lock;
+	PG_RETURN_BOOL(run_detached(&req, "count a failed login"));
 }

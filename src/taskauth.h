@@ -20,6 +20,7 @@ extern void TaskauthJwtInit(void);
 extern void TaskauthPasswordInit(void);
 extern void TaskauthIdentityInit(void);
 extern void TaskauthIssuersInit(void);
+extern void TaskauthSessionsInit(void);
 
 /* jwt.c: verification options and the C entry that identity.c reuses. */
 typedef struct TaskauthVerifyOptions

@@ -254,6 +254,72 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION taskauth.issue_token(uuid, text, uuid) IS
 'Signs {sub, email, sid, iat, exp} for a session with the newest active signing key (kid in the header, HS256); exp is iat plus taskauth.token_lifetime. Owner only: it mints tokens for any user.';
 
+-- Login throttling -------------------------------------------------------------------------------
+
+CREATE TABLE taskauth.login_throttle (
+    key bytea PRIMARY KEY CHECK (octet_length(key) = 32),
+    failures integer NOT NULL CHECK (failures > 0),
+    last_failure_at timestamptz NOT NULL,
+    locked_until timestamptz
+);
+
+COMMENT ON TABLE taskauth.login_throttle IS
+'Failed logins per email (whether or not it has an account), written by a background worker so that the failed login''s rollback cannot erase them; while locked_until is ahead, login() and sign_in() refuse that email without checking a password. Readable only by its owner.';
+COMMENT ON COLUMN taskauth.login_throttle.key IS 'SHA-256 of the email, trimmed and lower-cased: the email itself is not stored.';
+COMMENT ON COLUMN taskauth.login_throttle.failures IS 'Consecutive failures: counted again from 1 after a successful sign-in or a day without failures.';
+COMMENT ON COLUMN taskauth.login_throttle.last_failure_at IS 'When the last failure was counted.';
+COMMENT ON COLUMN taskauth.login_throttle.locked_until IS 'Until when logins of the email are refused; NULL below the threshold.';
+
+CREATE INDEX login_throttle_last_failure_at_idx ON taskauth.login_throttle (last_failure_at);
+
+COMMENT ON INDEX taskauth.login_throttle_last_failure_at_idx IS 'Serves prune().';
+
+REVOKE ALL ON taskauth.login_throttle FROM PUBLIC;
+
+CREATE FUNCTION taskauth.record_login_failure(key bytea, user_id uuid, threshold integer,
+                                              lock_seconds integer, max_lock_seconds integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    last_success timestamptz;
+    n integer;
+BEGIN
+    -- a sign-in since the last failure starts the count again (the account's newest session)
+    IF record_login_failure.user_id IS NOT NULL THEN
+        SELECT max(s.created_at) INTO last_success
+          FROM taskauth.sessions AS s WHERE s.user_id = record_login_failure.user_id;
+    END IF;
+    INSERT INTO taskauth.login_throttle AS t (key, failures, last_failure_at)
+    VALUES (record_login_failure.key, 1, clock_timestamp())
+    ON CONFLICT ON CONSTRAINT login_throttle_pkey DO UPDATE
+       SET failures = CASE WHEN t.last_failure_at < coalesce(last_success, '-infinity')
+                             OR t.last_failure_at < clock_timestamp() - interval '1 day'
+                           THEN 1 ELSE t.failures + 1 END,
+           last_failure_at = clock_timestamp()
+    RETURNING t.failures INTO n;
+    IF n >= threshold THEN
+        -- the first lock at the threshold, doubled by every further failure, up to the maximum
+        UPDATE taskauth.login_throttle AS t
+           SET locked_until = clock_timestamp() + make_interval(secs =>
+                   least(max_lock_seconds::float8, lock_seconds * power(2::float8, least(n - threshold, 40))))
+         WHERE t.key = record_login_failure.key;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer) IS
+'Internal, run by the background worker of login_failed_detached(): counts one failed login of an email and locks it once the failures reach the threshold.';
+
+CREATE FUNCTION taskauth.login_failed_detached(key bytea, user_id uuid)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'taskauth_login_failed_detached'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION taskauth.login_failed_detached(bytea, uuid) IS
+'Internal to login() and sign_in(): counts a failed login (record_login_failure, with this session''s throttling settings) in a background worker''s own transaction and waits for it, so that the error raised next cannot roll it back. False when no worker could be started.';
+
 CREATE FUNCTION taskauth.sign_in_user(email text, password text, refreshable boolean,
                                       OUT user_id uuid, OUT user_email text,
                                       OUT session_id uuid, OUT refresh_token text)
@@ -265,16 +331,36 @@ AS $$
 DECLARE
     stored text;
     s record;
+    throttle boolean;
+    email_key bytea := sha256(convert_to(lower(btrim(coalesce(sign_in_user.email, ''))), 'UTF8'));
+    locked timestamptz;
 BEGIN
     -- load the library first, so the settings read below are its own (see register)
     PERFORM taskauth.current_user_id();
+    -- Throttling: an email locked by repeated failures is refused before any password hash,
+    -- whether or not it has an account (the key is the email's hash, not the account).
+    throttle := current_setting('taskauth.login_throttle_threshold')::int > 0;
+    IF throttle THEN
+        SELECT t.locked_until INTO locked FROM taskauth.login_throttle AS t
+         WHERE t.key = email_key AND t.locked_until > clock_timestamp();
+        IF locked IS NOT NULL THEN
+            RAISE EXCEPTION 'too many failed logins'
+                USING ERRCODE = 'PT429',
+                      DETAIL = format('Try again in %s seconds.',
+                                      ceil(extract(epoch FROM locked - clock_timestamp()))::bigint);
+        END IF;
+    END IF;
     SELECT u.id, u.email, u.hashed_password INTO user_id, user_email, stored
       FROM taskauth.users AS u
      WHERE lower(u.email) = lower(btrim(sign_in_user.email));
     -- One check, evenly timed, whether or not the account exists (stored is NULL then), and one
     -- place that raises: every field of the error, CONTEXT included, is the same for an unknown
-    -- email, a wrong or NULL password and an account whose hash cannot be used.
+    -- email, a wrong or NULL password and an account whose hash cannot be used. The failure is
+    -- counted by a worker, for an unknown email too, in the same time.
     IF NOT taskauth.login_check(sign_in_user.password, stored) THEN
+        IF throttle THEN
+            PERFORM taskauth.login_failed_detached(email_key, sign_in_user.user_id);
+        END IF;
         RAISE EXCEPTION 'invalid email or password'
             USING ERRCODE = 'invalid_password';
     END IF;
@@ -291,7 +377,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.sign_in_user(text, text, boolean) IS
-'Internal to login() and sign_in(): checks an email and password (one evenly timed check, one error for every failure), upgrades a weak hash and starts a session.';
+'Internal to login() and sign_in(): refuses an email locked by repeated failures (PT429), checks an email and password (one evenly timed check, one error for every failure, each failure counted), upgrades a weak hash and starts a session.';
 
 CREATE FUNCTION taskauth.refresh_session(token text,
                                          OUT access_token text, OUT refresh_token text, OUT expires_in integer)
@@ -526,12 +612,18 @@ BEGIN
        AND (s.ended_at IS NOT NULL OR s.expires_at < now() OR
             s.refreshed_at + current_setting('taskauth.session_idle_lifetime')::interval < now());
     GET DIAGNOSTICS m = ROW_COUNT;
+    n := n + m;
+    -- throttling state that no longer locks anything or counts towards a lock
+    DELETE FROM taskauth.login_throttle AS t
+     WHERE t.last_failure_at < now() - interval '1 day'
+       AND (t.locked_until IS NULL OR t.locked_until < now());
+    GET DIAGNOSTICS m = ROW_COUNT;
     RETURN n + m;
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.prune() IS
-'Owner only: deletes revocations whose tokens have all expired and sessions that are over with no valid token left (their refresh tokens go with them); returns how many rows of both went. Run it from cron or pg_cron, say hourly.';
+'Owner only: deletes revocations whose tokens have all expired, sessions that are over with no valid token left (their refresh tokens go with them) and login throttling state a day old that locks nothing; returns how many rows went. Run it from cron or pg_cron, say hourly.';
 
 CREATE FUNCTION taskauth.users_deleted()
 RETURNS trigger
@@ -569,3 +661,5 @@ REVOKE ALL ON FUNCTION taskauth.revoke_session(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.revoke_user(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.prune() FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.users_deleted() FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid) FROM PUBLIC;

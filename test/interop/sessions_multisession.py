@@ -247,7 +247,7 @@ def run():
     tap(auth(b, at0) == REVOKED and auth(b, at1) == REVOKED, 'B refuses both access tokens of the session')
     got = err(a, 'SELECT * FROM taskauth.refresh(%s)', (rt1,))
     tap(got == '28000 session has ended', 'the current refresh token of the session is refused too', got)
-    workers = one(admin, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'taskauth session revoker'")
+    workers = one(admin, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'taskauth worker'")
     tap(workers == 0, 'no revoking worker is left running', workers)
 
     # --- two refreshes racing with one refresh token: exactly one wins ----------------------------------

@@ -1,0 +1,178 @@
+#!/usr/bin/python3
+"""Login throttling: consecutive failed logins of one email lock it for a growing window, for an
+unknown email exactly as for a known one; a locked attempt is refused (PT429) without a password
+hash; a successful sign-in starts the count again; failures are counted although each failed
+login rolls its own transaction back, and counted exactly under concurrency; prune() forgets
+old state. Uses the cluster from the PG* environment; TAP.
+"""
+import contextlib
+import os
+import sys
+import threading
+import time
+
+import psycopg2
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
+from taptest import results, tap  # noqa: E402
+
+DB = 'ta_throttle_%d' % os.getpid()
+API_ROLE = DB + '_api'
+API_PASSWORD = 'throttle-' + os.urandom(8).hex()
+PASSWORD = 'the-right-password'
+
+
+def connect(api=True):
+    kw = {'dbname': DB}
+    if api:
+        kw.update(user=API_ROLE, password=API_PASSWORD)
+    c = psycopg2.connect(**kw)
+    c.autocommit = True
+    return c
+
+
+def one(conn, sql, args=()):
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        row = cur.fetchone() if cur.description else None
+        return row[0] if row else None
+
+
+def login(conn, email, password, fn='login'):
+    """'ok', or (SQLSTATE, message, detail, context)."""
+    try:
+        if fn == 'login':
+            one(conn, 'SELECT taskauth.login(%s, %s)', (email, password))
+        else:
+            one(conn, 'SELECT access_token FROM taskauth.sign_in(%s, %s)', (email, password))
+        return 'ok'
+    except psycopg2.Error as e:
+        return (e.pgcode, e.diag.message_primary, e.diag.message_detail, e.diag.context)
+
+
+def failures(admin, email):
+    return one(admin, "SELECT failures FROM taskauth.login_throttle "
+                      "WHERE key = sha256(convert_to(lower(btrim(%s)), 'UTF8'))", (email,))
+
+
+def main():
+    with contextlib.closing(psycopg2.connect(dbname=os.environ.get('PGDATABASE', 'postgres'))) as c:
+        c.autocommit = True
+        c.cursor().execute('CREATE DATABASE %s' % DB)
+        c.cursor().execute('CREATE ROLE %s LOGIN PASSWORD %%s' % API_ROLE, (API_PASSWORD,))
+    try:
+        run()
+    except Exception as e:  # a crash is one failed test, with its reason
+        tap(False, 'test ran to the end', repr(e))
+    finally:
+        with contextlib.closing(psycopg2.connect(dbname=os.environ.get('PGDATABASE', 'postgres'))) as c:
+            c.autocommit = True
+            c.cursor().execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % DB)
+            c.cursor().execute('DROP ROLE IF EXISTS %s' % API_ROLE)
+    print('1..%d' % len(results), flush=True)
+    sys.exit(0 if all(results) else 1)
+
+
+def run():
+    admin = connect(api=False)
+    one(admin, 'CREATE EXTENSION taskauth')
+    one(admin, "SELECT taskauth.add_signing_key('throttle-secret-0123456789abcdefghijkl')")
+    one(admin, 'SELECT taskauth.grant_api_access(%s::regrole)', (API_ROLE,))
+    for name, value in (('bcrypt_cost', '4'), ('login_throttle_threshold', '3'),
+                        ('login_throttle_lock', '2'), ('login_throttle_max_lock', '5')):
+        one(admin, 'ALTER DATABASE %s SET taskauth.%s = %s' % (DB, name, value))
+    for e in ('known@throttle.test', 'other@throttle.test', 'race@throttle.test', 'costly@throttle.test'):
+        one(admin, 'SELECT taskauth.register(%s, %s)', (e, PASSWORD))
+    api = connect()
+
+    # known and unknown emails, three failures each: the same errors, then the same lock
+    k = [login(api, 'known@throttle.test', 'wrong') for _ in range(3)]
+    u = [login(api, 'Nobody@Throttle.test ', 'wrong') for _ in range(3)]
+    tap(all(r[:2] == ('28P01', 'invalid email or password') for r in k + u) and k == u,
+        'three failures of a known and of an unknown email: the same 28P01 error, every field', (k, u))
+    tap(failures(admin, 'known@throttle.test') == 3 and failures(admin, 'nobody@throttle.test') == 3,
+        'each failure was counted, though every failed login rolled its transaction back')
+    lk = login(api, 'known@throttle.test', PASSWORD)
+    lu = login(api, 'nobody@throttle.test', 'wrong')
+    tap(lk[0] == 'PT429' and lk[1] == 'too many failed logins' and lk[2] == 'Try again in 2 seconds.',
+        'at the threshold the email is locked: even the right password gets PT429 (PostgREST: 429)', lk)
+    tap(lk == lu, 'an unknown email is locked the same way, every field alike', (lk, lu))
+    tap(failures(admin, 'known@throttle.test') == 3, 'a refused attempt is not counted again')
+    tap(login(api, 'other@throttle.test', PASSWORD) == 'ok', 'another account is not affected')
+    tap(login(api, 'known@throttle.test', PASSWORD, fn='sign_in')[0] == 'PT429', 'sign_in is locked too')
+
+    # no hash while locked: the account's hash at cost 14 takes far longer than the timeout allows
+    one(admin, "UPDATE taskauth.users SET hashed_password = taskauth.hash_password(%s, 14) WHERE email = %s",
+        (PASSWORD, 'costly@throttle.test'))
+    one(admin, 'ALTER DATABASE %s SET taskauth.bcrypt_cost = 14' % DB)
+    costly = connect()
+    one(costly, "SET statement_timeout = '150ms'")
+    first = login(costly, 'costly@throttle.test', 'wrong')
+    tap(first[0] == '57014', 'a cost-14 check does not fit in 150 ms (canceled: 57014)', first)
+    one(costly, 'RESET statement_timeout')
+    for _ in range(3):
+        login(costly, 'costly@throttle.test', 'wrong')
+    one(costly, "SET statement_timeout = '150ms'")
+    got = login(costly, 'costly@throttle.test', 'wrong')
+    tap(got[0] == 'PT429', 'locked, the same attempt answers PT429 within 150 ms: no hash was computed', got)
+    costly.close()
+    one(admin, 'ALTER DATABASE %s SET taskauth.bcrypt_cost = 4' % DB)
+    api.close()
+    api = connect()
+
+    # the lock ends, a further failure doubles it, a success starts the count again
+    time.sleep(2.2)
+    r = login(api, 'known@throttle.test', 'wrong')
+    again = login(api, 'known@throttle.test', PASSWORD)
+    tap(r[0] == '28P01' and again[0] == 'PT429' and again[2] == 'Try again in 4 seconds.',
+        'after the lock, one more failure locks the email again for twice as long', (r, again))
+    time.sleep(4.2)
+    tap(login(api, 'known@throttle.test', PASSWORD) == 'ok', 'after that lock the right password signs in')
+    r = login(api, 'known@throttle.test', 'wrong')
+    tap(r[0] == '28P01' and failures(admin, 'known@throttle.test') == 1,
+        'a successful sign-in started the count again (the next failure is the first)')
+    tap(login(api, 'known@throttle.test', PASSWORD) == 'ok', 'one failure does not lock')
+
+    # concurrency: 12 connections fail at once; every hashed failure is counted, exactly
+    answers = []
+    lock = threading.Lock()
+
+    def attempt():
+        with contextlib.closing(connect()) as c:
+            a = login(c, 'race@throttle.test', 'wrong')
+        with lock:
+            answers.append(a[0])
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    counted = failures(admin, 'race@throttle.test')
+    hashed = answers.count('28P01')
+    tap(hashed >= 3 and counted == hashed and hashed + answers.count('PT429') == 12,
+        '12 concurrent failures: %d checked a password and all %d were counted; the rest were refused (PT429)'
+        % (hashed, counted), answers)
+    tap(login(api, 'race@throttle.test', PASSWORD)[0] == 'PT429', 'and the email is locked')
+
+    # prune forgets a day-old, unlocked entry and keeps a fresh one
+    one(admin, "UPDATE taskauth.login_throttle SET last_failure_at = now() - interval '25 hours', "
+               "locked_until = NULL WHERE key = sha256(convert_to('nobody@throttle.test', 'UTF8'))")
+    one(admin, 'SELECT taskauth.prune()')
+    tap(failures(admin, 'nobody@throttle.test') is None and failures(admin, 'race@throttle.test') == counted,
+        'prune() forgets day-old throttling state and keeps the rest')
+    tap(one(admin, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'taskauth worker'") == 0,
+        'no worker is left running')
+    with contextlib.closing(connect()) as c:
+        try:
+            one(c, 'SELECT count(*) FROM taskauth.login_throttle')
+            got = 'readable'
+        except psycopg2.Error as e:
+            got = e.pgcode
+    tap(got == '42501', 'the API role cannot read the throttling state', got)
+    api.close()
+    admin.close()
+
+
+if __name__ == '__main__':
+    main()
