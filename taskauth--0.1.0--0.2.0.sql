@@ -74,7 +74,7 @@ DECLARE
     u record;
 BEGIN
     -- the check, its one error and the session: shared with sign_in (src/sql/70_sessions.sql)
-    u := taskauth.sign_in_user(login.email, login.password, false);
+    SELECT * INTO u FROM taskauth.sign_in_user(login.email, login.password, false);
     RETURN taskauth.issue_token(u.user_id, u.user_email, u.session_id);
 END
 $$;
@@ -752,7 +752,7 @@ AS $$
 DECLARE
     u record;
 BEGIN
-    u := taskauth.sign_in_user(sign_in.email, sign_in.password, true);
+    SELECT * INTO u FROM taskauth.sign_in_user(sign_in.email, sign_in.password, true);
     access_token := taskauth.issue_token(u.user_id, u.user_email, u.session_id);
     refresh_token := u.refresh_token;
     expires_in := extract(epoch FROM current_setting('taskauth.token_lifetime')::interval)::integer;

@@ -339,7 +339,7 @@ DECLARE
     u record;
 BEGIN
     -- the check, its one error and the session: shared with sign_in (src/sql/70_sessions.sql)
-    u := taskauth.sign_in_user(login.email, login.password, false);
+    SELECT * INTO u FROM taskauth.sign_in_user(login.email, login.password, false);
     RETURN taskauth.issue_token(u.user_id, u.user_email, u.session_id);
 END
 $$;

@@ -49,11 +49,7 @@ DECLARE
     st text; msg text; det text; hint text; ctx text;
 BEGIN
     BEGIN
-        IF fn = 'sign_in' THEN
-            PERFORM taskauth.sign_in(email, password);
-        ELSE
-            PERFORM taskauth.login(email, password);
-        END IF;
+        EXECUTE format('SELECT taskauth.%I($1, $2)', fn) USING email, password;
         fields := fn || ' succeeded';
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
@@ -62,7 +58,7 @@ BEGIN
         -- the outer frames name the function called (login or sign_in), its line and this call
         fields := concat_ws(' | ', st, msg, det, hint,
                             regexp_replace(regexp_replace(ctx, 'taskauth\.(login|sign_in)\(text,text\) line [0-9]+', 'CALLER', 'g'),
-                                           'taskauth\.(login|sign_in)\(email', 'CALLER(email', 'g'));
+                                           'taskauth\.(login|sign_in)\(\$1|\((login|sign_in)\.email, (login|sign_in)\.password, (true|false)\)', 'CALLER', 'g'));
     END;
     ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
 END
@@ -78,7 +74,7 @@ SELECT i, c.kind, r.fields, r.ms
 SELECT is((SELECT count(DISTINCT fields) FROM samples), 1::bigint,
           'every kind of failed login raises the same error in every field');
 SELECT matches((SELECT min(fields) FROM samples),
-               '^28P01 \| invalid email or password \|  \|  \| PL/pgSQL function taskauth\.sign_in_user\(text,text,boolean\) line [0-9]+ at RAISE\nPL/pgSQL function CALLER at assignment\n',
+               '^28P01 \| invalid email or password \|  \|  \| PL/pgSQL function taskauth\.sign_in_user\(text,text,boolean\) line [0-9]+ at RAISE\nSQL statement "SELECT \*\s+FROM taskauth\.sign_in_user[^"]*"\nPL/pgSQL function CALLER at SQL statement\n',
                'that error is 28P01 "invalid email or password", no detail or hint, raised in one place');
 
 -- A Better Auth scrypt hash (~0.1 s) costs more than today's bcrypt cost 6, so it is left out of
