@@ -22,6 +22,7 @@
 #include "issuers.h"
 #include "jwk.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -377,6 +378,9 @@ taskauth_issuer_verify(const char *token, size_t token_len, TimestampTz *keys_un
 	claims = taskauth_jwt_verify_keyset(token, token_len, ks, &opts);
 	*keys_until = e->has_key_table ?
 		e->fetched_at + (TimestampTz) taskauth_issuer_keys_refresh * USECS_PER_SEC : DT_NOEND;
+	/* a read-only transaction cannot create the user's row: let the next use try again */
+	if (e->provision && XactReadOnly)
+		*keys_until = DT_NOBEGIN;
 	if (e->provision)
 		provision(e, claims);
 	pfree(buf);
