@@ -604,7 +604,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	pg_uuid_t	sid;
 	bool		has_sid = false;
 	bool		external;
-	TimestampTz keys_until = DT_NOEND;
+	uint64		key_read = 0;
 
 	/* refuse an oversized token before detoasting it */
 	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > TA_JWS_MAX_TOKEN_LEN + VARHDRSZ)
@@ -626,7 +626,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 		const ta_cached_token *hit = ta_token_cache_get(cache, tok, toklen, generation);
 
 		/* an external issuer's token is taken on trust only while its keys stand unread */
-		if (hit != NULL && hit->verify_again_at < GetCurrentTimestamp())
+		if (hit != NULL && hit->key_read != 0 && !taskauth_issuer_keys_current(hit->key_read))
 			hit = NULL;
 		if (hit != NULL)
 		{
@@ -643,7 +643,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	}
 
 	/* Tokens of a registered external issuer are verified with its public keys (issuers.c). */
-	claims = taskauth_issuer_verify(tok, toklen, &keys_until);
+	claims = taskauth_issuer_verify(tok, toklen, &key_read);
 	external = (claims != NULL);
 	if (!external)
 	{
@@ -712,7 +712,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 		if (has_sid)
 			memcpy(value.sid, sid.data, UUID_LEN);
 		value.times = times;
-		value.verify_again_at = keys_until;
+		value.key_read = key_read;
 		value.claims = claims_text;
 		value.claims_len = strlen(claims_text);
 		(void) ta_token_cache_put(cache, tok, toklen, generation, &value);

@@ -54,11 +54,17 @@ typedef struct IssuerEntry
 	char	   *email_claim;	/* malloc'd */
 	bool		has_key_table;
 	TimestampTz fetched_at;
+	uint64		key_read;		/* names this read of the keys (key tables only) */
 	uint64		last_used;
 } IssuerEntry;
 
 static IssuerEntry issuer_cache[ISSUER_CACHE_SIZE];
 static uint64 issuer_clock = 0;
+static uint64 key_reads = 0;
+
+/* key_read values with a meaning of their own */
+#define KEY_READ_STANDING 0			/* keys in taskauth.issuers */
+#define KEY_READ_NEVER PG_UINT64_MAX	/* not to be taken from the cache at all */
 static Oid	issuers_relid = InvalidOid;
 
 /* Whether any issuer is registered: -1 unknown, 0 no, 1 yes. No issuers, no work per token. */
@@ -170,6 +176,7 @@ issuer_load(IssuerEntry *e, const char *iss, size_t iss_len)
 	e->iss = dup_or_fail(iss, iss_len);
 	e->last_used = ++issuer_clock;
 	e->fetched_at = GetCurrentTimestamp();
+	e->key_read = ++key_reads;
 	d = GetAttributeByNum(th, 2, &isnull);
 	if (isnull)
 		return;					/* not registered */
@@ -296,7 +303,7 @@ provision(IssuerEntry *e, Jsonb *claims)
 
 /* Verify a token of a registered external issuer (see issuers.h). */
 Jsonb *
-taskauth_issuer_verify(const char *token, size_t token_len, TimestampTz *keys_until)
+taskauth_issuer_verify(const char *token, size_t token_len, uint64 *key_read)
 {
 	ta_jws_parts parts;
 	ta_jws_asym_header hdr;
@@ -376,16 +383,34 @@ taskauth_issuer_verify(const char *token, size_t token_len, TimestampTz *keys_un
 	opts.issuer = e->iss;
 	opts.times_out = NULL;
 	claims = taskauth_jwt_verify_keyset(token, token_len, ks, &opts);
-	*keys_until = e->has_key_table ?
-		e->fetched_at + (TimestampTz) taskauth_issuer_keys_refresh * USECS_PER_SEC : DT_NOEND;
+	*key_read = e->has_key_table ? e->key_read : KEY_READ_STANDING;
 	/* a read-only transaction cannot create the user's row: let the next use try again */
 	if (e->provision && XactReadOnly)
-		*keys_until = DT_NOBEGIN;
+		*key_read = KEY_READ_NEVER;
 	if (e->provision)
 		provision(e, claims);
 	pfree(buf);
 	pfree(iss);
 	return claims;
+}
+
+/* Whether keys of that read still stand (see issuers.h). */
+bool
+taskauth_issuer_keys_current(uint64 key_read)
+{
+	if (key_read == KEY_READ_STANDING)
+		return true;
+	if (key_read == KEY_READ_NEVER)
+		return false;
+	for (int i = 0; i < ISSUER_CACHE_SIZE; i++)
+	{
+		IssuerEntry *e = &issuer_cache[i];
+
+		if (e->iss != NULL && e->key_read == key_read)
+			return !TimestampDifferenceExceeds(e->fetched_at, GetCurrentTimestamp(),
+											   taskauth_issuer_keys_refresh * 1000);
+	}
+	return false;				/* read again since, or the issuer dropped from the cache */
 }
 
 /*

@@ -10,7 +10,7 @@
  * the key set it was verified under: an entry of another generation is a miss and is dropped, so
  * a key change empties the cache in effect. What the cache returns held when it was stored;
  * the caller checks the time claims (ta_jws_check_times) on every use, and verifies the token
- * afresh once its own clock passes the entry's verify_again_at.
+ * afresh once the keys it was verified with (key_read) are no longer the current ones.
  */
 #ifndef TASKAUTH_TOKEN_CACHE_H
 #define TASKAUTH_TOKEN_CACHE_H
@@ -37,7 +37,7 @@ typedef struct ta_cached_token
 	bool		has_sid;		/* whether the token names one of the server's sessions */
 	uint8_t		sid[16];		/* that session's id */
 	ta_jws_times times;			/* checked again on every use */
-	int64_t		verify_again_at;	/* the caller's clock: past it, verify the token afresh */
+	uint64_t	key_read;		/* the caller's name for the read of the keys that verified it */
 	const char *claims;			/* NUL-terminated JSON text, owned by the cache */
 	size_t		claims_len;
 } ta_cached_token;
