@@ -28,18 +28,18 @@ await scenario(async (cleanup) => {
   const r0 = await graphql(url, `{ __schema { queryType { fields { name } } mutationType { fields { name } } }
     user: __type(name: "User") { fields { name } } }`);
   const names = (t) => r0.body.data.__schema[t].fields.map((f) => f.name).sort();
-  const wantQuery = ['allTasks', 'allUsers', 'claims', 'currentUserId', 'node', 'nodeId', 'query',
-    'task', 'taskById', 'user', 'userById'];
-  const wantMutation = ['authenticate', 'createTask', 'deleteTask', 'deleteTaskById', 'login', 'preRequest',
-    'register', 'updateTask', 'updateTaskById'];
+  const wantQuery = ['allSessions', 'allTasks', 'allUsers', 'claims', 'currentUserId', 'node', 'nodeId', 'query',
+    'session', 'sessionById', 'task', 'taskById', 'user', 'userById'];
+  const wantMutation = ['authenticate', 'changePassword', 'createTask', 'deleteTask', 'deleteTaskById', 'login',
+    'logout', 'logoutEverywhere', 'preRequest', 'refresh', 'register', 'signIn', 'updateTask', 'updateTaskById'];
   tap(json(names('queryType')) === json(wantQuery),
-    'the GraphQL schema has exactly the queries the web role may run (tasks, users, claims, currentUserId)',
+    'the GraphQL schema has exactly the queries the web role may run (tasks, users, sessions, claims, currentUserId)',
     `got ${names('queryType')}`);
   tap(json(names('mutationType')) === json(wantMutation),
-    'and exactly its mutations (task writes, register, login, authenticate, preRequest)',
+    'and exactly its mutations (task writes, register, login, signIn, refresh, logout, logoutEverywhere, changePassword, authenticate, preRequest)',
     `got ${names('mutationType')}`);
   const userFields = r0.body.data.user.fields.map((f) => f.name).sort();
-  tap(json(userFields) === json(['createdAt', 'email', 'id', 'nodeId', 'tasksByUserId', 'updatedAt']),
+  tap(json(userFields) === json(['createdAt', 'email', 'id', 'nodeId', 'sessionsByUserId', 'tasksByUserId', 'updatedAt']),
     'User has no hashedPassword field', `got ${userFields}`);
 
   // Accounts through taskauth's own functions, as mutations.
