@@ -12,6 +12,7 @@
 #include "taskauth.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "core/b64url.h"
 #include "executor/spi.h"
@@ -169,7 +170,8 @@ taskauth_detached_main(Datum arg)
 /*
  * Run a request in a background worker and wait for it to end. Registration is retried for up
  * to a second while every worker slot is taken (workers of this kind live a few milliseconds).
- * True when the worker ran to its end; false, with a warning, when none could be started.
+ * True when the worker ran to its end; false, with a warning, when none could be started, and
+ * false at once on a hot standby.
  */
 static bool
 run_detached(DetachedRequest *req, const char *what)
@@ -177,6 +179,9 @@ run_detached(DetachedRequest *req, const char *what)
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 
+	/* a hot standby writes nothing, and would not start the worker before promotion */
+	if (RecoveryInProgress())
+		return false;
 	req->database = MyDatabaseId;
 	/* the function's owner when called from a SECURITY DEFINER function: the extension's owner */
 	req->role = GetUserId();
