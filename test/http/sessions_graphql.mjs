@@ -6,7 +6,7 @@
 // sessions; repeated wrong passwords end in 429-style PT429 errors. Emits TAP.
 import { tap, done } from '../interop/lib/tap.mjs';
 import {
-  admin, createAppDatabase, dropAppDatabase, freePort, graphql, newSecret, scenario, startApp,
+  admin, createAppDatabase, dropAppDatabase, freePort, graphql, newSecret, readmeBlocks, scenario, startApp,
 } from './lib/app.mjs';
 
 const DB = `ta_http_sessions_${process.pid}`;
@@ -30,9 +30,9 @@ await scenario(async (cleanup) => {
   const me = (token) => graphql(url, '{ currentUserId }', {}, token);
 
   const reg = await graphql(url, 'mutation ($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { uuid } }',
-    { e: 'carol@example.com', p: 'carol password 1' });
+    { e: 'carol@example.com', p: 'carol-password-1' });
   const carol = reg.body?.data?.register?.uuid;
-  let r = await signIn('carol@example.com', 'carol password 1');
+  let r = await signIn('carol@example.com', 'carol-password-1');
   const first = r.body?.data?.signIn?.results?.[0];
   tap(first && first.accessToken.split('.').length === 3 && /^[A-Za-z0-9_-]{43}$/.test(first.refreshToken) && first.expiresIn === 900,
     'signIn mutation: an access token, a 43-character refresh token and expiresIn 900', r.text);
@@ -59,7 +59,7 @@ await scenario(async (cleanup) => {
   tap(r.body?.errors?.[0]?.message === 'session has ended', 'and its refresh token no longer refreshes', r.text);
 
   // a replayed refresh token ends its session
-  r = await signIn('carol@example.com', 'carol password 1');
+  r = await signIn('carol@example.com', 'carol-password-1');
   const s3 = r.body.data.signIn.results[0];
   const s4 = (await refresh(s3.refreshToken)).body.data.refresh.results[0];
   r = await refresh(s3.refreshToken);
@@ -68,7 +68,7 @@ await scenario(async (cleanup) => {
   tap(r.status === 401 && r.text.includes('token revoked'), 'and the replay ended the session: its newest access token is refused', r.text);
 
   // a user sees their own sessions
-  r = await signIn('carol@example.com', 'carol password 1');
+  r = await signIn('carol@example.com', 'carol-password-1');
   const s5 = r.body.data.signIn.results[0];
   await graphql(url, 'mutation ($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { uuid } }',
     { e: 'dan@example.com', p: 'dan password 12' });
@@ -87,4 +87,21 @@ await scenario(async (cleanup) => {
     JSON.stringify(wrong));
   const sessions = (await db.query("SELECT count(*)::int AS n FROM taskauth.sessions WHERE end_reason = 'logout'")).rows[0].n;
   tap(sessions === 1, 'the server recorded the one logout', sessions);
+
+  // The session operations examples/task-app/README.md shows, one a line, in order.
+  const block = (await readmeBlocks('graphql')).find((b) => b.includes('signIn(input'));
+  const ops = (block ?? '').split('\n').filter((l) => /^(query|mutation) /.test(l));
+  tap(ops.length === 4, 'the app README shows four session operations', block);
+  let pair = null;
+  let bearer = null;
+  for (const op of ops) {
+    const vars = op.includes('$refreshToken') ? { refreshToken: pair?.refreshToken } : {};
+    r = await graphql(url, op, vars, /^mutation \{ (signIn)|^mutation \(\$refreshToken/.test(op) ? null : bearer);
+    const got = r.body?.data && Object.values(r.body.data)[0];
+    if (got?.results) { pair = got.results[0]; bearer = pair.accessToken; }
+    tap(r.status === 200 && !r.body.errors && got !== null && got !== undefined,
+      `README operation runs: ${op.slice(0, 70)}`, r.text);
+  }
+  r = await me(bearer);
+  tap(r.status === 401 && r.text.includes('token revoked'), 'after the README\'s logout its token is refused', r.text);
 }, { tap, done });
