@@ -17,13 +17,13 @@ REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=.
 
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-SHLIB_LINK = -lcrypto -lcrypt -largon2
+SHLIB_LINK = -lcrypto -lcrypt -largon2 -lsodium
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
-else ifeq ($(filter test demo deps serve package package-test,$(MAKECMDGOALS)),)
+else ifeq ($(filter test demo deps serve package package-test bench-ed25519,$(MAKECMDGOALS)),)
 $(error pg_config not found: run `make deps` (or `make test`) first, or set PG_CONFIG)
 endif
 
@@ -34,7 +34,7 @@ $(OBJS): $(wildcard src/*.h src/core/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
 	cat $^ > $@
 
-.PHONY: test demo deps unit fuzz serve package package-test
+.PHONY: test demo deps unit fuzz serve package package-test bench-ed25519
 # Everything: installs missing packages, builds, installs, runs all suites in a throwaway cluster.
 test:
 	test/run
@@ -50,6 +50,14 @@ unit:
 
 fuzz:
 	$(MAKE) -C test/fuzz
+
+# Ed25519 verification, OpenSSL and libsodium and the core's verifier side by side (bench/, not
+# part of `make test`; results in bench/results-asym.md). ROUNDS and MSGS from the environment.
+bench-ed25519:
+	@mkdir -p bench/build
+	$(CC) -O2 -Wall -Isrc -o bench/build/ed25519_verify bench/ed25519_verify.c src/core/asym.c \
+		-lcrypto -lsodium
+	bench/build/ed25519_verify
 
 # The example app (examples/task-app) on 127.0.0.1, port $PORT (3000 by default), in a throwaway cluster;
 # Ctrl-C stops it and the cluster.

@@ -3,8 +3,10 @@
  *
  * Postgres-free. Verifies a JWS signing input against a signature with an OpenSSL EVP_PKEY:
  * RSASSA-PKCS1-v1_5 (RS256/384/512), RSASSA-PSS (PS256/384/512), ECDSA with the JOSE raw R||S
- * signature form (ES256/384/512) and EdDSA over Ed25519. Whether a key may be used with an
- * algorithm at all is decided by jwk.h; this layer only checks that the key's type fits.
+ * signature form (ES256/384/512) through OpenSSL, and EdDSA over Ed25519 through libsodium with
+ * the key's raw octets (small-order and non-canonical keys and R values refused). Whether a key
+ * may be used with an algorithm at all is decided by jwk.h; this layer only checks that the
+ * key's type fits.
  */
 #ifndef TASKAUTH_ASYM_H
 #define TASKAUTH_ASYM_H
