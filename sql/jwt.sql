@@ -81,9 +81,11 @@ SELECT taskauth.jwt_verify(mkp(p), 's3cret') = p::jsonb AS many_members_exact,
        try(mkp(rtrim(p, '}') || ',"exp":1}')) AS many_members_expired
 FROM (SELECT '{' || string_agg(format('"k%s":%s', g % 37, g), ',') || ',"k\u0035":"dup"}' AS p
       FROM generate_series(1, 60) g) s;
--- A large payload (about 300 kB) round-trips.
+-- A large payload (about 300 kB) round-trips, once taskauth.max_token_size lets it in.
+SET taskauth.max_token_size = '1MB';
 SELECT md5(taskauth.jwt_verify(taskauth.jwt_sign(jsonb_build_object('blob', repeat('xyz', 100000), 'arr', (SELECT jsonb_agg(g) FROM generate_series(1, 10000) g)), 'k'), 'k')::text)
      = md5(jsonb_build_object('blob', repeat('xyz', 100000), 'arr', (SELECT jsonb_agg(g) FROM generate_series(1, 10000) g))::text) AS large_round_trip;
+RESET taskauth.max_token_size;
 
 -- NULL in, NULL out.
 SELECT taskauth.jwt_verify(NULL, 'k') IS NULL AS null_token,
@@ -324,7 +326,8 @@ SELECT try(taskauth.jwt_sign('{"a":1}', 'key'), 'Key') AS secret_case_matters,
        try(taskauth.jwt_sign('{"a":1}', 'key'), 'key ') AS secret_trailing_space,
        try(mkp('{}'), '') AS empty_secret_verifies_nothing;
 
--- Size cap: tokens over 1 MiB are refused before any decoding.
+-- Size cap: tokens over taskauth.max_token_size are refused before any decoding
+-- (sql/jwt_sizes.sql has the rest).
 SELECT try(repeat('a', 1048577)) AS too_large;
 
 -- Volatility and strictness as declared.

@@ -9,6 +9,12 @@ taskauth_report(ta_status st)
 {
 	const char *msg = ta_status_message(st);
 
+	/* Name the limit, which the setting may have moved; never anything of the token. */
+	if (st == TA_JWT_TOO_LARGE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("jwt is larger than taskauth.max_token_size (%d bytes)",
+						taskauth_max_token_size)));
 	switch (ta_status_class_of(st))
 	{
 		case TA_CLASS_TOKEN:

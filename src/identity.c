@@ -607,8 +607,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	uint64		key_read = 0;
 
 	/* refuse an oversized token before detoasting it */
-	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > TA_JWS_MAX_TOKEN_LEN + VARHDRSZ)
-		taskauth_report(TA_JWT_TOO_LARGE);
+	taskauth_check_token_size(PG_GETARG_DATUM(0));
 	token = PG_GETARG_TEXT_PP(0);
 	tok = VARDATA_ANY(token);
 	toklen = VARSIZE_ANY_EXHDR(token);

@@ -265,7 +265,7 @@ taskauth_jwt_verify_keyset(const char *token, size_t token_len, const TaskauthKe
 	co.times_out = opts ? opts->times_out : NULL;
 
 	/* The size check comes first so the buffer below is bounded. */
-	if (token_len > TA_JWS_MAX_TOKEN_LEN)
+	if (token_len > (size_t) taskauth_max_token_size)
 		taskauth_report(TA_JWT_TOO_LARGE);
 	buf = palloc(2 * token_len + 8);
 	TA_CHECK(ta_jws_asym_verify(token, token_len, ks->keys, ks->nkeys, ks->is_set, &co,
@@ -292,6 +292,7 @@ taskauth_jwt_verify_jwk(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
+	taskauth_check_token_size(PG_GETARG_DATUM(0));
 	token = PG_GETARG_TEXT_PP(0);
 	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
 		opts.audience = text_to_cstring(PG_GETARG_TEXT_PP(2));

@@ -34,6 +34,9 @@
 /* taskauth.leeway: seconds of clock skew allowed on exp, nbf and iat. */
 int			taskauth_leeway = 30;
 
+/* taskauth.max_token_size: the largest token, in bytes, that verification looks at. */
+int			taskauth_max_token_size = 16384;
+
 #define KEY_CACHE_SIZE 8
 #define HEADER_CACHE_MAX 1024
 #define PAYLOAD_BUF_SIZE 8192
@@ -77,6 +80,27 @@ TaskauthJwtInit(void)
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("taskauth.max_token_size",
+							"Largest token, in bytes, that authenticate() and jwt_verify() accept.",
+							"A longer token is refused with SQLSTATE 28000 before any of it is "
+							"decoded, and before it is decompressed when it is stored compressed. "
+							"Real tokens stay far below the default; the maximum is 1 MB.",
+							&taskauth_max_token_size,
+							16384, 1024, TA_JWS_MAX_TOKEN_LEN,
+							PGC_SUSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+}
+
+/*
+ * Refuse a token argument longer than taskauth.max_token_size. toast_raw_datum_size reads the
+ * length from the varlena header, so an oversized token is neither detoasted nor decompressed.
+ */
+void
+taskauth_check_token_size(Datum token)
+{
+	if (toast_raw_datum_size(token) - VARHDRSZ > (Size) taskauth_max_token_size)
+		taskauth_report(TA_JWT_TOO_LARGE);
 }
 
 /* Drop a key cache slot, wiping its secret. */
@@ -613,6 +637,8 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 	ta_json_member members[MAX_MEMBERS];
 	Jsonb	   *result;
 
+	if (token_len > (size_t) taskauth_max_token_size)
+		taskauth_report(TA_JWT_TOO_LARGE);
 	TA_CHECK(ta_jws_split(token, token_len, &parts));
 	alg = checked_header(&parts, NULL);
 	if (secret_len == 0)
@@ -814,9 +840,7 @@ taskauth_jwt_verify(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	/* refuse an oversized token before detoasting it */
-	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > TA_JWS_MAX_TOKEN_LEN + VARHDRSZ)
-		taskauth_report(TA_JWT_TOO_LARGE);
+	taskauth_check_token_size(PG_GETARG_DATUM(0));
 	token = PG_GETARG_TEXT_PP(0);
 	secret = PG_GETARG_TEXT_PP(1);
 	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))

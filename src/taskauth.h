@@ -33,6 +33,15 @@ typedef struct TaskauthVerifyOptions
 /* taskauth.leeway, seconds of clock skew allowed on exp, nbf and iat (jwt.c). */
 extern int	taskauth_leeway;
 
+/* taskauth.max_token_size, the largest token in bytes that verification accepts (jwt.c). */
+extern int	taskauth_max_token_size;
+
+/*
+ * Raises SQLSTATE 28000 when a token argument is longer than taskauth.max_token_size, reading
+ * only its header: call it before PG_GETARG_TEXT_PP detoasts the token.
+ */
+extern void taskauth_check_token_size(Datum token);
+
 /* The statement's start time in seconds since the Unix epoch: the clock of every claim check. */
 extern double taskauth_statement_now(void);
 
