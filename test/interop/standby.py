@@ -9,6 +9,8 @@ are printed as TAP comments, never asserted. Emits TAP.
 To add a check: change something with primary(...), then standby_until(...) for its effect
 (see the signing-key section below).
 """
+import base64
+import json
 import os
 import signal
 import sys
@@ -220,15 +222,12 @@ def run():
         'the standby refuses writes with 25006: insert and update of tasks, register, '
         'add_signing_key', (ins, upd, reg, key))
 
-    # login only reads, unless the stored hash is due for an upgrade
+    # login and sign_in start a session (a row), so they write: the primary's job
     tok = outcome(api, "SELECT taskauth.login('alice@example.com', %s)", (PASSWORD,))
-    tap(isinstance(tok, str) and auth(api, tok) == alice,
-        'login on the standby returns a token when the stored hash needs no upgrade', tok)
-    carol = outcome(api, "SELECT taskauth.login('carol@example.com', %s)", (PASSWORD,))
     wrong = outcome(api, "SELECT taskauth.login('alice@example.com', 'wrong-password')")
-    tap(carol == 'SQLSTATE 25006' and wrong == 'SQLSTATE 28P01',
-        'login whose hash would be upgraded fails with 25006; a wrong password is 28P01 as '
-        'on the primary', (carol, wrong))
+    tap(tok == 'SQLSTATE 25006' and wrong == 'SQLSTATE 28P01',
+        'login on the standby: the right password fails with 25006 (it starts a session), a '
+        'wrong one is 28P01 as on the primary (throttling counts nothing on a standby)', (tok, wrong))
 
     # --- a server signing key retired on the primary
     cached = connect(stby, api=True)
@@ -261,6 +260,21 @@ def run():
     follow_refusal(iss, t_ed1, lambda: primary('DELETE FROM public.jwks WHERE id = %s', (ekid1,)),
                    "issuer key ed-1 deleted from the key table on the primary")
     tap(auth(iss, t_ed2) == ext_user, "the issuer's other key still works on the standby")
+
+    # --- revocations made on the primary: a session ended, a user revoked
+    sess = connect(stby, api=True)
+    token_bob = primary("SELECT taskauth.login('bob@example.com', %s)", (PASSWORD,))   # signed with k1
+    wait_replay()
+    tap(auth(sess, token_bob) == bob and auth(sess, token_bob) == bob,
+        "a standby session authenticates bob's login token twice (cached)", auth(sess, token_bob))
+    sid = json.loads(base64.urlsafe_b64decode(token_bob.split('.')[1] + '=='))['sid']
+    follow_refusal(sess, token_bob, lambda: primary('SELECT taskauth.revoke_session(%s)', (sid,)),
+                   "bob's session revoked on the primary")
+    time.sleep(1.1)             # revoke_user refuses tokens of its own second too
+    t_ed3 = issuer_token(ek2, ekid2, ext_user)
+    tap(auth(iss, t_ed3) == ext_user, 'an external token cached on the standby')
+    follow_refusal(iss, t_ed3, lambda: primary('SELECT taskauth.revoke_user(%s)', (ext_user,)),
+                   "the external user revoked (revoke_user) on the primary")
 
 
 def main():
