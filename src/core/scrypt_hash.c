@@ -38,7 +38,7 @@ ta_scrypt_hash_is_better_auth(const char *hash, size_t len)
 {
 	return len == TA_SCRYPT_HASH_LEN && hash[TA_SCRYPT_SALT_HEX] == ':' &&
 		all_hex(hash, TA_SCRYPT_SALT_HEX) &&
-		all_hex(hash + TA_SCRYPT_SALT_HEX + 1, 2 * TA_SCRYPT_KEY_LEN);
+		all_hex(hash + TA_SCRYPT_SALT_HEX + 1, (size_t) 2 * TA_SCRYPT_KEY_LEN);
 }
 
 /* scrypt of a password with the salt text, into key (TA_SCRYPT_KEY_LEN bytes). */
