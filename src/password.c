@@ -491,6 +491,7 @@ taskauth_login_check(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 
+	/* cppcheck-suppress uninitvar ; set in PG_TRY, and an error there is rethrown, never past here */
 	elapsed = login_elapsed_us(start);
 	/* checks at today's parameters keep the estimate current (load changes during a day) */
 	if (at_policy)
