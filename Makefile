@@ -23,7 +23,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
-else ifeq ($(filter test demo deps serve package package-test bench-ed25519,$(MAKECMDGOALS)),)
+else ifeq ($(filter test demo deps lint serve package package-test bench-ed25519,$(MAKECMDGOALS)),)
 $(error pg_config not found: run `make deps` (or `make test`) first, or set PG_CONFIG)
 endif
 
@@ -34,7 +34,7 @@ $(OBJS): $(wildcard src/*.h src/core/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
 	cat $^ > $@
 
-.PHONY: test demo deps unit fuzz serve package package-test bench-ed25519
+.PHONY: test demo deps unit fuzz lint serve package package-test bench-ed25519
 # Everything: installs missing packages, builds, installs, runs all suites in a throwaway cluster.
 test:
 	test/run
@@ -58,6 +58,10 @@ bench-ed25519:
 	$(CC) -O2 -Wall -Isrc -o bench/build/ed25519_verify bench/ed25519_verify.c src/core/asym.c \
 		-lcrypto -lsodium
 	bench/build/ed25519_verify
+
+# Static checks of src/ (cppcheck, clang-tidy); see test/lint and .clang-tidy.
+lint:
+	test/lint
 
 # The example app (examples/task-app) on 127.0.0.1, port $PORT (3000 by default), in a throwaway cluster;
 # Ctrl-C stops it and the cluster.

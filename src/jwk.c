@@ -57,12 +57,7 @@ keyset_free(TaskauthKeySet *ks)
 static JsonbValue *
 member(JsonbContainer *obj, const char *name, JsonbValue *buf)
 {
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) name;
-	k.val.string.len = (int) strlen(name);
-	return getKeyJsonValueFromContainer(obj, k.val.string.val, k.val.string.len, buf);
+	return getKeyJsonValueFromContainer(obj, name, (int) strlen(name), buf);
 }
 
 /* Fill one string field from a jsonb object member; a non-string member marks it malformed. */

@@ -309,6 +309,7 @@ small_int_numeric(bool neg, uint64 u)
 	memcpy((char *) res + VARHDRSZ, &header, sizeof(uint16));
 	out = (int16 *) ((char *) res + VARHDRSZ + sizeof(uint16));
 	for (i = nd - 1; i >= lo; i--)
+		/* cppcheck-suppress uninitvar ; digs[lo..nd) were all written by the loop above */
 		*out++ = digs[i];
 	return res;
 }
@@ -475,7 +476,7 @@ flat_object_to_jsonb(const JsonbValue *obj)
  * general-purpose lexer: the core validator has already refused everything jsonb_in refuses.
  */
 static void
-build_jsonb_value(ta_json_type t, ta_json_span v, JsonbValue *out)
+build_jsonb_value(ta_json_type t, ta_json_span v, JsonbValue *out)	/* NOLINT(misc-no-recursion): validated JSON, at most TA_JSON_MAX_DEPTH deep */
 {
 	ta_json_iter it;
 	ta_json_span k,

@@ -6,7 +6,7 @@
 
 PG_MODULE_MAGIC;
 
-void		_PG_init(void);
+void		_PG_init(void);	/* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): the name PostgreSQL calls */
 
 /* Define settings and hooks of every area. */
 void

@@ -266,7 +266,7 @@ v_next(vstate *st, unsigned char close)
 
 /* Validate an object (RFC 8259 §4) starting at '{'. */
 static bool
-v_object(vstate *st, int depth)
+v_object(vstate *st, int depth)	/* NOLINT(misc-no-recursion): depth is bounded by TA_JSON_MAX_DEPTH */
 {
 	ta_json_type t;
 	int			next;
@@ -324,7 +324,7 @@ v_object(vstate *st, int depth)
 
 /* Validate an array (RFC 8259 §5) starting at '['. */
 static bool
-v_array(vstate *st, int depth)
+v_array(vstate *st, int depth)	/* NOLINT(misc-no-recursion): depth is bounded by TA_JSON_MAX_DEPTH */
 {
 	ta_json_type t;
 	int			next;
@@ -347,7 +347,7 @@ v_array(vstate *st, int depth)
 
 /* Validate one value with surrounding whitespace; depth counts enclosing containers. */
 static bool
-v_value(vstate *st, int depth, ta_json_type *type)
+v_value(vstate *st, int depth, ta_json_type *type)	/* NOLINT(misc-no-recursion): depth is bounded by TA_JSON_MAX_DEPTH */
 {
 	bool		ok;
 

@@ -657,7 +657,7 @@ b64_is_public_key(const char *s, size_t len)
 	int			dlen;
 	bool		found = false;
 
-	if (len == 0 || s[0] != 'M' || len > 64 * 1024)
+	if (len == 0 || s[0] != 'M' || len > (size_t) 64 * 1024)
 		return false;
 	clean = malloc(len + 4);
 	der = malloc(len + 4);

@@ -222,7 +222,7 @@ ta_jws_split(const char *token, size_t len, ta_jws_parts *parts)
 	const char *d1,
 			   *d2;
 
-	if (len > TA_JWS_MAX_TOKEN_LEN)
+	if (len > (size_t) TA_JWS_MAX_TOKEN_LEN)
 		return TA_JWT_TOO_LARGE;
 	d1 = memchr(token, '.', len);
 	if (d1 == NULL)

@@ -700,6 +700,7 @@ ta_password_hash_argon2id_salted(const char *password, size_t password_len,
 	n = snprintf(out, out_cap, "$argon2id$v=%d$m=%u,t=%u,p=%u$", TA_PW_ARGON2_VERSION,
 				 (unsigned) memory_kib, (unsigned) time, (unsigned) parallelism);
 	if (n < 0 || (size_t) n >= out_cap)
+		/* NOLINTNEXTLINE(bugprone-branch-clone): two different overflows, one status */
 		st = TA_ERR_BUFFER;
 	else if ((w = b64_encode(salt, salt_len, out + n, out_cap - (size_t) n)) == 0 ||
 			 (size_t) n + w + 1 >= out_cap)

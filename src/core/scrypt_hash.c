@@ -38,7 +38,7 @@ ta_scrypt_hash_is_better_auth(const char *hash, size_t len)
 {
 	return len == TA_SCRYPT_HASH_LEN && hash[TA_SCRYPT_SALT_HEX] == ':' &&
 		all_hex(hash, TA_SCRYPT_SALT_HEX) &&
-		all_hex(hash + TA_SCRYPT_SALT_HEX + 1, 2 * TA_SCRYPT_KEY_LEN);
+		all_hex(hash + TA_SCRYPT_SALT_HEX + 1, (size_t) 2 * TA_SCRYPT_KEY_LEN);
 }
 
 /* scrypt of a password with the salt text, into key (TA_SCRYPT_KEY_LEN bytes). */
@@ -70,6 +70,7 @@ ta_scrypt_hash_verify(const char *password, size_t password_len,
 	if (!ta_scrypt_hash_is_better_auth(hash, hash_len))
 		return TA_PW_HASH_MALFORMED;
 	for (size_t i = 0; i < TA_SCRYPT_KEY_LEN; i++)
+		/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): all_hex passed, hexval is 0..15 */
 		want[i] = (uint8_t) (hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
 	st = derive(password, password_len, hash, got);
 	if (st == TA_OK)

@@ -26,11 +26,12 @@ summary() {
     ft=$(grep -oE 'ft: [0-9]+' <<<"$last" | awk '{print $2}')
     files=$(find "$out/$name.corpus" -type f 2>/dev/null | wc -l)
     bytes=$(du -sb "$out/$name.corpus" 2>/dev/null | cut -f1)
-    found=$(ls "$out"/"$name".{crash,leak,timeout,oom,slow-unit}-* 2>/dev/null | wc -l)
+    found=$(ls "$out"/"$name".{crash,leak,timeout,oom}-* 2>/dev/null | wc -l)
+    slow=$(ls "$out"/"$name".slow-unit-* 2>/dev/null | wc -l)
     state=done; [[ -n $execs ]] || state=running
-    printf '%-18s %-7s execs=%s exec/s=%s cov=%s ft=%s corpus=%s files/%s B peak_rss=%sMB failing_inputs=%s\n' \
-      "$name" "$state" "${execs:-${last%% *}}" "${secs:--}" "${cov:--}" "${ft:--}" "$files" \
-      "${bytes:-0}" "${rss:--}" "$found"
+    printf '%-18s %-7s execs=%s exec/s=%s cov=%s ft=%s corpus=%s files/%s B peak_rss=%sMB failing_inputs=%s slow_units=%s\n' \
+      "$name" "$state" "${execs:-$(grep -oE "^#[0-9]+" <<<"$last" | tr -d "#")}" "${secs:--}" "${cov:--}" "${ft:--}" "$files" \
+      "${bytes:-0}" "${rss:--}" "$found" "$slow"
   done
 }
 
