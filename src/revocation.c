@@ -128,7 +128,7 @@ revocations_load(Oid nsp, Oid relid, bool full)
 	uint64		generation;
 	uint64		reset;
 	bool		own_rows = false;
-	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz now_ts = GetCurrentTimestamp();
 
 	/* opening the table processes pending invalidations; later ones will mark this load stale */
 	rel = table_open(relid, AccessShareLock);
@@ -190,7 +190,7 @@ revocations_load(Oid nsp, Oid relid, bool full)
 		if (null_seq)
 			continue;			/* the primary key forbids it */
 		loaded_seq = seq;
-		if (null_user || null_at || null_expires || expires < now)
+		if (null_user || null_at || null_expires || expires < now_ts)
 			continue;
 		if (!null_session)
 			ok = ta_revoked_put(revoked_sessions, DatumGetUUIDP(session)->data, at, expires);
@@ -222,16 +222,16 @@ taskauth_revocations_sync(void)
 
 	if (loaded && synced_generation == taskauth_generation_revocations())
 	{
-		TimestampTz now;
+		TimestampTz now_ts;
 
 		if (ta_revoked_count(revoked_sessions) + ta_revoked_count(revoked_users) == 0)
 			return;
-		now = GetCurrentStatementStartTimestamp();
-		if (now >= next_sweep)
+		now_ts = GetCurrentStatementStartTimestamp();
+		if (now_ts >= next_sweep)
 		{
-			ta_revoked_sweep(revoked_sessions, now);
-			ta_revoked_sweep(revoked_users, now);
-			next_sweep = now + SWEEP_INTERVAL_USECS;
+			ta_revoked_sweep(revoked_sessions, now_ts);
+			ta_revoked_sweep(revoked_users, now_ts);
+			next_sweep = now_ts + SWEEP_INTERVAL_USECS;
 		}
 		return;
 	}
@@ -271,17 +271,17 @@ unix_to_timestamp(double secs)
 bool
 taskauth_token_revoked(const uint8 *sub, const uint8 *sid, bool has_iat, double iat)
 {
-	TimestampTz now;
+	TimestampTz now_ts;
 	int64		revoked_at;
 
 	if (!loaded)
 		return false;			/* no revocations table yet */
 	if (ta_revoked_count(revoked_sessions) + ta_revoked_count(revoked_users) == 0)
 		return false;
-	now = GetCurrentStatementStartTimestamp();
-	if (sid != NULL && ta_revoked_get(revoked_sessions, sid, now, NULL))
+	now_ts = GetCurrentStatementStartTimestamp();
+	if (sid != NULL && ta_revoked_get(revoked_sessions, sid, now_ts, NULL))
 		return true;
-	if (ta_revoked_get(revoked_users, sub, now, &revoked_at))
+	if (ta_revoked_get(revoked_users, sub, now_ts, &revoked_at))
 	{
 		/* iat has whole seconds: a token of the revoking second itself is refused too */
 		if (!has_iat || unix_to_timestamp(iat) < revoked_at)

@@ -114,7 +114,7 @@ void
 taskauth_detached_main(Datum arg)
 {
 	DetachedRequest req;
-	int			rc;
+	int			rc = 0;
 
 	memcpy(&req, MyBgworkerEntry->bgw_extra, sizeof(req));
 	pqsignal(SIGTERM, die);

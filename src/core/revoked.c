@@ -72,7 +72,8 @@ place(slot *slots, size_t nslots, const slot *e)
 {
 	size_t		i = slot_of(id_hash(e->id), nslots);
 
-	while (slots[i].expires != EMPTY)
+	/* slots_alloc sets every slot's expires, which the analyzer cannot follow through rebuild */
+	while (slots[i].expires != EMPTY)	/* NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 		i = (i + 1 == nslots) ? 0 : i + 1;
 	slots[i] = *e;
 }
