@@ -555,7 +555,7 @@ claim_uuid(Jsonb *claims, const char *name, pg_uuid_t *out)
 
 	k.type = jbvString;
 	k.val.string.val = (char *) name;
-	k.val.string.len = strlen(name);
+	k.val.string.len = (int) strlen(name);
 	v = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
 	return v != NULL && v->type == jbvString &&
 		parse_uuid(v->val.string.val, v->val.string.len, out);
@@ -570,7 +570,7 @@ claim_number(Jsonb *claims, const char *name, double *out)
 
 	k.type = jbvString;
 	k.val.string.val = (char *) name;
-	k.val.string.len = strlen(name);
+	k.val.string.len = (int) strlen(name);
 	v = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
 	if (v == NULL || v->type != jbvNumeric)
 		return false;
