@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Sign-outs through pgbouncer in transaction mode: client processes share two server
+"""Sign-outs through pgbouncer in transaction mode: clients share two server
 connections and interleave requests with sign-outs and new sign-ins. Every token is refused in
 the first transaction after its sign-out commits, whichever server connection runs it (and again
 later); every token not signed out keeps working; no identity leaks between transactions.
@@ -9,7 +9,7 @@ database setup. Emits TAP.
 """
 import atexit
 import contextlib
-import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
 import os
 import random
 import signal
@@ -26,7 +26,7 @@ SIGNOUT_EVERY = 10      # about one transaction in this many is a sign-out
 
 
 def client(args):
-    """One client process: its own user, requests, sign-outs and sign-ins through pgbouncer."""
+    """One client: its own user, requests, sign-outs and sign-ins through pgbouncer."""
     port, user, seed = args
     rng = random.Random(seed)
     counts = {'requests': 0, 'signouts': 0, 'refused_after': 0, 'accepted_after': 0,
@@ -104,8 +104,9 @@ def main():
     port = pool.start_pgbouncer()
     pool.tap(True, 'pgbouncer in transaction mode, pool of %d, in front of the cluster' % pool.POOL_SIZE)
 
-    with multiprocessing.Pool(CLIENTS) as p:
-        results = p.map_async(client, [(port, users[i], 1000 + i) for i in range(CLIENTS)]).get(timeout=600)
+    # threads, not processes: each client waits on its connection, and psycopg2 releases the GIL
+    with ThreadPoolExecutor(CLIENTS) as ex:
+        results = list(ex.map(client, [(port, users[i], 1000 + i) for i in range(CLIENTS)], timeout=600))
     tot = {k: sum(r[k] for r in results) for k in results[0]}
     print('# %s' % tot, flush=True)
     pool.tap(tot['signouts'] >= CLIENTS * TXNS_PER_CLIENT // SIGNOUT_EVERY // 2 and tot['requests'] > 0,
