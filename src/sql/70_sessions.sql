@@ -295,7 +295,7 @@ BEGIN
     VALUES (record_login_failure.key, 1, clock_timestamp())
     ON CONFLICT ON CONSTRAINT login_throttle_pkey DO UPDATE
        SET failures = CASE WHEN t.last_failure_at < coalesce(last_success, '-infinity')
-                             OR t.last_failure_at < clock_timestamp() - interval '1 day'
+                             OR greatest(t.last_failure_at, t.locked_until) < clock_timestamp() - interval '1 day'
                            THEN 1 ELSE t.failures + 1 END,
            last_failure_at = clock_timestamp()
     RETURNING t.failures INTO n;
@@ -615,8 +615,7 @@ BEGIN
     n := n + m;
     -- throttling state that no longer locks anything or counts towards a lock
     DELETE FROM taskauth.login_throttle AS t
-     WHERE t.last_failure_at < now() - interval '1 day'
-       AND (t.locked_until IS NULL OR t.locked_until < now());
+     WHERE greatest(t.last_failure_at, t.locked_until) < now() - interval '1 day';
     GET DIAGNOSTICS m = ROW_COUNT;
     RETURN n + m;
 END
