@@ -5,12 +5,14 @@
 #   4. memory: a fresh backend's private memory and resident set before and after its first
 #      authenticate(), which reads the revoked sets, and the time of that call; "with" vs "none";
 #   1. authenticate() with the revocations vs without: (a) an in-session loop over 200 users'
-#      tokens (cache hits, then every call verifying: first sight), (b) pgbench, one
-#      authenticate() a transaction, alternated runs, and (c) both databases at once;
-#   2. sign-outs at RATE a second (pgbench -R, signout.sql: authenticate + logout(), committed)
-#      beside the measured users' requests (request.sql, authenticate + an RLS query), against
-#      no sign-outs and against the same sign-outs rolled back (their CPU without their effect);
-#      the sign-outs are counted in taskauth.revocations over the measured window;
+#      tokens, one backend per database, short loops alternating (pairs.py; cache hits, and
+#      every call verifying: first sight), (b) pgbench, one authenticate() a transaction,
+#      alternated runs;
+#   2. sign-outs at RATE a second (signouts.py: authenticate + logout(), committed) switched on
+#      and off in PERIOD-second periods during one pgbench run of the measured users' requests
+#      (request.sql, authenticate + an RLS query), with a control period of the same sign-outs
+#      rolled back (their CPU without their effect); tps per period; sign-outs checked against
+#      taskauth.revocations;
 #   3. a PostgREST request replayed three ways in one pgbench run: taskauth.pre_request(), a
 #      plpgsql db-pre-request hook looking the jti up in a 100,000-row deny-list (PostgREST's
 #      documented way; the JWT verified by PostgREST outside the database), and no hook.
@@ -18,7 +20,7 @@
 # backends' first calls (reading the revoked sets, filling the token cache) are not in it.
 # Prints the results as Markdown; progress goes to stderr. Not part of `make test`.
 # Usage: bench/revocation.sh   (taskauth installed; runs in its own throwaway cluster)
-#   env: LOOP_ROUNDS=10 AUTH_ROUNDS=6 AUTH_SECONDS=10 SIGNOUT_ROUNDS=5 SIGNOUT_SECONDS=15
+#   env: PAIRS=40 AUTH_ROUNDS=6 AUTH_SECONDS=10 CYCLES=12 PERIOD=5
 #        RATE=100 PGRST_ROUNDS=5 PGRST_SECONDS=15 MEM_ROUNDS=5 WARMUP=3 CLIENTS=nproc
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,11 +36,11 @@ if [[ ${TASKAUTH_BENCH_IN_CLUSTER:-} != 1 ]]; then
   TASKAUTH_BENCH_IN_CLUSTER=1 exec pg_virtualenv -t -v 15 "${opts[@]}" "$0" "$@"
 fi
 
-LOOP_ROUNDS=${LOOP_ROUNDS:-10}
+PAIRS=${PAIRS:-40}
 AUTH_ROUNDS=${AUTH_ROUNDS:-6}
 AUTH_SECONDS=${AUTH_SECONDS:-10}
-SIGNOUT_ROUNDS=${SIGNOUT_ROUNDS:-5}
-SIGNOUT_SECONDS=${SIGNOUT_SECONDS:-15}
+CYCLES=${CYCLES:-12}
+PERIOD=${PERIOD:-5}
 RATE=${RATE:-100}
 PGRST_ROUNDS=${PGRST_ROUNDS:-5}
 PGRST_SECONDS=${PGRST_SECONDS:-15}
@@ -49,8 +51,8 @@ NONE=ta_rev_none
 WITH=ta_rev_with
 unset PGDATABASE
 
-if (( SIGNOUT_ROUNDS * (SIGNOUT_SECONDS + 2) * RATE * 11 / 10 > 18000 )); then
-  echo "SIGNOUT_ROUNDS x (SIGNOUT_SECONDS + 2) x RATE needs more than the 18,000 pooled sessions" >&2
+if (( CYCLES * PERIOD * RATE > 18000 )); then
+  echo "CYCLES x PERIOD x RATE needs more than the 18,000 pooled sessions" >&2
   exit 1
 fi
 
@@ -123,23 +125,25 @@ run() {
 # A fresh backend (the library is preloaded), warmed by reading its own memory figures; then its
 # first authenticate(); then the figures again. The databases alternate.
 echo "4. memory ..." >&2
-declare -A m_priv m_rss m_first
+declare -A m_priv m_rss m_first m_cpu
 mem_rows=()
 for ((i = 1; i <= MEM_ROUNDS; i++)); do
   if (( i % 2 )); then order=($NONE $WITH); else order=($WITH $NONE); fi
   for db in "${order[@]}"; do
     r=$(q $db -F ' ' <<'SQL'
-SELECT bench_private_kb(), bench_rss_kb() \g /dev/null
+SELECT bench_private_kb(), bench_rss_kb(), bench_cpu_ns() \g /dev/null
 SELECT bench_private_kb() AS pb, bench_rss_kb() AS rb \gset
+SELECT bench_cpu_ns() AS c0 \gset
 SELECT bench_first_call() AS first \gset
+SELECT bench_cpu_ns() AS c1 \gset
 SELECT bench_private_kb() AS pa, bench_rss_kb() AS ra \gset
-SELECT :pb, :rb, :pa, :ra, round(:first::numeric, 3), round(bench_first_call()::numeric, 3);
+SELECT :pb, :rb, :pa, :ra, round(:first::numeric, 3), round((:c1 - :c0) / 1e6, 3), round(bench_first_call()::numeric, 3);
 SQL
 )
-    read -r pb rb pa ra first second <<<"$r"
-    m_priv[$db]+="$((pa - pb)) "; m_rss[$db]+="$((ra - rb)) "; m_first[$db]+="$first "
-    echo "  round $i $db: private $pb -> $pa kB, rss $rb -> $ra kB, first call $first ms (again: $second ms)" >&2
-    mem_rows+=("| $i | $db | $pb | $pa | $((pa - pb)) | $rb | $ra | $((ra - rb)) | $first | $second |")
+    read -r pb rb pa ra first cpu second <<<"$r"
+    m_priv[$db]+="$((pa - pb)) "; m_rss[$db]+="$((ra - rb)) "; m_first[$db]+="$first "; m_cpu[$db]+="$cpu "
+    echo "  round $i $db: private $pb -> $pa kB, rss $rb -> $ra kB, first call $first ms ($cpu ms CPU; again: $second ms)" >&2
+    mem_rows+=("| $i | $db | $pb | $pa | $((pa - pb)) | $rb | $ra | $((ra - rb)) | $first | $cpu | $second |")
   done
 done
 # shellcheck disable=SC2086
@@ -147,45 +151,30 @@ done
   mp_none=$(median ${m_priv[$NONE]}); mp_with=$(median ${m_priv[$WITH]})
   mr_none=$(median ${m_rss[$NONE]}); mr_with=$(median ${m_rss[$WITH]})
   mf_none=$(median ${m_first[$NONE]}); mf_with=$(median ${m_first[$WITH]})
+  mc_none=$(median ${m_cpu[$NONE]}); mc_with=$(median ${m_cpu[$WITH]})
 }
 per_id=$(awk -v a="$mp_with" -v b="$mp_none" 'BEGIN {printf "%.1f", (a - b) * 1024 / 110000}')
 per_id_rss=$(awk -v a="$mr_with" -v b="$mr_none" 'BEGIN {printf "%.1f", (a - b) * 1024 / 110000}')
 load_ms=$(awk -v a="$mf_with" -v b="$mf_none" 'BEGIN {printf "%.1f", a - b}')
+load_cpu=$(awk -v a="$mc_with" -v b="$mc_none" 'BEGIN {printf "%.1f", a - b}')
 
 # ---- 1a. authenticate() in a loop -------------------------------------------------------------
-# A fresh backend each time: one pass over the 200 tokens (reads the revoked sets, fills the
-# token cache), then 3 timed loops of cache hits and 3 of first sight (cache off), medians.
+# One long-lived backend per database, short loops alternating between them (pairs.py).
 echo "1a. authenticate() in a loop ..." >&2
-declare -A l_hit l_miss
-loop_rows=()
-for ((i = 1; i <= LOOP_ROUNDS; i++)); do
-  if (( i % 2 )); then order=($NONE $WITH); else order=($WITH $NONE); fi
-  for db in "${order[@]}"; do
-    r=$(q $db -F ' ' <<'SQL'
-SELECT count(taskauth.authenticate(token)) FROM bench_tokens \g /dev/null
-CREATE TEMP TABLE t (kind text, us float8);
-INSERT INTO t VALUES ('hit', bench_loop(50000, true));
-INSERT INTO t VALUES ('hit', bench_loop(50000, true));
-INSERT INTO t VALUES ('hit', bench_loop(50000, true));
-INSERT INTO t VALUES ('miss', bench_loop(10000, false));
-INSERT INTO t VALUES ('miss', bench_loop(10000, false));
-INSERT INTO t VALUES ('miss', bench_loop(10000, false));
-SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY us) FILTER (WHERE kind = 'hit')::numeric, 4),
-       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY us) FILTER (WHERE kind = 'miss')::numeric, 4),
-       replace(bench_probe(), ' ', '_')
-FROM t;
-SQL
-)
-    read -r hit miss probe <<<"$r"
-    [[ $db == "$NONE" && $probe == no_probe || $db == "$WITH" && $probe == token_revoked ]] \
-      || { echo "$db: revoked probe gave '$probe'" >&2; exit 1; }
-    l_hit[$db]=$hit; l_miss[$db]=$miss
-    echo "  round $i $db: cache hit $hit us, first sight $miss us" >&2
-  done
-  lh+=("$(ratio "${l_hit[$WITH]}" "${l_hit[$NONE]}")"); lm+=("$(ratio "${l_miss[$WITH]}" "${l_miss[$NONE]}")")
-  lh_none+=("${l_hit[$NONE]}"); lh_with+=("${l_hit[$WITH]}"); lm_none+=("${l_miss[$NONE]}"); lm_with+=("${l_miss[$WITH]}")
-  loop_rows+=("| $i | ${l_hit[$NONE]} | ${l_hit[$WITH]} | ${lh[-1]} | ${l_miss[$NONE]} | ${l_miss[$WITH]} | ${lm[-1]} |")
-done
+r=$(/usr/bin/python3 "$dir/pairs.py" $NONE $WITH "$PAIRS" 20000 4000)
+grep -qx "probe $NONE no_probe" <<<"$r" && grep -qx "probe $WITH token_revoked" <<<"$r" \
+  || { echo "the revoked probe did not behave: $r" >&2; exit 1; }
+loop_rows=(); lh=(); lm=(); lh_none=(); lh_with=(); lm_none=(); lm_with=()
+while read -r i kind un uw; do
+  [[ $i == probe ]] && continue
+  rt=$(ratio "$uw" "$un")
+  if [[ $kind == hit ]]; then
+    lh+=("$rt"); lh_none+=("$un"); lh_with+=("$uw"); row="| $i | $un | $uw | $rt "
+  else
+    lm+=("$rt"); lm_none+=("$un"); lm_with+=("$uw"); loop_rows+=("$row| $un | $uw | $rt |")
+  fi
+done <<<"$r"
+echo "  hit with/none $(median "${lh[@]}"), first sight $(median "${lm[@]}")" >&2
 
 # ---- 1b. authenticate() per transaction, alternated pgbench runs -------------------------------
 echo "1b. pgbench, alternated ..." >&2
@@ -203,61 +192,44 @@ for ((i = 1; i <= AUTH_ROUNDS; i++)); do
   auth_rows+=("| $i | ${order[0]#ta_rev_} first | ${tps[$NONE]} | ${tps[$WITH]} | ${a_r[-1]} |")
 done
 
-# ---- 1c. both databases at once ----------------------------------------------------------------
-echo "1c. pgbench, both databases at once ..." >&2
-half=$(( CLIENTS / 2 > 0 ? CLIENTS / 2 : 1 ))
-sim_rows=(); s_none=(); s_with=(); s_r=()
-for ((i = 1; i <= AUTH_ROUNDS; i++)); do
-  f1=$(mktemp); f2=$(mktemp)
-  run $NONE "$AUTH_SECONDS" "$half" auth >"$f1" & p1=$!
-  run $WITH "$AUTH_SECONDS" "$half" auth >"$f2" & p2=$!
-  wait $p1 && wait $p2 || { echo "a simultaneous run failed" >&2; exit 1; }
-  read -r _ _ tn _ <"$f1"; read -r _ _ tw _ <"$f2"; rm -f "$f1" "$f2"
-  s_none+=("$tn"); s_with+=("$tw"); s_r+=("$(ratio "$tn" "$tw")")
-  echo "  round $i: none $tn tps, with $tw tps" >&2
-  sim_rows+=("| $i | $tn | $tw | ${s_r[-1]} |")
-done
-
 # ---- 2. sign-outs at RATE a second beside other users' requests --------------------------------
-echo "2. sign-outs at $RATE/s ..." >&2
-signed_out() {
-  q $WITH -c "SELECT count(*) FROM taskauth.revocations WHERE reason = 'logout'
-              AND revoked_at >= to_timestamp($1) AND revoked_at < to_timestamp($2)"
-}
-so_rows=(); o_none=(); o_so=(); o_rb=(); o_r=(); o_rrb=(); o_rate=()
-for ((i = 1; i <= SIGNOUT_ROUNDS; i++)); do
-  case $((i % 3)) in
-    1) order=(none signout rollback) ;;
-    2) order=(signout rollback none) ;;
-    0) order=(rollback none signout) ;;
-  esac
+# One pgbench run of request.sql; meanwhile signouts.py switches sign-outs on, off and to a
+# rolled-back control in PERIOD-second periods. tps per period from pgbench's log (0.3 s at each
+# edge left out); ratios between the periods of one cycle; medians over the cycles.
+echo "2. sign-outs at $RATE/s, $CYCLES cycles of 3 x $PERIOD s ..." >&2
+logouts() { q $WITH -c "SELECT count(*) FROM taskauth.revocations WHERE reason = 'logout'"; }
+before=$(logouts)
+tmp=$(mktemp -d)
+(cd "$tmp" && pgbench -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T $((CYCLES * 3 * PERIOD + 4)) -l \
+   -f "$dir/request.sql" $WITH >out 2>&1) & pb=$!
+sleep 2
+periods=$(/usr/bin/python3 "$dir/signouts.py" $WITH "$RATE" "$PERIOD" "$CYCLES")
+wait $pb || { cat "$tmp/out" >&2; exit 1; }
+grep -q 'number of failed transactions: 0 ' "$tmp/out" || { cat "$tmp/out" >&2; exit 1; }
+committed=$(awk '$2 == "signout" {n += $5} END {print n + 0}' <<<"$periods")
+after=$(logouts)
+(( after - before == committed )) \
+  || { echo "sign-outs: $committed committed, $((after - before)) logout revocations" >&2; exit 1; }
+# per period: cycle state tps sign-outs/s
+per=$(awk 'NR == FNR {c[NR] = $1; st[NR] = $2; a[NR] = $3 + 0.3; b[NR] = $4 - 0.3; k[NR] = $5
+                      d[NR] = $4 - $3; w = NR; next}
+           {t = $5 + $6 / 1e6; for (i = 1; i <= w; i++) if (t >= a[i] && t < b[i]) {n[i]++; break}}
+           END {for (i = 1; i <= w; i++) printf "%s %s %.1f %.1f\n", c[i], st[i], n[i] / (b[i] - a[i]), k[i] / d[i]}' \
+      <(echo "$periods") "$tmp"/pgbench_log.*)
+rm -rf "$tmp"
+so_rows=(); o_none=(); o_so=(); o_rb=(); o_r=(); o_rrb=(); o_rate=(); o_rbrate=()
+for ((i = 1; i <= CYCLES; i++)); do
   declare -A tps=() rate=()
-  for v in "${order[@]}"; do
-    bg=
-    if [[ $v != none ]]; then
-      script=signout; [[ $v == rollback ]] && script=signout_rollback
-      bgout=$(mktemp)
-      pgbench -n -M prepared -c 1 -j 1 -R "$RATE" -T $((SIGNOUT_SECONDS + 2)) \
-              -f "$dir/$script.sql" $WITH >"$bgout" 2>&1 & bg=$!
-      sleep 0.5
-    fi
-    r=$(run $WITH "$SIGNOUT_SECONDS" "$CLIENTS" request)
-    read -r w0 w1 t _ <<<"$r"
-    tps[$v]=$t
-    if [[ -n $bg ]]; then
-      wait $bg || { cat "$bgout" >&2; exit 1; }
-      grep -q 'number of failed transactions: 0 ' "$bgout" || { cat "$bgout" >&2; exit 1; }
-      rm -f "$bgout"
-      n=$(signed_out "$w0" "$w1")
-      rate[$v]=$(awk -v n="$n" -v a="$w0" -v b="$w1" 'BEGIN {printf "%.1f", n / (b - a)}')
-      if [[ $v == rollback && $n != 0 ]]; then echo "rolled-back sign-outs left $n revocations" >&2; exit 1; fi
-    fi
-    echo "  round $i $v: $t tps${rate[$v]:+, sign-outs committed ${rate[$v]}/s}" >&2
-  done
+  while read -r c st t rt; do
+    [[ $c == "$i" ]] || continue
+    tps[$st]=$t; rate[$st]=$rt; ord+=" $st"
+  done <<<"$per"
   o_none+=("${tps[none]}"); o_so+=("${tps[signout]}"); o_rb+=("${tps[rollback]}")
+  o_rate+=("${rate[signout]}"); o_rbrate+=("${rate[rollback]}")
   o_r+=("$(ratio "${tps[none]}" "${tps[signout]}")"); o_rrb+=("$(ratio "${tps[rollback]}" "${tps[signout]}")")
-  o_rate+=("${rate[signout]}")
-  so_rows+=("| $i | ${order[*]} | ${tps[none]} | ${tps[signout]} | ${rate[signout]} | ${tps[rollback]} | ${o_r[-1]} | ${o_rrb[-1]} |")
+  so_rows+=("| $i |${ord} | ${tps[none]} | ${tps[signout]} | ${rate[signout]} | ${tps[rollback]} | ${o_r[-1]} | ${o_rrb[-1]} |")
+  echo "  cycle $i:${ord}: none ${tps[none]}, signout ${tps[signout]} (${rate[signout]}/s), rollback ${tps[rollback]} tps" >&2
+  ord=
 done
 pool_used=$(q $WITH -c "SELECT last_value FROM signout_seq")
 
@@ -324,21 +296,22 @@ cat <<EOF
 
 ### 4. Memory of the revoked sets and the first call (fresh backend, medians of $MEM_ROUNDS)
 
-| round | db | private kB before | after | delta | VmRSS kB before | after | delta | first authenticate() ms | second |
-|---|---|---|---|---|---|---|---|---|---|
+| round | db | private kB before | after | delta | VmRSS kB before | after | delta | first authenticate() ms | its CPU ms | second call ms |
+|---|---|---|---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${mem_rows[@]}")
 
 Medians: private memory grows by $mp_with kB in "with" and $mp_none kB in "none" at the first
 call; the difference, **$per_id bytes a revoked id** (110,000 ids), is the revoked sets
-(VmRSS: $per_id_rss bytes an id). First call $mf_with ms with vs $mf_none ms without:
-**reading 110,000 revocations takes about $load_ms ms**, once per backend.
+(VmRSS, which also counts the shared buffers the read touched: $per_id_rss bytes an id). First
+call $mf_with ms with vs $mf_none ms without (CPU time $mc_with ms vs $mc_none ms): **reading
+110,000 revocations takes about $load_ms ms ($load_cpu ms of CPU)**, once per backend.
 
-### 1a. authenticate() per call, in a loop (us a call; medians of 3 loops per fresh backend)
+### 1a. authenticate() per call, in a loop (us a call; $PAIRS alternated pairs, one backend per database)
 
-Cache hit: 50,000 calls over the 200 tokens in a shuffled order, each in the token cache.
-First sight: 10,000 calls with taskauth.token_cache_size = 0 (every call verifies the HMAC).
+Cache hit: 20,000 calls over the 200 tokens in a shuffled order, each in the token cache.
+First sight: 4,000 calls with taskauth.token_cache_size = 0 (every call verifies the HMAC).
 
-| round | hit, none | hit, with | with/none | first sight, none | with | with/none |
+| pair | hit, none | hit, with | with/none | first sight, none | with | with/none |
 |---|---|---|---|---|---|---|
 $(printf '%s\n' "${loop_rows[@]}")
 
@@ -353,27 +326,20 @@ $(printf '%s\n' "${auth_rows[@]}")
 
 Medians: none $(median "${a_none[@]}"), with $(median "${a_with[@]}") tps; **median of round ratios none/with $(median "${a_r[@]}")** (range $(range "${a_r[@]}")).
 
-### 1c. The same, both databases at once ($half client(s) each, ${AUTH_SECONDS} s; tps)
+### 2. Sign-outs at $RATE/s beside the other users' requests (tps of request.sql by period)
 
-| round | none | with | none/with |
-|---|---|---|---|
-$(printf '%s\n' "${sim_rows[@]}")
+One pgbench run of request.sql ($CLIENTS clients, $((CYCLES * 3 * PERIOD + 4)) s); meanwhile one connection
+(signouts.py) cycles through $PERIOD-second periods: "none" (idle), "signout" (authenticate + logout()
+of a pooled session of another user, committed, paced at $RATE/s) and "rollback" (the same work rolled
+back: its CPU, no revocation). tps per period from pgbench's log (0.3 s at each edge left out).
+$committed sign-outs committed in all, as many logout revocations added (checked).
 
-**Median none/with $(median "${s_r[@]}")** (range $(range "${s_r[@]}")).
-
-### 2. Sign-outs at $RATE/s beside the other users' requests (request.sql, ${SIGNOUT_SECONDS} s runs, tps)
-
-"signout": pgbench -R $RATE -c 1 of signout.sql (authenticate + logout(), committed) on sessions
-of other users; "rollback": the same work rolled back (its CPU, no revocation); sign-outs/s are
-the logout revocations committed within the measured window, counted in taskauth.revocations.
-
-| round | order | none | signout | sign-outs/s | rollback | none/signout | rollback/signout |
+| cycle | order | none | signout | sign-outs/s | rollback | none/signout | rollback/signout |
 |---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${so_rows[@]}")
 
-Medians: none $(median "${o_none[@]}"), signout $(median "${o_so[@]}"), rollback $(median "${o_rb[@]}") tps; sign-outs $(median "${o_rate[@]}")/s;
+Medians: none $(median "${o_none[@]}"), signout $(median "${o_so[@]}"), rollback $(median "${o_rb[@]}") tps; sign-outs $(median "${o_rate[@]}")/s committed (rolled back $(median "${o_rbrate[@]}")/s);
 **none/signout $(median "${o_r[@]}")** (range $(range "${o_r[@]}")), rollback/signout $(median "${o_rrb[@]}") (range $(range "${o_rrb[@]}")).
-$pool_used pooled sessions signed out in all.
 
 ### 3. A PostgREST request replayed: pre_request() vs a deny-list hook (one pgbench run, scripts mixed; latency ms)
 

@@ -127,6 +127,10 @@ $$;
 CREATE FUNCTION bench_rss_kb() RETURNS bigint LANGUAGE sql AS $$
     SELECT (regexp_match(pg_read_file('/proc/self/status'), 'VmRSS:\s+(\d+) kB'))[1]::bigint
 $$;
+-- CPU time this backend has run, in nanoseconds (first field of /proc/self/schedstat)
+CREATE FUNCTION bench_cpu_ns() RETURNS bigint LANGUAGE sql AS $$
+    SELECT split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::bigint
+$$;
 -- the first authenticate() of a backend, in milliseconds
 CREATE FUNCTION bench_first_call() RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE
