@@ -12,7 +12,8 @@
 #      and off in PERIOD-second periods during one pgbench run of the measured users' requests
 #      (request.sql, authenticate + an RLS query), with a control period of the same sign-outs
 #      rolled back (their CPU without their effect); tps per period; sign-outs checked against
-#      taskauth.revocations;
+#      taskauth.revocations; (2b) one sign-out's cost to another backend, paired with a
+#      rolled-back one (after_signout.py);
 #   3. a PostgREST request replayed three ways in one pgbench run: taskauth.pre_request(), a
 #      plpgsql db-pre-request hook looking the jti up in a 100,000-row deny-list (PostgREST's
 #      documented way; the JWT verified by PostgREST outside the database), and no hook.
@@ -21,7 +22,7 @@
 # Prints the results as Markdown; progress goes to stderr. Not part of `make test`.
 # Usage: bench/revocation.sh   (taskauth installed; runs in its own throwaway cluster)
 #   env: PAIRS=40 AUTH_ROUNDS=6 AUTH_SECONDS=10 CYCLES=12 PERIOD=5
-#        RATE=100 PGRST_ROUNDS=5 PGRST_SECONDS=15 MEM_ROUNDS=5 WARMUP=3 CLIENTS=nproc
+#        SIGNOUT_PAIRS=300 RATE=100 PGRST_ROUNDS=5 PGRST_SECONDS=15 MEM_ROUNDS=5 WARMUP=3 CLIENTS=nproc
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -41,6 +42,7 @@ AUTH_ROUNDS=${AUTH_ROUNDS:-6}
 AUTH_SECONDS=${AUTH_SECONDS:-10}
 CYCLES=${CYCLES:-12}
 PERIOD=${PERIOD:-5}
+SIGNOUT_PAIRS=${SIGNOUT_PAIRS:-300}
 RATE=${RATE:-100}
 PGRST_ROUNDS=${PGRST_ROUNDS:-5}
 PGRST_SECONDS=${PGRST_SECONDS:-15}
@@ -51,7 +53,7 @@ NONE=ta_rev_none
 WITH=ta_rev_with
 unset PGDATABASE
 
-if (( CYCLES * PERIOD * RATE > 18000 )); then
+if (( CYCLES * PERIOD * RATE + SIGNOUT_PAIRS > 18000 )); then
   echo "CYCLES x PERIOD x RATE needs more than the 18,000 pooled sessions" >&2
   exit 1
 fi
@@ -231,6 +233,13 @@ for ((i = 1; i <= CYCLES; i++)); do
   echo "  cycle $i:${ord}: none ${tps[none]}, signout ${tps[signout]} (${rate[signout]}/s), rollback ${tps[rollback]} tps" >&2
   ord=
 done
+# 2b. one committed sign-out's cost to a backend serving someone else, against a rolled-back one
+echo "2b. cost of one sign-out to another backend ..." >&2
+r=$(/usr/bin/python3 "$dir/after_signout.py" $WITH "$SIGNOUT_PAIRS")
+as_rb=(); as_c=()
+while read -r _ urb uc; do as_rb+=("$urb"); as_c+=("$uc"); done <<<"$r"
+as_extra=$(awk -v a="$(median "${as_c[@]}")" -v b="$(median "${as_rb[@]}")" 'BEGIN {printf "%.0f", a - b}')
+as_share=$(awk -v x="$as_extra" -v r="$RATE" 'BEGIN {printf "%.1f", x * r / 1e4}')
 pool_used=$(q $WITH -c "SELECT last_value FROM signout_seq")
 
 # ---- 3. PostgREST's deny-list hook vs pre_request() --------------------------------------------
@@ -340,6 +349,16 @@ $(printf '%s\n' "${so_rows[@]}")
 
 Medians: none $(median "${o_none[@]}"), signout $(median "${o_so[@]}"), rollback $(median "${o_rb[@]}") tps; sign-outs $(median "${o_rate[@]}")/s committed (rolled back $(median "${o_rbrate[@]}")/s);
 **none/signout $(median "${o_r[@]}")** (range $(range "${o_r[@]}")), rollback/signout $(median "${o_rrb[@]}") (range $(range "${o_rrb[@]}")).
+
+### 2b. One sign-out's cost to a backend serving another user ($SIGNOUT_PAIRS alternated pairs)
+
+after_signout.py: one connection signs a pooled session out (committed, or the same work rolled
+back), then another times one \`authenticate()\` of a measured user's token on the server (the
+statement that takes the sign-out in: relcache entry of taskauth.revocations rebuilt, new row read).
+
+Medians: $(median "${as_rb[@]}") us after a rolled-back sign-out, **$(median "${as_c[@]}") us after a committed one**
+(10th-90th percentile $(printf '%s\n' "${as_c[@]}" | sort -g | awk '{v[NR]=$1} END {print v[int(NR*0.1)+1] "-" v[int(NR*0.9)]}') us): about $as_extra us per sign-out per backend,
+so $RATE sign-outs a second take about $as_share% of each busy backend's time.
 
 ### 3. A PostgREST request replayed: pre_request() vs a deny-list hook (one pgbench run, scripts mixed; latency ms)
 
