@@ -48,6 +48,7 @@ WRONG = 'a-wrong-guess'
 DEFAULTS = {'threshold': 5, 'lock': 30, 'max_lock': 3600}
 SCALED = {'threshold': 5, 'lock': 1, 'max_lock': 8}
 USERS = 300  # other users, each logging in in turn
+ROLES = ('bench_on', 'bench_off', 'bench_scaled', 'bench_on4', 'bench_off4')
 
 
 def log(msg):
@@ -104,14 +105,14 @@ def lock_after(n, s):
 def schedule(checks, k, s):
     """Seconds an attacker with k connections spends waiting on locks for `checks` password
     checks, if each lock lets exactly k checks through (all start before any is counted):
-    the locks set by the last failure of each batch but the final one. Also the batch count."""
-    wait, n, batches = 0, 0, 0
+    the locks set by the last failure of each batch but the final one. Also how many locks."""
+    wait, n, locks = 0, 0, 0
     while n < checks:
         n = min(checks, n + k)
-        batches += 1
-        if n < checks:
+        if n < checks and lock_after(n, s):
             wait += lock_after(n, s)
-    return wait, batches
+            locks += 1
+    return wait, locks
 
 
 def fmt_duration(sec):
@@ -139,7 +140,7 @@ def attacker(role, email, guesses, shared, checks, stop, ready, go, poll, out):
         conn = connect(role)
         cur = conn.cursor()
         pid = one(conn, 'SELECT pg_backend_pid()')
-        cpu0 = cpu_ms(pid)
+        cpu0, own0 = cpu_ms(pid), time.process_time()
         ready.put(True)
         go.wait()
         checked, refused, other, attempts = [], 0, {}, 0
@@ -165,7 +166,8 @@ def attacker(role, email, guesses, shared, checks, stop, ready, go, poll, out):
             else:
                 other[code] = other.get(code, 0) + 1
         out.put({'checked': checked, 'refused': refused, 'other': other, 'begin': t_begin,
-                 'end': time.monotonic(), 'server_cpu_ms': cpu_ms(pid) - cpu0})
+                 'end': time.monotonic(), 'server_cpu_ms': cpu_ms(pid) - cpu0,
+                 'client_cpu_ms': 1000 * (time.process_time() - own0)})
         conn.close()
     except Exception as e:  # reported to the parent, which fails the run
         ready.put(False)
@@ -218,10 +220,15 @@ def forget(admin, email):
 def setup(admin):
     one(admin, 'CREATE EXTENSION taskauth')
     one(admin, "SELECT taskauth.add_signing_key('bench-throttle-secret-0123456789abcdef')")
-    for role in ('bench_on', 'bench_off', 'bench_scaled'):
+    for role in ROLES:
         one(admin, 'CREATE ROLE %s LOGIN PASSWORD %%s' % role, (ROLE_PASSWORD,))
         one(admin, 'SELECT taskauth.grant_api_access(%s::regrole)', (role,))
-    one(admin, 'ALTER ROLE bench_off IN DATABASE %s SET taskauth.login_throttle_threshold = 0' % DB)
+    for role in ('bench_off', 'bench_off4'):
+        one(admin, 'ALTER ROLE %s IN DATABASE %s SET taskauth.login_throttle_threshold = 0' % (role, DB))
+    # login() takes the time of one check at the session's cost, whatever the account's hash:
+    # these two roles check at cost 4, where what the worker adds is not lost in a cost-12 hash
+    for role in ('bench_on4', 'bench_off4'):
+        one(admin, 'ALTER ROLE %s IN DATABASE %s SET taskauth.bcrypt_cost = 4' % (role, DB))
     for name, value in (('threshold', SCALED['threshold']), ('lock', '%ds' % SCALED['lock']),
                         ('max_lock', '%ds' % SCALED['max_lock'])):
         one(admin, "ALTER ROLE bench_scaled IN DATABASE %s SET taskauth.login_throttle_%s = '%s'"
@@ -245,7 +252,8 @@ def setup(admin):
 
 def check_roles(admin):
     """The role settings bite: a failure is counted for bench_on and bench_scaled, not for bench_off."""
-    for role, want in (('bench_off', '0'), ('bench_on', '5'), ('bench_scaled', '5')):
+    for role, want in (('bench_off', '0'), ('bench_on', '5'), ('bench_scaled', '5'), ('bench_on4', '5'),
+                       ('bench_off4', '0')):
         with contextlib.closing(connect(role)) as c:
             cur = c.cursor()
             expect(login(cur, 'probe-%s@bench.test' % role, WRONG), '28P01', 'a probe failure as ' + role)
@@ -253,8 +261,9 @@ def check_roles(admin):
             if role == 'bench_scaled':
                 expect((one(c, 'SHOW taskauth.login_throttle_lock'), one(c, 'SHOW taskauth.login_throttle_max_lock')),
                        ('1s', '8s'), 'locks of bench_scaled')
+            expect(one(c, 'SHOW taskauth.bcrypt_cost'), '4' if role.endswith('4') else '12', 'cost of ' + role)
         row = throttle_row(admin, 'probe-%s@bench.test' % role)
-        expect(row[0] if row else None, None if role == 'bench_off' else 1, 'failures counted for ' + role)
+        expect(row[0] if row else None, None if want == '0' else 1, 'failures counted for ' + role)
     expect(one(admin, "SELECT count(*) FROM taskauth.users WHERE hashed_password LIKE '$2b$12$%'"),
            USERS + 5, 'accounts at cost 12')
 
@@ -303,29 +312,30 @@ def part_scaled(admin, k, email):
     wall = max(e for _, e in checked) - t0
     refused = sum(x['refused'] for x in reps)
     failures = throttle_row(admin, email)[0]
-    # batches of checks that overlapped in time (got through the same opening)
-    batches, end = 0, None
+    # time with at least one check running (the union of their intervals), and the rest: the
+    # time spent locked out, to compare with the sum of the locks
+    busy, end = 0.0, None
     for s, e in checked:
         if end is None or s > end:
-            batches += 1
+            busy += e - s
             end = e
-        else:
-            end = max(end, e)
+        elif e > end:
+            busy += e - end
+            end = e
     n = len(checked)
-    wait, model_batches = schedule(n, k, SCALED)
-    check_s = median([e - s for s, e in checked])
-    predicted = wait + model_batches * check_s
-    log('scaled, %d connection(s): %d checks (%d counted), %d PT429, %.1f s (model %.1f s)'
-        % (k, n, failures, refused, wall, predicted))
+    wait, locks = schedule(n, k, SCALED)
+    idle = wall - busy
+    log('scaled, %d connection(s): %d checks (%d counted), %d PT429, %.1f s, %.1f s of it locked out (locks: %d s)'
+        % (k, n, failures, refused, wall, idle, wait))
     return {'k': k, 'n': n, 'failures': failures, 'refused': refused, 'wall': wall, 'wait': wait,
-            'batches': batches, 'model_batches': model_batches, 'check_s': check_s,
-            'predicted': predicted}
+            'busy': busy, 'idle': idle, 'locks': locks,
+            'check_s': median([e - s for s, e in checked])}
 
 
-def part_latency(rounds, email):
+def part_latency(rounds, email, suffix=''):
     """Median latency of one failed login, throttling on (bench_on) vs off (bench_off), alternated;
     the throttling state is deleted before each attempt, so no attempt meets a lock."""
-    on, off = connect('bench_on'), connect('bench_off')
+    on, off = connect('bench_on' + suffix), connect('bench_off' + suffix)
     admin = connect()
     con, coff = on.cursor(), off.cursor()
     ms_on, ms_off, diff = [], [], []
@@ -398,6 +408,7 @@ def part_others(admin, users):
                     expect(len(rep['checked']), 0, 'password checks against the locked account')
                 att[cond].append((len(rep['checked']) + rep['refused']) / span)
                 att[cond + ' cpu'] = att.get(cond + ' cpu', []) + [rep['server_cpu_ms'] / 1000 / span]
+                att[cond + ' client'] = att.get(cond + ' client', []) + [rep['client_cpu_ms'] / 1000 / span]
             lat[cond] += ms
             round_med[cond].append(median(ms))
         log('others round %d: ' % (r + 1) + ', '.join('%s %.0f ms' % (c, round_med[c][-1]) for c in conds))
@@ -469,19 +480,19 @@ def report(off, scaled, lat12, lat4, others, version, load):
         p('| %d | %s | %d |' % (k, fmt_duration(w), k))
     p('')
     s = SCALED
-    p('**Scaled down, measured** (role setting: threshold %d, lock %d s doubling to %d s; the'
-      ' attacker retries %d ms after each PT429). Model: the locks after each opening\'s last'
-      ' failure, summed, plus one check per opening.' % (s['threshold'], s['lock'], s['max_lock'],
-                                                          POLL * 1000))
+    p('**Scaled down, measured** (role setting: threshold %d, lock %d s doubling to %d s; each'
+      ' attacker connection retries %d ms after each PT429, until %d guesses have had a check).'
+      ' The wall time splits into time with a check running and time locked out; the latter'
+      ' against the locks of the schedule above (k checks per opening), summed.'
+      % (s['threshold'], s['lock'], s['max_lock'], POLL * 1000, SCALED_CHECKS))
     p('')
-    p('| connections | password checks (counted in login_throttle) | refused, PT429 | openings (model) |'
-      ' wall time | model: locks + openings x check | measured / model |')
-    p('|---|---|---|---|---|---|---|')
+    p('| connections | guesses checked (failures counted) | refused, PT429 | wall time | checking |'
+      ' locked out | sum of locks (how many) | locked out / sum |')
+    p('|---|---|---|---|---|---|---|---|')
     for x in scaled:
-        p('| %d | %d (%d) | %d | %d (%d) | %.1f s | %d s + %d x %.0f ms = %.1f s | %.3f |'
-          % (x['k'], x['n'], x['failures'], x['refused'], x['batches'], x['model_batches'],
-             x['wall'], x['wait'], x['model_batches'], 1000 * x['check_s'], x['predicted'],
-             x['wall'] / x['predicted']))
+        p('| %d | %d (%d) | %d | %.1f s | %.1f s | %.1f s | %d s (%d) | %.3f |'
+          % (x['k'], x['n'], x['failures'], x['refused'], x['wall'], x['busy'], x['idle'],
+             x['wait'], x['locks'], x['idle'] / x['wait']))
     p('')
     p('**Cost of a failed login** (throttling on: one check, then a background worker counts the'
       ' failure in its own transaction; the state is deleted before each attempt, so none meets a'
@@ -502,13 +513,14 @@ def report(off, scaled, lat12, lat4, others, version, load):
       % (USERS, OTHERS_ROUNDS, OTHERS_LOGINS, ATTACK_WARMUP))
     p('')
     p('| condition | logins | median | p95 | median of round medians / no attacker | legit backend CPU per login |'
-      ' attacker attempts/s | attacker backend CPU (cores) |')
+      ' attacker attempts/s | attacker CPU, cores: backend (client) |')
     p('|---|---|---|---|---|---|---|---|')
     for c in others['conds']:
         xs = others['lat'][c]
         ratio = '1' if c == 'none' else '%.3f' % others['ratios'][c]
         ar = '' if c == 'none' else '%.1f' % median(others['att'][c])
-        ac = '' if c == 'none' else '%.2f' % median(others['att'][c + ' cpu'])
+        ac = '' if c == 'none' else '%.2f (%.2f)' % (median(others['att'][c + ' cpu']),
+                                                     median(others['att'][c + ' client']))
         p('| %s | %d | %.0f ms | %.0f ms | %s | %.0f ms | %s | %s |'
           % (c, len(xs), median(xs), p95(xs), ratio, median(others['cpu'][c]), ar, ac))
     return '\n'.join(out)
@@ -532,7 +544,7 @@ def main():
                   part_scaled(admin, 2, 'victim-scaled2@bench.test')]
         log('2. latency of a failed login ...')
         lat12 = part_latency(LATENCY_ROUNDS, 'victim-lat12@bench.test')
-        lat4 = part_latency(LATENCY_ROUNDS_COST4, 'victim-lat4@bench.test')
+        lat4 = part_latency(LATENCY_ROUNDS_COST4, 'victim-lat4@bench.test', '4')
         log('3. other users\' logins ...')
         others = part_others(admin, users)
         admin.close()
@@ -541,7 +553,7 @@ def main():
         with contextlib.closing(psycopg2.connect(dbname=os.environ.get('PGDATABASE', 'postgres'))) as c:
             c.autocommit = True
             c.cursor().execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % DB)
-            for role in ('bench_on', 'bench_off', 'bench_scaled'):
+            for role in ROLES:
                 c.cursor().execute('DROP ROLE IF EXISTS %s' % role)
 
 
