@@ -16,9 +16,10 @@ Accounts hash at the default bcrypt cost 12 (one at cost 4, to resolve what the 
 3. Logins of other users (distinct accounts, right password, one connection) with no attacker,
    with an attacker guessing as fast as it can with throttling off, and with one hammering a
    locked account with throttling on (PT429 answers), in alternated rounds.
+   Then the worker alone: login_failed_detached() against the same count done in-session.
 Settings through the environment (defaults in parentheses): GUESSES_OFF (100), ROUNDS_OFF (5),
-SCALED_CHECKS (30), POLL_MS (10), LATENCY_ROUNDS (40), LATENCY_ROUNDS_COST4 (200),
-OTHERS_ROUNDS (10), OTHERS_LOGINS (6).
+SCALED_CHECKS (25), POLL_MS (10), LATENCY_ROUNDS (30), LATENCY_ROUNDS_COST4 (200),
+OTHERS_ROUNDS (9), OTHERS_LOGINS (6).
 """
 import contextlib
 import multiprocessing as mp
@@ -33,13 +34,14 @@ import psycopg2
 
 GUESSES_OFF = int(os.environ.get('GUESSES_OFF', 100))
 ROUNDS_OFF = int(os.environ.get('ROUNDS_OFF', 5))
-SCALED_CHECKS = int(os.environ.get('SCALED_CHECKS', 30))
+SCALED_CHECKS = int(os.environ.get('SCALED_CHECKS', 25))
 POLL = int(os.environ.get('POLL_MS', 10)) / 1000
-LATENCY_ROUNDS = int(os.environ.get('LATENCY_ROUNDS', 40))
+LATENCY_ROUNDS = int(os.environ.get('LATENCY_ROUNDS', 30))
 LATENCY_ROUNDS_COST4 = int(os.environ.get('LATENCY_ROUNDS_COST4', 200))
-OTHERS_ROUNDS = int(os.environ.get('OTHERS_ROUNDS', 10))
+OTHERS_ROUNDS = int(os.environ.get('OTHERS_ROUNDS', 9))
 OTHERS_LOGINS = int(os.environ.get('OTHERS_LOGINS', 6))
 ATTACK_WARMUP = 0.3  # seconds an attacker runs before other users' logins are timed
+SERVER_LOG = os.environ.get('SERVER_LOG', '')  # the server's log file, when known
 
 DB = 'ta_bench_throttle_%d' % os.getpid()
 ROLE_PASSWORD = 'bench-' + os.urandom(8).hex()
@@ -358,7 +360,33 @@ def part_latency(rounds, email, suffix=''):
             'on_p95': p95(ms_on), 'off_p95': p95(ms_off)}
 
 
+def part_worker(admin, rounds):
+    """Where a failed login's extra time goes: counting a failure through the worker
+    (login_failed_detached, which starts a process and waits for it) against the same
+    record_login_failure() run in this session, alternated; the state deleted before each."""
+    key = "sha256(convert_to('victim-worker@bench.test', 'UTF8'))"
+    calls = {'worker': 'SELECT taskauth.login_failed_detached(%s, NULL)' % key,
+             'in-session': 'SELECT taskauth.record_login_failure(%s, NULL, 5, 30, 3600)' % key}
+    ms = {k: [] for k in calls}
+    for r in range(rounds):
+        for k in (('worker', 'in-session') if r % 2 == 0 else ('in-session', 'worker')):
+            one(admin, 'DELETE FROM taskauth.login_throttle WHERE key = %s' % key)
+            t0 = time.perf_counter()
+            one(admin, calls[k])
+            ms[k].append(1000 * (time.perf_counter() - t0))
+            expect(one(admin, 'SELECT failures FROM taskauth.login_throttle WHERE key = %s' % key), 1,
+                   'a failure counted ' + k)
+    return {k: (median(v), p95(v)) for k, v in ms.items()}
+
+
 # -- 3. other users' logins ----------------------------------------------------------------------
+def log_size():
+    try:
+        return os.path.getsize(SERVER_LOG)
+    except OSError:
+        return None
+
+
 def part_others(admin, users):
     email = 'victim-locked@bench.test'
     # Lock the account for real (5 failures with the defaults), then extend the lock to the
@@ -387,6 +415,7 @@ def part_others(admin, users):
             if cond != 'none':
                 role = 'bench_off' if 'off' in cond else 'bench_on'
                 a = start_attackers(1, role, email, poll=0)
+                size0 = log_size()
                 a['go'].set()
                 time.sleep(ATTACK_WARMUP)
             ms = []
@@ -401,6 +430,10 @@ def part_others(admin, users):
                 expect(code, 'ok', 'a legitimate login')
             if a is not None:
                 rep = finish_attackers(a, stop=True)[0]
+                size1 = log_size()
+                if size0 is not None and size1 is not None:
+                    att[cond + ' log'] = att.get(cond + ' log', []) + [
+                        (size1 - size0) / (len(rep['checked']) + rep['refused'])]
                 span = rep['end'] - rep['begin']
                 if 'off' in cond:
                     expect(rep['refused'], 0, 'PT429 with throttling off')
@@ -433,7 +466,7 @@ def machine():
     return '%d CPUs, %s, %.0f GB RAM, %s' % (os.cpu_count(), model, mem, osname)
 
 
-def report(off, scaled, lat12, lat4, others, version, load):
+def report(off, scaled, lat12, lat4, worker, others, version, load):
     out = []
     p = out.append
     p('## Run of %s' % time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))
@@ -492,7 +525,7 @@ def report(off, scaled, lat12, lat4, others, version, load):
     for x in scaled:
         p('| %d | %d (%d) | %d | %.1f s | %.1f s | %.1f s | %d s (%d) | %.3f |'
           % (x['k'], x['n'], x['failures'], x['refused'], x['wall'], x['busy'], x['idle'],
-             x['wait'], x['locks'], x['idle'] / x['wait']))
+             x['wait'], x['locks'], x['idle'] / x['wait'] if x['wait'] else float('nan')))
     p('')
     p('**Cost of a failed login** (throttling on: one check, then a background worker counts the'
       ' failure in its own transaction; the state is deleted before each attempt, so none meets a'
@@ -503,6 +536,12 @@ def report(off, scaled, lat12, lat4, others, version, load):
     for cost, x in (('12', lat12), ('4', lat4)):
         p('| %s | %d | %.1f ms (%.1f) | %.1f ms (%.1f) | %+.1f ms |'
           % (cost, x['n'], x['off'], x['off_p95'], x['on'], x['on_p95'], x['diff']))
+    p('')
+    p('The count alone, %d alternated calls each: through the worker (`login_failed_detached`: a'
+      ' process started, connected, `record_login_failure` run and committed, waited for) %.1f ms'
+      ' median (p95 %.1f); the same `record_login_failure` in the calling session %.2f ms (p95 %.2f).'
+      % (LATENCY_ROUNDS_COST4, worker['worker'][0], worker['worker'][1], worker['in-session'][0],
+         worker['in-session'][1]))
     p('')
     p('### 3. Other users\' logins while one account is attacked')
     p('')
@@ -523,6 +562,13 @@ def report(off, scaled, lat12, lat4, others, version, load):
                                                      median(others['att'][c + ' client']))
         p('| %s | %d | %.0f ms | %.0f ms | %s | %.0f ms | %s | %s |'
           % (c, len(xs), median(xs), p95(xs), ratio, median(others['cpu'][c]), ar, ac))
+    for c in others['conds'][1:]:
+        if others['att'].get(c + ' log'):
+            b = median(others['att'][c + ' log'])
+            p('')
+            p('Server log, %s: %.0f bytes per attacker attempt (every failed login is an ERROR with'
+              ' its DETAIL and CONTEXT, under the default log_min_messages): %.0f MB an hour at %.1f'
+              ' attempts/s.' % (c, b, b * median(others['att'][c]) * 3600 / 1e6, median(others['att'][c])))
     return '\n'.join(out)
 
 
@@ -536,7 +582,8 @@ def main():
         log('setting up ...')
         users = setup(admin)
         check_roles(admin)
-        version = one(admin, 'SELECT version()')
+        version = one(admin, 'SELECT version()') + '; fsync %s, synchronous_commit %s, max_worker_processes %s' % tuple(
+            one(admin, 'SHOW ' + g) for g in ('fsync', 'synchronous_commit', 'max_worker_processes'))
         log('1. throttling off ...')
         off = part_off(admin)
         log('2. throttling on, scaled down ...')
@@ -545,10 +592,11 @@ def main():
         log('2. latency of a failed login ...')
         lat12 = part_latency(LATENCY_ROUNDS, 'victim-lat12@bench.test')
         lat4 = part_latency(LATENCY_ROUNDS_COST4, 'victim-lat4@bench.test', '4')
+        worker = part_worker(admin, LATENCY_ROUNDS_COST4)
         log('3. other users\' logins ...')
         others = part_others(admin, users)
         admin.close()
-        print(report(off, scaled, lat12, lat4, others, version, ' '.join(load)))
+        print(report(off, scaled, lat12, lat4, worker, others, version, ' '.join(load)))
     finally:
         with contextlib.closing(psycopg2.connect(dbname=os.environ.get('PGDATABASE', 'postgres'))) as c:
             c.autocommit = True

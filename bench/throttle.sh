@@ -6,7 +6,7 @@
 # an attacker guesses. The work is done by bench/throttle.py (its docstring lists the settings,
 # all through the environment); this script gives it a throwaway cluster and saves the output.
 #
-# Usage: bench/throttle.sh [OUTPUT.md]   (default: print only; about 7-10 minutes)
+# Usage: bench/throttle.sh [OUTPUT.md]   (default: print only; 7 to 10 minutes)
 # Needs taskauth installed (make install) and python3-psycopg2 (test/install-deps); runs in its
 # own throwaway cluster (pg_virtualenv). Not part of make test: timing is never asserted.
 set -euo pipefail
@@ -22,6 +22,9 @@ if [[ ${TASKAUTH_BENCH_IN_CLUSTER:-} != 1 ]]; then
 fi
 
 out=${1:-}
+# the cluster's server log, to weigh what a flood of failed logins writes there
+SERVER_LOG=$(pg_lsclusters -h | awk -v v="${PGVERSION:-15}" '$1 == v && $2 == "regress" {print $NF}')
+export SERVER_LOG
 start=$SECONDS
 if [[ -n $out ]]; then
   /usr/bin/python3 "$here/throttle.py" | tee "$out"
