@@ -327,6 +327,8 @@ def part_scaled(admin, k, email):
     n = len(checked)
     wait, locks = schedule(n, k, SCALED)
     idle = wall - busy
+    if wait:
+        expect(refused > 0, True, 'PT429 answers while locked out')
     log('scaled, %d connection(s): %d checks (%d counted), %d PT429, %.1f s, %.1f s of it locked out (locks: %d s)'
         % (k, n, failures, refused, wall, idle, wait))
     return {'k': k, 'n': n, 'failures': failures, 'refused': refused, 'wall': wall, 'wait': wait,
