@@ -546,17 +546,20 @@ token_kid(const char *tok, size_t toklen)
 	return kid;
 }
 
+/* A claim of the verified claims, or NULL; buf holds it when it is a scalar. */
+static JsonbValue *
+claim_value(Jsonb *claims, const char *name, JsonbValue *buf)
+{
+	return getKeyJsonValueFromContainer(&claims->root, name, (int) strlen(name), buf);
+}
+
 /* A string claim holding a uuid, or false. */
 static bool
 claim_uuid(Jsonb *claims, const char *name, pg_uuid_t *out)
 {
-	JsonbValue	k;
-	JsonbValue *v;
+	JsonbValue	buf;
+	JsonbValue *v = claim_value(claims, name, &buf);
 
-	k.type = jbvString;
-	k.val.string.val = (char *) name;
-	k.val.string.len = (int) strlen(name);
-	v = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
 	return v != NULL && v->type == jbvString &&
 		parse_uuid(v->val.string.val, v->val.string.len, out);
 }
@@ -565,13 +568,9 @@ claim_uuid(Jsonb *claims, const char *name, pg_uuid_t *out)
 static bool
 claim_number(Jsonb *claims, const char *name, double *out)
 {
-	JsonbValue	k;
-	JsonbValue *v;
+	JsonbValue	buf;
+	JsonbValue *v = claim_value(claims, name, &buf);
 
-	k.type = jbvString;
-	k.val.string.val = (char *) name;
-	k.val.string.len = (int) strlen(name);
-	v = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
 	if (v == NULL || v->type != jbvNumeric)
 		return false;
 	*out = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
