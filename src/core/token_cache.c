@@ -13,7 +13,6 @@
 
 typedef struct entry
 {
-	uint64_t	hash;
 	uint64_t	generation;
 	uint64_t	last_used;
 	size_t		token_len;
@@ -31,35 +30,54 @@ struct ta_token_cache
 	uint64_t	misses;
 	size_t		used;
 	entry	  **slots;			/* nsets * TA_TOKEN_CACHE_WAYS */
+	uint64_t   *tags;			/* each slot's token hash, beside the slots: a lookup reads
+								 * one line of tags instead of every way's entry */
 };
 
 /*
- * A 64-bit hash of the token, eight bytes a step (multiply and fold): chooses a set and screens
- * candidates, never the test of equality. Only verified tokens are stored, and their MACs are
- * beyond anyone's choosing, so a hash that is fast rather than keyed suffices.
+ * A 64-bit hash of the token (multiply and fold, in four independent lanes of eight bytes so
+ * that the multiplications overlap): chooses a set and screens candidates, never the test of
+ * equality. Only verified tokens are stored, and their MACs are beyond anyone's choosing, so a
+ * hash that is fast rather than keyed suffices.
  */
+static inline uint64_t
+mix(uint64_t h, uint64_t w)
+{
+	const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
+
+	h = (h ^ w) * k;
+	return h ^ (h >> 29);
+}
+
 static uint64_t
 token_hash(const char *s, size_t len)
 {
-	const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
-	uint64_t	h = len * k;
-	uint64_t	w;
+	uint64_t	lane[4] = {len, len + 1, len + 2, len + 3};
+	uint64_t	w,
+				h;
 	size_t		i = 0;
 
+	for (; i + 32 <= len; i += 32)
+	{
+		for (int l = 0; l < 4; l++)
+		{
+			memcpy(&w, s + i + 8 * l, 8);
+			lane[l] = mix(lane[l], w);
+		}
+	}
 	for (; i + 8 <= len; i += 8)
 	{
 		memcpy(&w, s + i, 8);
-		h = (h ^ w) * k;
-		h ^= h >> 29;
+		lane[0] = mix(lane[0], w);
 	}
 	if (i < len)
 	{
 		w = 0;
 		memcpy(&w, s + i, len - i);
-		h = (h ^ w) * k;
-		h ^= h >> 29;
+		lane[1] = mix(lane[1], w);
 	}
-	h *= k;
+	h = mix(mix(mix(lane[0], lane[1]), lane[2]), lane[3]);
+	h = mix(h, len);
 	return h ^ (h >> 32);
 }
 
@@ -93,8 +111,11 @@ ta_token_cache_create(size_t entries)
 	c->nsets = nsets;
 	c->limit = entries > 0 ? entries : 1;
 	c->slots = calloc(nsets * TA_TOKEN_CACHE_WAYS, sizeof(entry *));
-	if (c->slots == NULL)
+	c->tags = calloc(nsets * TA_TOKEN_CACHE_WAYS, sizeof(uint64_t));
+	if (c->slots == NULL || c->tags == NULL)
 	{
+		free(c->slots);
+		free(c->tags);
 		free(c);
 		return NULL;
 	}
@@ -109,6 +130,7 @@ ta_token_cache_destroy(ta_token_cache *c)
 	for (size_t i = 0; i < c->nsets * TA_TOKEN_CACHE_WAYS; i++)
 		entry_free(c->slots[i]);
 	free(c->slots);
+	free(c->tags);
 	free(c);
 }
 
@@ -122,20 +144,25 @@ const ta_cached_token *
 ta_token_cache_get(ta_token_cache *c, const char *token, size_t len, uint64_t generation)
 {
 	uint64_t	h = token_hash(token, len);
-	entry	  **set = &c->slots[(h & (c->nsets - 1)) * TA_TOKEN_CACHE_WAYS];
+	size_t		first = (h & (c->nsets - 1)) * TA_TOKEN_CACHE_WAYS;
+	entry	  **set = &c->slots[first];
+	const uint64_t *tags = &c->tags[first];
 
 	for (int w = 0; w < TA_TOKEN_CACHE_WAYS; w++)
 	{
-		entry	   *e = set[w];
+		entry	   *e;
 
-		if (e == NULL || e->hash != h || e->token_len != len ||
-			CRYPTO_memcmp(entry_token(e), token, len) != 0)
+		if (tags[w] != h || set[w] == NULL)
+			continue;
+		e = set[w];
+		if (e->token_len != len || CRYPTO_memcmp(entry_token(e), token, len) != 0)
 			continue;
 		if (e->generation != generation)
 		{
 			/* verified under keys that have changed since: forget it */
 			entry_free(e);
 			set[w] = NULL;
+			c->tags[first + w] = 0;
 			c->used--;
 			break;
 		}
@@ -158,7 +185,8 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 	int			victim,
 				free_way,
 				lru;
-	size_t		size;
+	size_t		size,
+				first;
 
 	if (len > TA_TOKEN_CACHE_MAX_TOKEN || value->claims_len > TA_TOKEN_CACHE_MAX_CLAIMS)
 		return false;
@@ -167,7 +195,6 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 	if (e == NULL)
 		return false;
 	h = token_hash(token, len);
-	e->hash = h;
 	e->generation = generation;
 	e->last_used = ++c->clock;
 	e->token_len = len;
@@ -184,7 +211,8 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 	 * The same token's way; else a free way while there is room; else the set's least recently
 	 * used token (none when the set is empty and the cache full: then this one is not kept).
 	 */
-	set = &c->slots[(h & (c->nsets - 1)) * TA_TOKEN_CACHE_WAYS];
+	first = (h & (c->nsets - 1)) * TA_TOKEN_CACHE_WAYS;
+	set = &c->slots[first];
 	victim = -1;
 	free_way = -1;
 	lru = -1;
@@ -197,7 +225,7 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 			if (free_way < 0)
 				free_way = w;
 		}
-		else if (o->hash == h && o->token_len == len &&
+		else if (c->tags[first + w] == h && o->token_len == len &&
 				 CRYPTO_memcmp(entry_token(o), token, len) == 0)
 			victim = w;
 		else if (lru < 0 || o->last_used < set[lru]->last_used)
@@ -214,6 +242,7 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 		c->used++;
 	entry_free(set[victim]);
 	set[victim] = e;
+	c->tags[first + victim] = h;
 	return true;
 }
 

@@ -13,7 +13,7 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
-SELECT plan(34);
+SELECT plan(40);
 
 SELECT is(taskauth.current_user_id(), NULL,
           'a jwt.sub placeholder set before the library loaded does not become the identity');
@@ -105,6 +105,14 @@ SELECT is(current_setting('jwt.sub'), '', 'jwt.sub is empty again');
 RESET ROLE;
 SELECT throws_ok($$SELECT taskauth.authenticate(taskauth.jwt_sign('{"sub":"user-42"}', 'identity-test-secret-0123456789abcdef'))$$,
                  '28000', 'jwt sub claim is not a uuid', 'a sub that is not a uuid is refused');
+SELECT throws_ok(format($$SELECT taskauth.authenticate(taskauth.jwt_sign('{"sub":"%s"}', 'identity-test-secret-0123456789abcdef'))$$, s),
+                 '28000', 'jwt sub claim is not a uuid', 'a sub of ' || why || ' is refused')
+  FROM (VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1g', 'a non-hex last digit'),
+               ('g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'a non-hex first digit'),
+               ('a0eebc99-9c0b-4ef8-bb6d6-bb9bd380a11', 'a misplaced dash'),
+               ('a0eebc999c0b4ef8bb6d6bb9bd380a11', 'no dashes'),
+               (' 0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'a space for a digit'),
+               ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11 ', 'a trailing space')) AS bad(s, why);
 SELECT throws_ok($$SELECT taskauth.authenticate(taskauth.jwt_sign('{"sub":42}', 'identity-test-secret-0123456789abcdef'))$$,
                  '28000', 'jwt has no sub claim', 'a sub that is not a string is refused');
 SELECT throws_ok($$SELECT taskauth.authenticate(taskauth.jwt_sign('{"email":"a@b.c"}', 'identity-test-secret-0123456789abcdef'))$$,
