@@ -14,7 +14,6 @@
 typedef struct entry
 {
 	uint64_t	generation;
-	uint64_t	last_used;
 	size_t		token_len;
 	size_t		size;			/* of the whole allocation */
 	ta_cached_token value;
@@ -30,8 +29,12 @@ struct ta_token_cache
 	uint64_t	misses;
 	size_t		used;
 	entry	  **slots;			/* nsets * TA_TOKEN_CACHE_WAYS */
-	uint64_t   *tags;			/* each slot's token hash, beside the slots: a lookup reads
-								 * one line of tags instead of every way's entry */
+	/*
+	 * Beside the slots, each slot's token hash and last use: a lookup or an eviction reads a
+	 * line of these instead of every way's entry.
+	 */
+	uint64_t   *tags;
+	uint64_t   *uses;
 };
 
 /*
@@ -112,10 +115,12 @@ ta_token_cache_create(size_t entries)
 	c->limit = entries > 0 ? entries : 1;
 	c->slots = calloc(nsets * TA_TOKEN_CACHE_WAYS, sizeof(entry *));
 	c->tags = calloc(nsets * TA_TOKEN_CACHE_WAYS, sizeof(uint64_t));
-	if (c->slots == NULL || c->tags == NULL)
+	c->uses = calloc(nsets * TA_TOKEN_CACHE_WAYS, sizeof(uint64_t));
+	if (c->slots == NULL || c->tags == NULL || c->uses == NULL)
 	{
 		free(c->slots);
 		free(c->tags);
+		free(c->uses);
 		free(c);
 		return NULL;
 	}
@@ -131,6 +136,7 @@ ta_token_cache_destroy(ta_token_cache *c)
 		entry_free(c->slots[i]);
 	free(c->slots);
 	free(c->tags);
+	free(c->uses);
 	free(c);
 }
 
@@ -166,7 +172,7 @@ ta_token_cache_get(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 			c->used--;
 			break;
 		}
-		e->last_used = ++c->clock;
+		c->uses[first + w] = ++c->clock;
 		c->hits++;
 		return &e->value;
 	}
@@ -196,7 +202,6 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 		return false;
 	h = token_hash(token, len);
 	e->generation = generation;
-	e->last_used = ++c->clock;
 	e->token_len = len;
 	e->size = size;
 	e->value = *value;
@@ -228,7 +233,7 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 		else if (c->tags[first + w] == h && o->token_len == len &&
 				 CRYPTO_memcmp(entry_token(o), token, len) == 0)
 			victim = w;
-		else if (lru < 0 || o->last_used < set[lru]->last_used)
+		else if (lru < 0 || c->uses[first + w] < c->uses[first + lru])
 			lru = w;
 	}
 	if (victim < 0)
@@ -243,6 +248,7 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 	entry_free(set[victim]);
 	set[victim] = e;
 	c->tags[first + victim] = h;
+	c->uses[first + victim] = ++c->clock;
 	return true;
 }
 
