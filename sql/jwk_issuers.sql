@@ -71,6 +71,8 @@ SELECT pg_temp.auth_expecting(NULL, :'t_wrongaud') AS no_audience_configured;
 SELECT pg_temp.auth_expecting('https://auth.example', :'t_static') AS the_audience_again;
 SELECT pg_temp.auth(:'t_otheriss') AS unknown_issuer;
 SELECT pg_temp.auth(:'t_noiss') AS no_issuer;
+-- an HMAC token naming a registered issuer: no server key verifies it (with one that does,
+-- "jwt algorithm is not allowed for this key": pgTAP token_cache)
 SELECT pg_temp.auth(:'t_hs_registered') AS hs256_claiming_the_issuer;
 SELECT pg_temp.auth(:'t_hs_plain') AS hs256_for_server_keys;
 SELECT pg_temp.auth(:'t_nonuuid') AS non_uuid_sub;

@@ -507,41 +507,6 @@ key_for_kidless_token(const char *token, size_t len, const TaskauthKey *keys, in
 	taskauth_report(TA_JWT_SIGNATURE_MISMATCH);
 }
 
-/*
- * The kid of the last header segment seen. Tokens of one issuer share their header, so this
- * saves decoding it twice per call; the kid only chooses a key, and verification checks the
- * whole header again, so a stale or wrong entry could only make a token fail, never pass.
- */
-#define KID_CACHE_HEADER_MAX 512
-static char kid_cache_header[KID_CACHE_HEADER_MAX];
-static size_t kid_cache_header_len = 0;	/* 0: empty */
-static bool kid_cache_has_kid = false;
-static char kid_cache_kid[TASKAUTH_KID_MAX_LEN + 1];
-
-/* The kid of a token's header (NULL when none), via the one-entry cache. */
-static const char *
-token_kid(const char *tok, size_t toklen)
-{
-	const char *dot = memchr(tok, '.', toklen);
-	size_t		hlen = dot ? (size_t) (dot - tok) : 0;
-	char	   *kid;
-
-	if (hlen != 0 && hlen == kid_cache_header_len && memcmp(tok, kid_cache_header, hlen) == 0)
-		return kid_cache_has_kid ? kid_cache_kid : NULL;
-
-	kid = taskauth_jwt_header_kid(tok, toklen);
-	if (hlen != 0 && hlen <= KID_CACHE_HEADER_MAX &&
-		(kid == NULL || strlen(kid) <= TASKAUTH_KID_MAX_LEN))
-	{
-		memcpy(kid_cache_header, tok, hlen);
-		kid_cache_header_len = hlen;
-		kid_cache_has_kid = (kid != NULL);
-		if (kid != NULL)
-			strcpy(kid_cache_kid, kid);
-	}
-	return kid;
-}
-
 /* A claim of the verified claims, or NULL; buf holds it when it is a scalar. */
 static JsonbValue *
 claim_value(Jsonb *claims, const char *name, JsonbValue *buf)
@@ -584,7 +549,8 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	text	   *token;
 	const char *tok;
 	size_t		toklen;
-	const char *kid;
+	char	   *kid;
+	bool		hmac;
 	const TaskauthKey *key;
 	Jsonb	   *claims;
 	JsonbValue	k;
@@ -636,12 +602,18 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 		}
 	}
 
-	/* Tokens of a registered external issuer are verified with its public keys (issuers.c). */
-	claims = taskauth_issuer_verify(tok, toklen, &key_read);
+	/*
+	 * An HMAC token is the server's own, verified with its keys; any other is an external
+	 * issuer's, verified with that issuer's public keys (issuers.c).
+	 */
+	hmac = taskauth_jwt_header_hmac(tok, toklen, &kid);
+	claims = hmac ? NULL : taskauth_issuer_verify(tok, toklen, &key_read);
 	external = (claims != NULL);
 	if (!external)
 	{
-		kid = token_kid(tok, toklen);
+		/* not HMAC and no issuer's: raises what is wrong with its header */
+		if (!hmac)
+			kid = taskauth_jwt_header_kid(tok, toklen);
 		if (kid != NULL)
 		{
 			key = taskauth_keys_find(kid, strlen(kid));
@@ -658,6 +630,17 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 			key = key_for_kidless_token(tok, toklen, keys, nkeys);
 		}
 		claims = taskauth_jwt_verify_hmac(tok, toklen, key->secret, key->secret_len, &opts);
+
+		/* a registered issuer's tokens are public-key signed: a MAC never stands in for them */
+		if (hmac)
+		{
+			JsonbValue	buf;
+			JsonbValue *iss = claim_value(claims, "iss", &buf);
+
+			if (iss != NULL && iss->type == jbvString &&
+				taskauth_issuer_registered(iss->val.string.val, iss->val.string.len))
+				taskauth_report(TA_JWT_ALG_NOT_ALLOWED);
+		}
 	}
 
 	k.type = jbvString;

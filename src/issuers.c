@@ -302,6 +302,13 @@ provision(IssuerEntry *e, Jsonb *claims)
 					 PointerGetDatum(cstring_to_text(email)));
 }
 
+/* Whether iss (unescaped) names a registered external issuer. */
+bool
+taskauth_issuer_registered(const char *iss, size_t iss_len)
+{
+	return issuers_exist() && issuer_get(iss, iss_len)->registered;
+}
+
 /* Verify a token of a registered external issuer (see issuers.h). */
 Jsonb *
 taskauth_issuer_verify(const char *token, size_t token_len, uint64 *key_read)

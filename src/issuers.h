@@ -19,6 +19,12 @@
 extern Jsonb *taskauth_issuer_verify(const char *token, size_t token_len, uint64 *key_read);
 
 /*
+ * Whether iss names a registered external issuer, whose tokens only its public keys verify (an
+ * HMAC token naming it is refused).
+ */
+extern bool taskauth_issuer_registered(const char *iss, size_t iss_len);
+
+/*
  * Whether keys of that read would still verify tokens without being read again: keys read from a
  * key table stand until taskauth.issuer_keys_refresh has passed (of the moment) or the issuer's
  * keys are read again for another reason, exactly as verification itself would use them.

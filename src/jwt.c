@@ -685,6 +685,36 @@ taskauth_jwt_header_kid(const char *token, size_t token_len)
 	return kid;
 }
 
+/*
+ * Whether a token's header is one the server's keys could verify: well formed, alg HS256, HS384
+ * or HS512. Then *kid_out is as taskauth_jwt_header_kid gives it; otherwise NULL, and nothing
+ * is raised, since such a token may be an external issuer's. Tokens of one signer share their
+ * header, so this is nearly always a comparison with the one-entry header cache.
+ */
+bool
+taskauth_jwt_header_hmac(const char *token, size_t token_len, char **kid_out)
+{
+	ta_jws_parts parts;
+
+	*kid_out = NULL;
+	if (ta_jws_split(token, token_len, &parts) != TA_OK)
+		return false;
+	if (header_cache_len == 0 || parts.header_len != header_cache_len ||
+		memcmp(parts.header, header_cache_seg, header_cache_len) != 0)
+	{
+		ta_jws_header hdr;
+		size_t		cap = TA_B64URL_DECODED_MAX(parts.header_len);
+		char	   *buf = palloc(cap);
+		bool		hmac = ta_jws_parse_header(&parts, buf, cap, &hdr) == TA_OK;
+
+		pfree(buf);
+		if (!hmac)
+			return false;
+	}
+	(void) checked_header(&parts, kid_out);
+	return true;
+}
+
 /* Append a jsonb scalar as JSON text. */
 static void
 append_scalar(StringInfo out, JsonbValue *v)

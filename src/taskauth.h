@@ -69,4 +69,11 @@ extern char *taskauth_jwt_sign_hmac(Jsonb *claims, const char *alg, const char *
  */
 extern char *taskauth_jwt_header_kid(const char *token, size_t token_len);
 
+/*
+ * Whether a token's protected header is one the server's HMAC keys could verify (well formed,
+ * alg HS256, HS384 or HS512), giving its kid as taskauth_jwt_header_kid does; false, without
+ * raising, for any other token.
+ */
+extern bool taskauth_jwt_header_hmac(const char *token, size_t token_len, char **kid_out);
+
 #endif
