@@ -2,14 +2,14 @@
 """Transaction pooling: identity never leaks between transactions sharing a server connection.
 
 Starts a real pgbouncer (pool_mode = transaction, default_pool_size = 2) in front of the
-cluster named by the PG* environment, then runs several client processes that interleave
+cluster named by the PG* environment, then runs several clients (threads) that interleave
 authenticated users, anonymous requests, bad tokens and cross-user attempts for thousands of
 transactions. Every transaction checks that it starts anonymous and sees only its own rows.
 Emits TAP.
 """
 import atexit
+import concurrent.futures
 import contextlib
-import multiprocessing
 import os
 import pwd
 import random
@@ -24,7 +24,7 @@ import time
 import psycopg2
 import psycopg2.errors
 
-CLIENTS = 8             # concurrent client processes
+CLIENTS = 8             # concurrent clients (threads)
 TXNS_PER_CLIENT = 2500  # transactions each; 20000 in all
 USERS = 6
 SEEDED_TASKS = 5        # per user, inserted before the clients start
@@ -201,7 +201,7 @@ def tamper(token, rng):
 
 
 def client(args):
-    """One client process: TXNS_PER_CLIENT transactions of mixed kinds; returns its tallies."""
+    """One client (a thread): TXNS_PER_CLIENT transactions of mixed kinds; returns its tallies."""
     cid, port, users = args
     rng = random.Random(1000 + cid)
     st = {k: 0 for k in (
@@ -345,10 +345,12 @@ def main():
         'test cluster' % (port, POOL_SIZE))
 
     start = time.time()
-    ctx = multiprocessing.get_context('fork')
-    with ctx.Pool(CLIENTS) as pool:
-        # bounded, so that a lost worker fails the test instead of stalling the run
-        results = pool.map_async(client, [(i, port, users) for i in range(CLIENTS)]).get(timeout=600)
+    # Threads, not forked processes: a process forked while another thread holds a lock can
+    # hang forever (seen here once in a fork pool). psycopg2 releases the GIL while it waits.
+    with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
+        futures = [pool.submit(client, (i, port, users)) for i in range(CLIENTS)]
+        # bounded, so that a stuck client fails the test instead of stalling the run
+        results = [f.result(timeout=600) for f in futures]
     elapsed = time.time() - start
     tot = {}
     for r in results:
