@@ -1,0 +1,83 @@
+#!/bin/bash
+# The whole authenticated request against the same request done app-side, in both of pgbench's
+# protocol modes that drivers use (-M extended: every statement parsed and planned again, as
+# PostgREST and most drivers send them; -M prepared: plans kept per connection):
+#   rls: BEGIN; SELECT set_config('role', 'bench_api', true), taskauth.authenticate(token);
+#        SELECT count(*), max(title) FROM taskauth.tasks WHERE NOT is_completed; END
+#        (bench/pgbench/open_rls.sql: the user's open tasks through row-level security)
+#   app: the same with a BYPASSRLS role, no token work, and AND user_id = ... (open_app.sql)
+# 1M tasks over 10k users (bench/pgbench/setup.sql), TOKENS users' tokens presented again and
+# again; CLIENTS clients; ROUNDS pairs of SECONDS-long runs per mode, the order alternating
+# within each pair; medians of the per-pair tps ratios app/rls. Prints Markdown.
+# Usage: bench/request_modes.sh   (env: ROUNDS=12 SECONDS=5 CLIENTS=4 TOKENS=200 MODES)
+# Needs taskauth installed (make install); runs in its own throwaway cluster (pg_virtualenv).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+
+if [[ ${TASKAUTH_BENCH_IN_CLUSTER:-} != 1 ]]; then
+  opts=()
+  while read -r line; do
+    [[ -z $line || $line == \#* ]] || opts+=(-o "$line")
+  done < "$root/test/cluster.conf"
+  opts+=(-o "shared_buffers=1GB" -o "max_connections=100")
+  pgv=$(pg_config --version | sed 's/^PostgreSQL \([0-9]*\).*/\1/')
+  TASKAUTH_BENCH_IN_CLUSTER=1 exec pg_virtualenv -t -v "$pgv" "${opts[@]}" "$0" "$@"
+fi
+
+ROUNDS=${ROUNDS:-12}
+SECS=${SECONDS_PER_RUN:-5}
+CLIENTS=${CLIENTS:-4}
+TOKENS=${TOKENS:-200}
+MODES=${MODES:-extended prepared}
+export PGDATABASE=ta_bench
+
+echo "Setting up: 10k users, 1M tasks ..." >&2
+psql -X -q -d postgres -c "CREATE DATABASE $PGDATABASE"
+psql -X -q -f "$here/pgbench/setup.sql" >/dev/null
+psql -X -q -c "VACUUM (ANALYZE, FREEZE)" -c "CHECKPOINT"
+
+# Both requests must give the same answer for the same user.
+same=$(psql -X -q -At <<'SQL'
+BEGIN;
+SELECT uid AS uid, token AS token FROM bench_tokens WHERE n = 42 \gset
+SELECT set_config('role', 'bench_api', true), taskauth.authenticate(:'token') \g /dev/null
+SELECT count(*) || ' ' || max(title) FROM taskauth.tasks WHERE NOT is_completed;
+SELECT set_config('role', 'bench_app', true) \g /dev/null
+SELECT count(*) || ' ' || max(title) FROM taskauth.tasks WHERE NOT is_completed AND user_id = :'uid';
+ROLLBACK;
+SQL
+)
+[[ $(sed -n 1p <<<"$same") == "$(sed -n 2p <<<"$same")" && $(sed -n 1p <<<"$same") == 6[67]\ * ]] || {
+  echo "the two requests differ: $same" >&2; exit 1; }
+
+# tps of one run of one script
+run() {
+  local out
+  out=$(pgbench -n -M "$1" -c "$CLIENTS" -j "$(nproc)" -T "$SECS" -D tokens="$TOKENS" \
+        -f "$here/pgbench/open_$2.sql" 2>&1) || { echo "$out" >&2; exit 1; }
+  grep -q 'number of failed transactions: 0 ' <<<"$out" || { echo "$out" >&2; exit 1; }
+  sed -nE 's/^tps = ([0-9.]+) .*/\1/p' <<<"$out"
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
+
+echo "Warm-up ..." >&2
+for m in $MODES; do run "$m" rls >/dev/null; run "$m" app >/dev/null; done
+
+echo "## Run of $(date -u '+%Y-%m-%d %H:%M UTC'), taskauth $(cd "$root" && git rev-parse --short HEAD)"
+echo
+echo "- Machine: $(nproc) CPUs, $(lscpu | sed -nE 's/^Model name: +//p' | head -1); load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- Server: $(psql -X -At -c 'SHOW server_version'); pgbench -c $CLIENTS -j $(nproc) -T $SECS, $TOKENS tokens, $ROUNDS alternated pairs per mode"
+echo
+echo "| mode | rls tps (median) | app tps (median) | app/rls, median of pairs | pairs |"
+echo "|---|---|---|---|---|"
+for m in $MODES; do
+  a=(); b=(); r=()
+  for ((i = 1; i <= ROUNDS; i++)); do
+    if ((i % 2)); then ta=$(run "$m" rls); tb=$(run "$m" app)
+    else tb=$(run "$m" app); ta=$(run "$m" rls); fi
+    a+=("$ta"); b+=("$tb"); r+=("$(awk -v a="$ta" -v b="$tb" 'BEGIN {printf "%.3f", b / a}')")
+    echo "$m pair $i: rls $ta, app $tb tps, ratio ${r[-1]}" >&2
+  done
+  echo "| $m | $(median "${a[@]}") | $(median "${b[@]}") | **$(median "${r[@]}")** | $(printf '%s ' "${r[@]}")|"
+done
