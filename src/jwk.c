@@ -249,7 +249,6 @@ taskauth_jwt_verify_keyset(const char *token, size_t token_len, const TaskauthKe
 	ta_jws_claim_opts co;
 	char	   *buf;
 	size_t		payload_len;
-	Datum		result;
 
 	co.now = taskauth_statement_now();
 	co.leeway = taskauth_leeway;
@@ -266,11 +265,8 @@ taskauth_jwt_verify_keyset(const char *token, size_t token_len, const TaskauthKe
 	TA_CHECK(ta_jws_asym_verify(token, token_len, ks->keys, ks->nkeys, ks->is_set, &co,
 								buf, 2 * token_len + 8, &payload_len));
 
-	/* The core validator passes only JSON that jsonb input accepts: jsonb_in cannot fail. */
-	if (GetDatabaseEncoding() != PG_UTF8)
-		buf = pg_any_to_server(buf, (int) payload_len, PG_UTF8);
-	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf));
-	return DatumGetJsonbP(result);
+	/* the core validator passes only JSON that jsonb input accepts */
+	return taskauth_payload_to_jsonb(buf, payload_len);
 }
 
 /*

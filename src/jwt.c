@@ -715,6 +715,13 @@ taskauth_jwt_header_hmac(const char *token, size_t token_len, char **kid_out)
 	return true;
 }
 
+/* The jsonb of a verified payload (validated, NUL-terminated UTF-8 JSON object text). */
+Jsonb *
+taskauth_payload_to_jsonb(char *payload, size_t len)
+{
+	return payload_to_jsonb(payload, len, NULL, 0);
+}
+
 /* Append a jsonb scalar as JSON text. */
 static void
 append_scalar(StringInfo out, JsonbValue *v)

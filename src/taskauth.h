@@ -76,4 +76,11 @@ extern char *taskauth_jwt_header_kid(const char *token, size_t token_len);
  */
 extern bool taskauth_jwt_header_hmac(const char *token, size_t token_len, char **kid_out);
 
+/*
+ * The claims of a verified payload, validated UTF-8 JSON object text with a NUL after it, as
+ * jsonb, built without jsonb_in's general-purpose parser (SQLSTATE 28000 for a character the
+ * database encoding lacks).
+ */
+extern Jsonb *taskauth_payload_to_jsonb(char *payload, size_t len);
+
 #endif

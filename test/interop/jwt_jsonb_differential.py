@@ -3,7 +3,9 @@
 
 Thousands of payloads (random JSON with escapes, surrogate pairs, duplicate keys, odd numbers,
 whitespace; then the same texts randomly mutated) are signed here with the standard library's
-hmac and verified by taskauth.jwt_verify. Properties:
+hmac and verified by taskauth.jwt_verify, and again signed with Ed25519 (python3-cryptography)
+and verified with a public JWK (the external issuers' path, which builds claims the same way
+without the HMAC path's member list). Properties:
   - when jsonb accepts the payload, jwt_verify returns exactly the same jsonb (compared as text,
     so a different numeric scale would show), unless the payload is one of the documented
     refusals (nesting deeper than 64 levels);
@@ -19,10 +21,16 @@ import sys
 import random
 
 import psycopg2
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 DB = 'ta_jwt_diff_%d' % os.getpid()
 SECRET = b'differential-secret'
 HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b'=')
+ED_HEADER = base64.urlsafe_b64encode(b'{"alg":"EdDSA","typ":"JWT"}').rstrip(b'=')
+ED_KEY = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b'differential').digest())
+ED_JWK = '{"kty":"OKP","crv":"Ed25519","x":"%s"}' % base64.urlsafe_b64encode(
+    ED_KEY.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).rstrip(b'=').decode()
 
 # refusals for what the claims say, not for the JSON itself
 CLAIM_ERRORS = {'jwt expired', 'jwt not yet valid', 'jwt issued in the future',
@@ -41,6 +49,19 @@ def token(payload: bytes) -> str:
     si = HEADER + b'.' + base64.urlsafe_b64encode(payload).rstrip(b'=')
     mac = base64.urlsafe_b64encode(hmac.new(SECRET, si, hashlib.sha256).digest()).rstrip(b'=')
     return (si + b'.' + mac).decode()
+
+
+def ed_token(payload: bytes) -> str:
+    """EdDSA token over raw payload bytes."""
+    si = ED_HEADER + b'.' + base64.urlsafe_b64encode(payload).rstrip(b'=')
+    return (si + b'.' + base64.urlsafe_b64encode(ED_KEY.sign(si)).rstrip(b'=')).decode()
+
+
+# how each kind of token is made and verified
+KINDS = {
+    'HS256': (token, 'SELECT taskauth.jwt_verify(%s, %s)::text', SECRET.decode()),
+    'EdDSA': (ed_token, 'SELECT taskauth.jwt_verify(%s, %s::jsonb)::text', ED_JWK),
+}
 
 
 def rand_string(r):
@@ -123,7 +144,7 @@ def mutate(r, text):
     return ''.join(chars)
 
 
-def check(cur, payload: bytes, stats):
+def check(cur, payload: bytes, stats, kind='HS256'):
     """Compare jwt_verify with jsonb input on one payload; returns a problem string or None."""
     want = None
     if b'\x00' not in payload:     # a raw NUL is never JSON, and cannot be sent as text
@@ -135,7 +156,8 @@ def check(cur, payload: bytes, stats):
             cur.execute('ROLLBACK TO SAVEPOINT s')
     cur.execute('SAVEPOINT s')
     try:
-        cur.execute('SELECT taskauth.jwt_verify(%s, %s)::text', (token(payload), SECRET.decode()))
+        make, sql, key = KINDS[kind]
+        cur.execute(sql, (make(payload), key))
         got, code, message = cur.fetchone()[0], None, None
     except psycopg2.Error as e:
         cur.execute('ROLLBACK TO SAVEPOINT s')
@@ -166,14 +188,17 @@ def run():
     cur.execute('CREATE EXTENSION taskauth')
     cur.execute('SET taskauth.leeway = 0')
     r = random.Random(20261125)
-    for label, count, mutated in (('random objects', 3000, False), ('mutated objects', 3000, True)):
+    for label, count, mutated, kind in (('random objects', 3000, False, 'HS256'),
+                                        ('mutated objects', 3000, True, 'HS256'),
+                                        ('EdDSA, random objects', 1500, False, 'EdDSA'),
+                                        ('EdDSA, mutated objects', 1500, True, 'EdDSA')):
         problems = []
         stats = {'accepted': 0, 'refused': 0}
         for _ in range(count):
             text = rand_object(r)
             if mutated:
                 text = mutate(r, text)
-            p = check(cur, text.encode('utf-8', 'surrogatepass'), stats)
+            p = check(cur, text.encode('utf-8', 'surrogatepass'), stats, kind)
             if p:
                 problems.append(p)
         tap(not problems, '%s: %d payloads, %d accepted with claims identical to jsonb, %d refused '
