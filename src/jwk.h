@@ -8,6 +8,7 @@
 #include "taskauth.h"
 
 #include "core/jwk.h"
+#include "core/jws_asym.h"
 
 /* A parsed JWK or JWKS, as kept in the per-backend cache. */
 typedef struct TaskauthKeySet
@@ -31,5 +32,15 @@ extern const TaskauthKeySet *taskauth_keyset_get(Jsonb *key);
 extern Jsonb *taskauth_jwt_verify_keyset(const char *token, size_t token_len,
 										 const TaskauthKeySet *ks,
 										 const TaskauthVerifyOptions *opts);
+
+/*
+ * The same for a token the caller has split (ta_jws_split), whose header it has parsed
+ * (ta_jws_asym_parse_header) and whose payload it has decoded (ta_jws_decode_payload, so
+ * NUL-terminated): the signature is checked over the token's bytes, then the claims.
+ */
+extern Jsonb *taskauth_jwt_verify_keyset_decoded(const ta_jws_parts *parts,
+												 const ta_jws_asym_header *hdr, char *payload,
+												 size_t payload_len, const TaskauthKeySet *ks,
+												 const TaskauthVerifyOptions *opts);
 
 #endif

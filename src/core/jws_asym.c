@@ -89,3 +89,17 @@ ta_jws_asym_verify(const char *token, size_t len, ta_jwk *const *keys, size_t nk
 		return st;
 	return ta_jws_check_claims(payload, *payload_len, opts);
 }
+
+/* Verify a token whose header and payload the caller has decoded already. */
+ta_status
+ta_jws_asym_verify_decoded(const ta_jws_parts *parts, const ta_jws_asym_header *hdr,
+						   ta_jwk *const *keys, size_t nkeys, int is_set,
+						   const ta_jws_claim_opts *opts, const char *payload,
+						   size_t payload_len)
+{
+	ta_status	st = ta_jws_asym_check_signature(parts, hdr, keys, nkeys, is_set);
+
+	if (st != TA_OK)
+		return st;
+	return ta_jws_check_claims(payload, payload_len, opts);
+}

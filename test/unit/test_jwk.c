@@ -19,6 +19,7 @@
 
 #include "core/asym.h"
 #include "core/jwk.h"
+#include "core/jws_asym.h"
 #include "tap.h"
 
 /* RFC 7515 A.2.1: the RSA public key. */
@@ -847,6 +848,96 @@ test_text_is_public_key(void)
 		ok(!ta_jwk_text_is_public_key(no[i], strlen(no[i])), "ordinary secret not mistaken for a key");
 }
 
+/*
+ * A whole EdDSA token over payload, signed by pkey; tamper: 0 none, 1 a signature bit flipped,
+ * 2 the payload's sub changed after signing (still a valid payload).
+ */
+static void
+ed_token(EVP_PKEY *pkey, const char *payload, int tamper, char *out)
+{
+	const char *header = "{\"alg\":\"EdDSA\",\"kid\":\"k1\"}";
+	char		other[256];
+	uint8_t		sig[64];
+	size_t		n,
+				hl;
+
+	b64((const uint8_t *) header, strlen(header), out);
+	hl = strlen(out);
+	out[hl] = '.';
+	b64((const uint8_t *) payload, strlen(payload), out + hl + 1);
+	n = jose_sign(pkey, TA_ASYM_EDDSA, out, sig);
+	if (tamper == 1)
+		sig[10] ^= 0x01;
+	if (tamper == 2)
+	{
+		snprintf(other, sizeof(other), "%s", payload);
+		*strchr(other, 'x') = 'y';
+		b64((const uint8_t *) other, strlen(other), out + hl + 1);
+	}
+	strcat(out, ".");
+	b64(sig, n, out + strlen(out));
+}
+
+/*
+ * ta_jws_asym_verify_decoded, given what the caller decoded, gives the verdicts of
+ * ta_jws_asym_verify on the same tokens: valid, bad signature, payload changed after signing,
+ * expired, wrong audience.
+ */
+static void
+test_verify_decoded(void)
+{
+	static const struct
+	{
+		const char *payload;
+		int			tamper;
+		ta_status	want;
+		const char *name;
+	}			cases[] = {
+		{"{\"sub\":\"x\",\"aud\":\"api\",\"exp\":4102444800}", 0, TA_OK, "valid"},
+		{"{\"sub\":\"x\",\"aud\":\"api\",\"exp\":4102444800}", 1, TA_JWT_SIGNATURE_MISMATCH, "signature changed"},
+		{"{\"sub\":\"x\",\"aud\":\"api\",\"exp\":4102444800}", 2, TA_JWT_SIGNATURE_MISMATCH, "payload changed after signing"},
+		{"{\"sub\":\"x\",\"aud\":\"api\",\"exp\":1}", 0, TA_JWT_EXPIRED, "expired"},
+		{"{\"sub\":\"x\",\"aud\":\"web\",\"exp\":4102444800}", 0, TA_JWT_AUD_MISMATCH, "other audience"},
+	};
+	genkey		ed;
+	ta_jwk	   *k = NULL;
+	ta_jws_claim_opts co = {1700000000.0, 0.0, "api", 3, NULL, 0, NULL};
+	char		name[160];
+
+	ed.pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	describe(&ed, "Ed25519");
+	ed.f.kid = M("k1");
+	is_int(ta_jwk_load(&ed.f, &k), TA_OK, "Ed25519 key for the decoded-token checks loads");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char		tok[512];
+		char		whole[1024],
+					buf[1024];
+		size_t		plen,
+					hcap;
+		ta_jws_parts parts;
+		ta_jws_asym_header hdr;
+		ta_status	st;
+
+		ed_token(ed.pkey, cases[i].payload, cases[i].tamper, tok);
+		snprintf(name, sizeof(name), "whole token, %s", cases[i].name);
+		is_int(ta_jws_asym_verify(tok, strlen(tok), &k, 1, 0, &co, whole, sizeof(whole), &plen),
+			   cases[i].want, name);
+		st = ta_jws_split(tok, strlen(tok), &parts);
+		hcap = TA_JWS_ASYM_HEADER_CAP(parts.header_len);
+		if (st == TA_OK)
+			st = ta_jws_asym_parse_header(&parts, buf, hcap, &hdr);
+		if (st == TA_OK)
+			st = ta_jws_decode_payload(&parts, buf + hcap, sizeof(buf) - hcap, &plen);
+		if (st == TA_OK)
+			st = ta_jws_asym_verify_decoded(&parts, &hdr, &k, 1, 0, &co, buf + hcap, plen);
+		snprintf(name, sizeof(name), "decoded by the caller, %s", cases[i].name);
+		is_int(st, cases[i].want, name);
+	}
+	ta_jwk_free(k);
+	EVP_PKEY_free(ed.pkey);
+}
+
 int
 main(void)
 {
@@ -856,5 +947,6 @@ main(void)
 	test_load_errors();
 	test_generated();
 	test_pem();
+	test_verify_decoded();
 	return done_testing();
 }
