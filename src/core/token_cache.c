@@ -64,7 +64,7 @@ token_hash(const char *s, size_t len)
 	{
 		for (int l = 0; l < 4; l++)
 		{
-			memcpy(&w, s + i + 8 * l, 8);
+			memcpy(&w, s + i + 8 * (size_t) l, 8);
 			lane[l] = mix(lane[l], w);
 		}
 	}
