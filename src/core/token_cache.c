@@ -38,10 +38,13 @@ struct ta_token_cache
 };
 
 /*
- * A 64-bit hash of the token (multiply and fold, in four independent lanes of eight bytes so
- * that the multiplications overlap): chooses a set and screens candidates, never the test of
- * equality. Only verified tokens are stored, and their MACs are beyond anyone's choosing, so a
- * hash that is fast rather than keyed suffices.
+ * A 64-bit hash of the token: chooses a set and screens candidates, never the test of equality
+ * (that is a constant-time comparison of the whole token). It reads only the length and the
+ * last 32 bytes, which are the token's signature: only verified tokens are stored, and their
+ * signatures are beyond anyone's choosing, so distinct stored tokens differ there. A token made
+ * to share a stored one's tail only lands in its set and is then told apart by the comparison.
+ * Plain scalar multiply-and-fold; a loop over the whole token cost more than verifying its MAC
+ * once the compiler turned it into vector code without 64-bit multiplies.
  */
 static inline uint64_t
 mix(uint64_t h, uint64_t w)
@@ -55,31 +58,22 @@ mix(uint64_t h, uint64_t w)
 static uint64_t
 token_hash(const char *s, size_t len)
 {
-	uint64_t	lane[4] = {len, len + 1, len + 2, len + 3};
-	uint64_t	w,
-				h;
-	size_t		i = 0;
+	uint64_t	h = len;
+	size_t		from = len > 32 ? len - 32 : 0;
+	uint64_t	w;
 
-	for (; i + 32 <= len; i += 32)
+	while (from + 8 <= len)
 	{
-		for (int l = 0; l < 4; l++)
-		{
-			memcpy(&w, s + i + 8 * (size_t) l, 8);
-			lane[l] = mix(lane[l], w);
-		}
+		memcpy(&w, s + from, 8);
+		h = mix(h, w);
+		from += 8;
 	}
-	for (; i + 8 <= len; i += 8)
-	{
-		memcpy(&w, s + i, 8);
-		lane[0] = mix(lane[0], w);
-	}
-	if (i < len)
+	if (from < len)
 	{
 		w = 0;
-		memcpy(&w, s + i, len - i);
-		lane[1] = mix(lane[1], w);
+		memcpy(&w, s + from, len - from);
+		h = mix(h, w);
 	}
-	h = mix(mix(mix(lane[0], lane[1]), lane[2]), lane[3]);
 	h = mix(h, len);
 	return h ^ (h >> 32);
 }

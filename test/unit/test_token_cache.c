@@ -211,6 +211,38 @@ test_store_again_after_a_hole(void)
 	ta_token_cache_destroy(c);
 }
 
+/*
+ * Tokens that share their last 32 bytes (the hashed part) but not the rest: each is found as
+ * itself, never as another, and they share a set without losing one another.
+ */
+static void
+test_same_tail(void)
+{
+	ta_token_cache *c = ta_token_cache_create(64);
+	char		claims[64];
+	char		a[128],
+				b[128],
+				d[128];
+	const char *tail = ".0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
+	ta_cached_token va = value_of(1, claims, sizeof(claims));
+	ta_cached_token vb;
+	const ta_cached_token *got;
+
+	snprintf(a, sizeof(a), "header-a.payload-a%s", tail);
+	snprintf(b, sizeof(b), "header-b.payload-b%s", tail);
+	snprintf(d, sizeof(d), "header-a.payload-ab%s", tail);	/* longer by one */
+	ok(ta_token_cache_put(c, a, strlen(a), 1, &va), "same tail: first token stored");
+	ok(ta_token_cache_get(c, b, strlen(b), 1) == NULL, "same tail, other head: miss");
+	ok(ta_token_cache_get(c, d, strlen(d), 1) == NULL, "same tail, longer head: miss");
+	vb = value_of(2, claims, sizeof(claims));
+	ok(ta_token_cache_put(c, b, strlen(b), 1, &vb), "same tail: second token stored");
+	got = ta_token_cache_get(c, a, strlen(a), 1);
+	ok(got != NULL && got->id[0] == 1, "the first is still found as itself");
+	got = ta_token_cache_get(c, b, strlen(b), 1);
+	ok(got != NULL && got->id[0] == 2, "the second is found as itself");
+	ta_token_cache_destroy(c);
+}
+
 int
 main(void)
 {
@@ -218,5 +250,6 @@ main(void)
 	test_store_again_after_a_hole();
 	test_hits_and_generations();
 	test_limits_and_eviction();
+	test_same_tail();
 	return done_testing();
 }
