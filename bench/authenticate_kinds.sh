@@ -7,6 +7,9 @@
 # installed as taskauth_before.so and called through a wrapper in sessions that never load the
 # current library; each round runs both, in alternating order, in fresh sessions. Medians of
 # ROUNDS rounds, in us per call.
+# Each session also times jwt_verify alone on the HS256 and EdDSA tokens (no identity, no cache;
+# for EdDSA nearly all of it is the signature check), so first sight can be read against the
+# bare verification of the same moment on a machine whose speed drifts.
 # Run inside a cluster after make install: pg_virtualenv -t bench/authenticate_kinds.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +46,8 @@ for iss, key, jwk_of, kid in (('https://ed.bench', ed, OKPAlgorithm.to_jwk, 'ed1
                               ('https://es.bench', es, ECAlgorithm.to_jwk, 'es1')):
     j = json.loads(jwk_of(key.public_key())); j['kid'] = kid
     cur.execute("SELECT taskauth.add_issuer(%s, audience => 'api', jwks => %s::jsonb)", (iss, json.dumps({'keys': [j]})))
+    if kid == 'ed1':
+        cur.execute('CREATE TABLE public.edjwk AS SELECT %s::jsonb AS jwk', (json.dumps(j),))
 cur.execute('CREATE TABLE public.toks (kind text, n int, t text)')
 now = int(time.time())
 for n in range(users + 1):          # token 0 of each kind warms the session up
@@ -61,13 +66,19 @@ PY
 PGOPTIONS='-c session_preload_libraries=' psql -X -q -v ON_ERROR_STOP=1 -d "$DB" <<'SQL'
 CREATE FUNCTION public.auth_before(text) RETURNS uuid
   AS '$libdir/taskauth_before', 'taskauth_authenticate' LANGUAGE C VOLATILE STRICT;
+CREATE FUNCTION public.verify_before(text, text) RETURNS jsonb
+  AS '$libdir/taskauth_before', 'taskauth_jwt_verify' LANGUAGE C STABLE STRICT;
+CREATE FUNCTION public.verify_jwk_before(text, jsonb) RETURNS jsonb
+  AS '$libdir/taskauth_before', 'taskauth_jwt_verify_jwk' LANGUAGE C STABLE STRICT;
 SQL
 
 # One session of one build: every kind, first pass then the repeats, per-call us into runs.
 measure() {
-  local round=$1 build=$2 fn opts=
-  if [[ $build == before ]]; then fn=public.auth_before; opts='-c session_preload_libraries='
-  else fn=taskauth.authenticate; fi
+  local round=$1 build=$2 fn vfn vjfn opts=
+  if [[ $build == before ]]; then
+    fn=public.auth_before; vfn=public.verify_before; vjfn=public.verify_jwk_before
+    opts='-c session_preload_libraries='
+  else fn=taskauth.authenticate; vfn=taskauth.jwt_verify; vjfn=taskauth.jwt_verify; fi
   PGOPTIONS=$opts psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" >/dev/null <<SQL
 SET taskauth.token_cache_size = 4096;
 CREATE TEMP TABLE t AS SELECT kind, n, t FROM public.toks;
@@ -83,6 +94,15 @@ BEGIN
                                       extract(epoch FROM clock_timestamp() - t0) * 1e6 / c);
     END LOOP;
   END LOOP;
+  -- references in the same session: the verification alone (no identity, no cache)
+  t0 := clock_timestamp();
+  SELECT count($vfn(t, 'bench-secret-0123456789abcdefghijklmnopq')) INTO c FROM t WHERE kind = 'hs256' AND n > 0;
+  INSERT INTO public.runs VALUES ($round, '$build', 'hs256', 'jwt_verify alone',
+                                  extract(epoch FROM clock_timestamp() - t0) * 1e6 / c);
+  t0 := clock_timestamp();
+  SELECT count($vjfn(t, (SELECT jwk FROM public.edjwk))) INTO c FROM t WHERE kind = 'eddsa' AND n > 0;
+  INSERT INTO public.runs VALUES ($round, '$build', 'eddsa', 'jwt_verify alone',
+                                  extract(epoch FROM clock_timestamp() - t0) * 1e6 / c);
 END \$\$;
 SQL
 }
@@ -103,5 +123,17 @@ SELECT kind, sight,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY us) FILTER (WHERE build = 'after')::numeric, 2) AS after_us,
        count(*) / 2 AS rounds
   FROM per_round GROUP BY kind, sight
- ORDER BY CASE kind WHEN 'hs256' THEN 1 WHEN 'eddsa' THEN 2 ELSE 3 END, sight;
+ ORDER BY CASE kind WHEN 'hs256' THEN 1 WHEN 'eddsa' THEN 2 ELSE 3 END,
+          CASE sight WHEN 'first sight' THEN 1 WHEN 'repeated' THEN 2 ELSE 3 END;
+-- first sight over the bare verification, per round and session, then medians
+WITH per_round AS (
+  SELECT round, build, kind, sight, avg(us) AS us FROM public.runs GROUP BY 1, 2, 3, 4),
+r AS (
+  SELECT f.round, f.build, f.kind, f.us / v.us AS ratio, f.us - v.us AS extra
+    FROM per_round f JOIN per_round v USING (round, build, kind)
+   WHERE f.sight = 'first sight' AND v.sight = 'jwt_verify alone')
+SELECT kind, build,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ratio)::numeric, 2) AS first_sight_over_jwt_verify,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extra)::numeric, 2) AS extra_us
+  FROM r GROUP BY kind, build ORDER BY kind DESC, build DESC;
 SQL
