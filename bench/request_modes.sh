@@ -8,8 +8,11 @@
 #   app: the same with a BYPASSRLS role, no token work, and AND user_id = ... (open_app.sql)
 # 1M tasks over 10k users (bench/pgbench/setup.sql), TOKENS users' tokens presented again and
 # again; CLIENTS clients; ROUNDS pairs of SECONDS-long runs per mode, the order alternating
-# within each pair; medians of the per-pair tps ratios app/rls. Prints Markdown.
-# Usage: bench/request_modes.sh   (env: ROUNDS=12 SECONDS=5 CLIENTS=4 TOKENS=200 MODES)
+# within each pair; medians of the per-pair tps ratios app/rls. Then MIXED rounds per mode in
+# which one pgbench run mixes both scripts at random (outside load then falls on both alike):
+# the ratio of their average latencies, rls/app, stands for the tps ratio. Prints Markdown.
+# Usage: bench/request_modes.sh   (env: ROUNDS=12 MIXED=12 SECONDS_PER_RUN=5 CLIENTS=4
+#                                   TOKENS=200 MODES="extended prepared")
 # Needs taskauth installed (make install); runs in its own throwaway cluster (pg_virtualenv).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +33,7 @@ SECS=${SECONDS_PER_RUN:-5}
 CLIENTS=${CLIENTS:-4}
 TOKENS=${TOKENS:-200}
 MODES=${MODES:-extended prepared}
+MIXED=${MIXED:-12}
 export PGDATABASE=ta_bench
 
 echo "Setting up: 10k users, 1M tasks ..." >&2
@@ -59,6 +63,14 @@ run() {
   grep -q 'number of failed transactions: 0 ' <<<"$out" || { echo "$out" >&2; exit 1; }
   sed -nE 's/^tps = ([0-9.]+) .*/\1/p' <<<"$out"
 }
+# "rls_latency app_latency" (ms) of one run mixing both scripts
+run_mixed() {
+  local out
+  out=$(pgbench -n -M "$1" -c "$CLIENTS" -j "$(nproc)" -T "$SECS" -D tokens="$TOKENS" \
+        -f "$here/pgbench/open_rls.sql@1" -f "$here/pgbench/open_app.sql@1" 2>&1) || { echo "$out" >&2; exit 1; }
+  grep -q 'number of failed transactions: 0 ' <<<"$out" || { echo "$out" >&2; exit 1; }
+  sed -nE 's/^ - latency average = ([0-9.]+) ms/\1/p' <<<"$out" | paste -sd' '
+}
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 
 echo "Warm-up ..." >&2
@@ -80,4 +92,19 @@ for m in $MODES; do
     echo "$m pair $i: rls $ta, app $tb tps, ratio ${r[-1]}" >&2
   done
   echo "| $m | $(median "${a[@]}") | $(median "${b[@]}") | **$(median "${r[@]}")** | $(printf '%s ' "${r[@]}")|"
+done
+
+echo
+echo "Mixed runs (both scripts in one pgbench run): average latency rls/app"
+echo
+echo "| mode | rls/app, median of runs | runs |"
+echo "|---|---|---|"
+for m in $MODES; do
+  r=()
+  for ((i = 1; i <= MIXED; i++)); do
+    read -r la lb < <(run_mixed "$m")
+    r+=("$(awk -v a="$la" -v b="$lb" 'BEGIN {printf "%.3f", a / b}')")
+    echo "$m mixed $i: rls $la ms, app $lb ms, ratio ${r[-1]}" >&2
+  done
+  echo "| $m | **$(median "${r[@]}")** | $(printf '%s ' "${r[@]}")|"
 done
