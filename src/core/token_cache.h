@@ -2,11 +2,11 @@
  * token_cache.h: a per-process cache of verified tokens, so that a token presented again skips
  * decoding, the MAC and parsing. Postgres-free.
  *
- * Set-associative: a token's set is chosen by a hash of its length and last 32 bytes (its signature), each set holds
- * TA_TOKEN_CACHE_WAYS entries and a new token replaces the set's least recently used one.
- * The number of tokens held is bounded by the size asked for at creation.
- * A lookup compares whole tokens in time that depends only on their length, so its timing tells nothing
- * about how much of a guessed token matches a cached one. Every entry carries the generation of
+ * Set-associative: a token's set is chosen by a hash of its length and last 32 bytes (its
+ * signature), each set holds TA_TOKEN_CACHE_WAYS entries and a new token replaces the set's
+ * least recently used one. The number of tokens held is bounded by the size asked for at
+ * creation. A lookup compares whole tokens in time that depends only on their length, so its
+ * timing tells nothing about how much of a guessed token matches a cached one. Every entry carries the generation of
  * the key set it was verified under: an entry of another generation is a miss and is dropped, so
  * a key change empties the cache in effect. What the cache returns held when it was stored;
  * the caller checks the time claims (ta_jws_check_times) on every use, and verifies the token
