@@ -6,9 +6,9 @@
  * signature), each set holds TA_TOKEN_CACHE_WAYS entries and a new token replaces the set's
  * least recently used one. The number of tokens held is bounded by the size asked for at
  * creation. A lookup compares whole tokens in time that depends only on their length, so its
- * timing tells nothing about how much of a guessed token matches a cached one. Every entry carries the generation of
- * the key set it was verified under: an entry of another generation is a miss and is dropped, so
- * a key change empties the cache in effect. What the cache returns held when it was stored;
+ * timing tells nothing about how much of a guessed token matches a cached one. Every entry
+ * carries the generation of the key set it was verified under: an entry of another generation
+ * is a miss and is dropped, so a key change empties the cache in effect. What the cache returns held when it was stored;
  * the caller checks the time claims (ta_jws_check_times) on every use, and verifies the token
  * afresh once the keys it was verified with (key_read) are no longer the current ones.
  */
