@@ -10,7 +10,10 @@
 # again; CLIENTS clients; ROUNDS pairs of SECONDS-long runs per mode, the order alternating
 # within each pair; medians of the per-pair tps ratios app/rls. Then MIXED rounds per mode in
 # which one pgbench run mixes both scripts at random (outside load then falls on both alike):
-# the ratio of their average latencies, rls/app, stands for the tps ratio. Prints Markdown.
+# the ratio of their average latencies, rls/app, stands for the tps ratio. Last, BREAKDOWN runs
+# per mode mix in a third script, app_auth (open_app_auth.sql: the app-side request plus
+# authenticate(), no row-level security), splitting the extra into the token's part
+# (app_auth/app) and the policies' part (rls/app_auth). Prints Markdown.
 # Usage: bench/request_modes.sh   (env: ROUNDS=12 MIXED=12 SECONDS_PER_RUN=5 CLIENTS=4
 #                                   TOKENS=200 MODES="extended prepared")
 # Needs taskauth installed (make install); runs in its own throwaway cluster (pg_virtualenv).
@@ -34,6 +37,7 @@ CLIENTS=${CLIENTS:-4}
 TOKENS=${TOKENS:-200}
 MODES=${MODES:-extended prepared}
 MIXED=${MIXED:-12}
+BREAKDOWN=${BREAKDOWN:-6}
 export PGDATABASE=ta_bench
 
 echo "Setting up: 10k users, 1M tasks ..." >&2
@@ -63,11 +67,13 @@ run() {
   grep -q 'number of failed transactions: 0 ' <<<"$out" || { echo "$out" >&2; exit 1; }
   sed -nE 's/^tps = ([0-9.]+) .*/\1/p' <<<"$out"
 }
-# "rls_latency app_latency" (ms) of one run mixing both scripts
+# the average latencies (ms) of one run mixing scripts (default: rls and app), in their order
 run_mixed() {
-  local out
-  out=$(pgbench -n -M "$1" -c "$CLIENTS" -j "$(nproc)" -T "$SECS" -D tokens="$TOKENS" \
-        -f "$here/pgbench/open_rls.sql@1" -f "$here/pgbench/open_app.sql@1" 2>&1) || { echo "$out" >&2; exit 1; }
+  local out m=$1 args=()
+  shift
+  for v in "${@:-rls app}"; do for w in $v; do args+=(-f "$here/pgbench/open_$w.sql@1"); done; done
+  out=$(pgbench -n -M "$m" -c "$CLIENTS" -j "$(nproc)" -T "$SECS" -D tokens="$TOKENS" \
+        "${args[@]}" 2>&1) || { echo "$out" >&2; exit 1; }
   grep -q 'number of failed transactions: 0 ' <<<"$out" || { echo "$out" >&2; exit 1; }
   sed -nE 's/^ - latency average = ([0-9.]+) ms/\1/p' <<<"$out" | paste -sd' '
 }
@@ -107,4 +113,22 @@ for m in $MODES; do
     echo "$m mixed $i: rls $la ms, app $lb ms, ratio ${r[-1]}" >&2
   done
   echo "| $m | **$(median "${r[@]}")** | $(printf '%s ' "${r[@]}")|"
+done
+
+echo
+echo "Breakdown (rls, app and app_auth in one pgbench run): the token's part app_auth/app, the"
+echo "policies' part rls/app_auth"
+echo
+echo "| mode | app_auth/app, median | rls/app_auth, median | rls/app, median | runs |"
+echo "|---|---|---|---|---|"
+for m in $MODES; do
+  t=(); p=(); w=()
+  for ((i = 1; i <= BREAKDOWN; i++)); do
+    read -r la lb lc < <(run_mixed "$m" rls app app_auth)
+    t+=("$(awk -v c="$lc" -v b="$lb" 'BEGIN {printf "%.3f", c / b}')")
+    p+=("$(awk -v a="$la" -v c="$lc" 'BEGIN {printf "%.3f", a / c}')")
+    w+=("$(awk -v a="$la" -v b="$lb" 'BEGIN {printf "%.3f", a / b}')")
+    echo "$m breakdown $i: rls $la, app $lb, app_auth $lc ms" >&2
+  done
+  echo "| $m | $(median "${t[@]}") | $(median "${p[@]}") | $(median "${w[@]}") | $BREAKDOWN |"
 done
