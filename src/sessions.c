@@ -169,7 +169,9 @@ taskauth_detached_main(Datum arg)
 
 /*
  * Run a request in a background worker and wait for it to end. Registration is retried for up
- * to a second while every worker slot is taken (workers of this kind live a few milliseconds).
+ * to ten seconds while every worker slot is taken (workers of this kind live a few milliseconds,
+ * but a burst of failed logins on a loaded machine can hold every slot for longer than a
+ * second, and a failure left uncounted would weaken throttling); the wait can be cancelled.
  * True when the worker ran to its end; false, with a warning, when none could be started, and
  * false at once on a hot standby.
  */
@@ -199,7 +201,7 @@ run_detached(DetachedRequest *req, const char *what)
 
 	for (int tries = 0; !RegisterDynamicBackgroundWorker(&worker, &handle); tries++)
 	{
-		if (tries == 100)
+		if (tries == 1000)
 		{
 			ereport(WARNING,
 					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),

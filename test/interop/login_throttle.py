@@ -165,6 +165,51 @@ def run():
         % (hashed, counted), answers)
     tap(login(api, 'race@throttle.test', PASSWORD)[0] == 'PT429', 'and the email is locked')
 
+    # every worker slot taken (a parallel query holding them for ~2.5 s, longer than the old one
+    # second of retries): failures wait for a slot and are all counted, with no warning
+    one(admin, 'CREATE TABLE public.slot_hog AS SELECT g FROM generate_series(1, 7000) g')
+    one(admin, 'ALTER TABLE public.slot_hog SET (parallel_workers = 8)')
+    one(admin, 'ANALYZE public.slot_hog')
+    slots = one(admin, 'SELECT current_setting(%s)::int', ('max_worker_processes',))
+    hog = connect(api=False)
+    for setting in ('parallel_setup_cost = 0', 'parallel_tuple_cost = 0',
+                    'min_parallel_table_scan_size = 0', 'max_parallel_workers_per_gather = 8',
+                    'max_parallel_workers = 8'):
+        one(hog, 'SET ' + setting)
+    hog_done = []
+    hog_thread = threading.Thread(target=lambda: hog_done.append(one(
+        hog, 'SELECT count(*) FROM public.slot_hog WHERE pg_sleep(0.003) IS NOT NULL')))
+    hog_thread.start()
+    busy = 0
+    for _ in range(200):
+        busy = one(admin, "SELECT count(*) FROM pg_stat_activity WHERE backend_type <> 'client backend' "
+                          "AND backend_type IN ('parallel worker', 'logical replication launcher')")
+        if busy >= slots - 1:
+            break
+        time.sleep(0.01)
+    waited = []
+
+    def slot_attempt():
+        with contextlib.closing(connect()) as c:
+            t0 = time.time()
+            a = login(c, 'slots@throttle.test', 'wrong')
+            with lock:
+                waited.append((a[0], time.time() - t0, list(c.notices)))
+
+    slot_threads = [threading.Thread(target=slot_attempt) for _ in range(2)]
+    for t in slot_threads:
+        t.start()
+    for t in slot_threads:
+        t.join(120)
+    hog_thread.join(120)
+    hog.close()
+    tap(busy >= slots - 1 and hog_done == [7000],
+        'a parallel query held %d of %d worker slots for its run' % (busy, slots), (busy, hog_done))
+    tap(len(waited) == 2 and all(w[0] == '28P01' and not w[2] for w in waited)
+        and failures(admin, 'slots@throttle.test') == 2,
+        'failures while every slot was taken waited for one (%s s) and were counted, no warning'
+        % ', '.join('%.1f' % w[1] for w in waited), waited)
+
     # prune forgets a day-old, unlocked entry and keeps a fresh one
     one(admin, "UPDATE taskauth.login_throttle SET last_failure_at = now() - interval '25 hours', "
                "locked_until = NULL WHERE key = sha256(convert_to('nobody@throttle.test', 'UTF8'))")
