@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import psycopg2
@@ -91,8 +92,13 @@ def cleanup():
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+# set on SIGTERM/SIGINT: the client threads stop at their next transaction
+stopping = threading.Event()
+
+
 def on_signal(signum, frame):
-    """Turn SIGTERM/SIGINT into a normal exit so atexit cleanup runs."""
+    """Turn SIGTERM/SIGINT into a normal exit so atexit cleanup runs, once the clients stop."""
+    stopping.set()
     sys.exit(128 + signum)
 
 
@@ -223,6 +229,8 @@ def client(args):
         conn.rollback()
 
     for n in range(TXNS_PER_CLIENT):
+        if stopping.is_set():
+            break
         st['txns'] += 1
         me = rng.choice(users)
         kind = rng.choices(['list', 'insert', 'cross', 'anon', 'bad', 'rollback'],
