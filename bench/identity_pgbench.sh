@@ -19,17 +19,10 @@
 # Needs taskauth installed (make install); runs in its own throwaway cluster (pg_virtualenv).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
 
-if [[ ${TASKAUTH_BENCH_IN_CLUSTER:-} != 1 ]]; then
-  opts=()
-  while read -r line; do
-    [[ -z $line || $line == \#* ]] || opts+=(-o "$line")
-  done < "$root/test/cluster.conf"
-  # Enough shared memory to keep the 1M-row table and its indexes cached for both variants.
-  opts+=(-o "shared_buffers=1GB" -o "max_connections=100")
-  TASKAUTH_BENCH_IN_CLUSTER=1 exec pg_virtualenv -t -v 15 "${opts[@]}" "$0" "$@"
-fi
+. "$here/lib/cluster.sh"
+# Enough shared memory to keep the 1M-row table and its indexes cached for both variants.
+in_own_cluster "$0" "shared_buffers=1GB" "max_connections=100" -- "$@"
 
 ROUNDS=${ROUNDS:-5}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-40}

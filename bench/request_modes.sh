@@ -21,15 +21,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 
-if [[ ${TASKAUTH_BENCH_IN_CLUSTER:-} != 1 ]]; then
-  opts=()
-  while read -r line; do
-    [[ -z $line || $line == \#* ]] || opts+=(-o "$line")
-  done < "$root/test/cluster.conf"
-  opts+=(-o "shared_buffers=1GB" -o "max_connections=100")
-  pgv=$(pg_config --version | sed 's/^PostgreSQL \([0-9]*\).*/\1/')
-  TASKAUTH_BENCH_IN_CLUSTER=1 exec pg_virtualenv -t -v "$pgv" "${opts[@]}" "$0" "$@"
-fi
+. "$here/lib/cluster.sh"
+in_own_cluster "$0" "shared_buffers=1GB" "max_connections=100" -- "$@"
 
 ROUNDS=${ROUNDS:-12}
 SECS=${SECONDS_PER_RUN:-5}

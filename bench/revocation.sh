@@ -28,14 +28,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 dir=$here/revocation
 
-if [[ ${TASKAUTH_BENCH_IN_CLUSTER:-} != 1 ]]; then
-  opts=()
-  while read -r line; do
-    [[ -z $line || $line == \#* ]] || opts+=(-o "$line")
-  done < "$root/test/cluster.conf"
-  opts+=(-o "shared_buffers=512MB" -o "max_connections=100")
-  TASKAUTH_BENCH_IN_CLUSTER=1 exec pg_virtualenv -t -v 15 "${opts[@]}" "$0" "$@"
-fi
+. "$here/lib/cluster.sh"
+in_own_cluster "$0" "shared_buffers=512MB" "max_connections=100" -- "$@"
 
 PAIRS=${PAIRS:-40}
 AUTH_ROUNDS=${AUTH_ROUNDS:-6}

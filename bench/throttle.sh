@@ -11,15 +11,9 @@
 # own throwaway cluster (pg_virtualenv). Not part of make test: timing is never asserted.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
 
-if [[ ${TASKAUTH_BENCH_IN_CLUSTER:-} != 1 ]]; then
-  opts=()
-  while read -r line; do
-    [[ -z $line || $line == \#* ]] || opts+=(-o "$line")
-  done < "$root/test/cluster.conf"
-  TASKAUTH_BENCH_IN_CLUSTER=1 exec pg_virtualenv -t -v 15 "${opts[@]}" "$0" "$@"
-fi
+. "$here/lib/cluster.sh"
+in_own_cluster "$0" -- "$@"
 
 out=${1:-}
 # the cluster's server log, to weigh what a flood of failed logins writes there

@@ -16,7 +16,7 @@ import psycopg2
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
 from cluster import wait_for  # noqa: E402
-from taptest import results, tap  # noqa: E402
+from taptest import connect_as, one, results, tap  # noqa: E402
 
 tag = 'ta_cancel_%d' % os.getpid()
 DB = tag
@@ -35,19 +35,7 @@ LOGIN = ("SELECT taskauth.login('slow@example.com', %s)", (PASSWORD,))
 
 def connect(api=False, dbname=DB):
     """An autocommit connection: the superuser from the PG* environment, or the API role."""
-    kw = {'dbname': dbname}
-    if api:
-        kw.update(user=API, password=API_PASSWORD)
-    c = psycopg2.connect(**kw)
-    c.autocommit = True
-    return c
-
-
-def one(conn, sql, args=()):
-    """First column of the first row."""
-    with conn.cursor() as cur:
-        cur.execute(sql, args)
-        return cur.fetchone()[0]
+    return connect_as(dbname, *((API, API_PASSWORD) if api else ()))
 
 
 def timed(conn, sql, args):

@@ -20,26 +20,14 @@ PASSWORD = 'multi-session-password'
 SECRETS = {k: (k + '-secret-').ljust(40, 'x') for k in ('k1', 'k2', 'k3')}
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
-from taptest import results, tap  # noqa: E402
+from taptest import connect_as, one, results, tap  # noqa: E402
 
 
 
 
 def connect(dbname, api=False):
-    """An autocommit connection: superuser from the PG* environment, or the API role."""
-    kw = {'dbname': dbname}
-    if api:
-        kw.update(user=API_ROLE, password=API_PASSWORD)
-    c = psycopg2.connect(**kw)
-    c.autocommit = True
-    return c
-
-
-def one(conn, sql, args=()):
-    """First column of the first row."""
-    with conn.cursor() as cur:
-        cur.execute(sql, args)
-        return cur.fetchone()[0]
+    """An autocommit connection: the superuser from the PG* environment, or the API role."""
+    return connect_as(dbname, *((API_ROLE, API_PASSWORD) if api else ()))
 
 
 def auth(conn, token):

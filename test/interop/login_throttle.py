@@ -14,7 +14,7 @@ import time
 import psycopg2
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
-from taptest import results, tap  # noqa: E402
+from taptest import connect_as, one, results, tap  # noqa: E402
 
 DB = 'ta_throttle_%d' % os.getpid()
 API_ROLE = DB + '_api'
@@ -23,19 +23,8 @@ PASSWORD = 'the-right-password'
 
 
 def connect(api=True):
-    kw = {'dbname': DB}
-    if api:
-        kw.update(user=API_ROLE, password=API_PASSWORD)
-    c = psycopg2.connect(**kw)
-    c.autocommit = True
-    return c
-
-
-def one(conn, sql, args=()):
-    with conn.cursor() as cur:
-        cur.execute(sql, args)
-        row = cur.fetchone() if cur.description else None
-        return row[0] if row else None
+    """An autocommit connection: the API role, or the superuser from the PG* environment."""
+    return connect_as(DB, *((API_ROLE, API_PASSWORD) if api else ()))
 
 
 def login(conn, email, password, fn='login'):

@@ -15,7 +15,7 @@ import time
 import psycopg2
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
-from taptest import results, tap  # noqa: E402
+from taptest import connect_as, one, results, tap  # noqa: E402
 
 tag = 'ta_races_%d' % os.getpid()
 DB = tag
@@ -29,19 +29,7 @@ AUTHENTICATORS = 4
 
 def connect(api=False, dbname=DB):
     """An autocommit connection: the superuser from the PG* environment, or the API role."""
-    kw = {'dbname': dbname}
-    if api:
-        kw.update(user=API, password=API_PASSWORD)
-    c = psycopg2.connect(**kw)
-    c.autocommit = True
-    return c
-
-
-def one(conn, sql, args=()):
-    """First column of the first row."""
-    with conn.cursor() as cur:
-        cur.execute(sql, args)
-        return cur.fetchone()[0]
+    return connect_as(dbname, *((API, API_PASSWORD) if api else ()))
 
 
 def outcome(conn, sql, args=()):

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from jwt.algorithms import OKPAlgorithm
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
-from taptest import results, tap  # noqa: E402
+from taptest import connect_as, one, results, tap  # noqa: E402
 
 tag = 'ta_sess_%d' % os.getpid()
 DB = tag
@@ -32,20 +32,8 @@ ISSUER = 'https://auth.sessions.test'
 
 
 def connect(api=False, dbname=DB):
-    """An autocommit connection: superuser from the PG* environment, or the API role."""
-    kw = {'dbname': dbname}
-    if api:
-        kw.update(user=API_ROLE, password=API_PASSWORD)
-    c = psycopg2.connect(**kw)
-    c.autocommit = True
-    return c
-
-
-def one(conn, sql, args=()):
-    """First column of the first row."""
-    with conn.cursor() as cur:
-        cur.execute(sql, args)
-        return cur.fetchone()[0]
+    """An autocommit connection: the superuser from the PG* environment, or the API role."""
+    return connect_as(dbname, *((API_ROLE, API_PASSWORD) if api else ()))
 
 
 def row(conn, sql, args=()):

@@ -15,6 +15,24 @@ def tap(ok, name, diag=None):
             print('# ' + line, flush=True)
 
 
+def connect_as(dbname, user=None, password=None):
+    """An autocommit connection to dbname: as the PG* environment's user, or as user."""
+    kw = {'dbname': dbname}
+    if user is not None:
+        kw.update(user=user, password=password)
+    c = psycopg2.connect(**kw)
+    c.autocommit = True
+    return c
+
+
+def one(conn, sql, args=()):
+    """First column of the first row (None for a statement that returns no row)."""
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        row = cur.fetchone() if cur.description else None
+        return row[0] if row else None
+
+
 def in_scratch_database(name, run, extensions=('taskauth',)):
     """Create database name with the extensions, hand an autocommit connection to run(conn),
     drop it afterwards (a crash counts as one failed test), print the plan; returns the exit
