@@ -556,12 +556,12 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	JsonbValue	k;
 	JsonbValue *sub;
 	char		subtext[37];
-	char	   *claims_text;
+	char	   *claims_text = NULL;
 	pg_uuid_t  *id;
 	uint64		generation;
 	ta_token_cache *cache;
 	ta_jws_times times;
-	TaskauthVerifyOptions opts = {NULL, NULL, &times};
+	TaskauthVerifyOptions opts = {NULL, NULL, &times, &claims_text};
 	pg_uuid_t	sid;
 	bool		has_sid = false;
 	bool		external;
@@ -675,7 +675,9 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 
 	/* store the canonical (lower-case) form */
 	format_uuid(id, subtext);
-	claims_text = claims_to_text(claims);
+	/* the verifier writes the text of most server tokens' claims from the token itself */
+	if (claims_text == NULL)
+		claims_text = claims_to_text(claims);
 	identity_set(subtext, claims_text);
 
 	/* remember it, unless the keys changed while it was being verified */

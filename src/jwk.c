@@ -300,7 +300,7 @@ taskauth_jwt_verify_jwk(PG_FUNCTION_ARGS)
 {
 	text	   *token;
 	const TaskauthKeySet *ks;
-	TaskauthVerifyOptions opts = {NULL, NULL, NULL};
+	TaskauthVerifyOptions opts = {NULL, NULL, NULL, NULL};
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();

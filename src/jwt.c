@@ -550,14 +550,73 @@ build_jsonb_value(ta_json_type t, ta_json_span v, JsonbValue *out)	/* NOLINT(mis
 }
 
 /*
+ * The text jsonb_out gives for a flat object that payload_to_jsonb built from members (pairs
+ * sorted and deduplicated, each pair's order the index of its member), written from the
+ * members' own JSON text: a string without escapes, true, false and null are written as they
+ * are; an integer as its digits (numeric_out writes the same, but for "-0"); other numbers
+ * through numeric_out. NULL when a key or string holds an escape (rare in claims): the caller
+ * then writes the text from the jsonb.
+ */
+static char *
+flat_object_text(const JsonbValue *obj, const ta_json_member *members)
+{
+	int			n = obj->val.object.nPairs;
+	const JsonbPair *pairs = obj->val.object.pairs;
+	StringInfoData buf;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		const ta_json_member *m = &members[pairs[i].order];
+
+		if (m->key_escaped || (m->type == TA_JSON_STRING && m->value_escaped))
+			return NULL;
+	}
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (i = 0; i < n; i++)
+	{
+		const ta_json_member *m = &members[pairs[i].order];
+		ta_json_span v = m->value;
+
+		if (i > 0)
+			appendBinaryStringInfo(&buf, ", ", 2);
+		appendBinaryStringInfo(&buf, m->key.ptr, (int) m->key.len);
+		appendBinaryStringInfo(&buf, ": ", 2);
+		if (m->type != TA_JSON_NUMBER)
+			appendBinaryStringInfo(&buf, v.ptr, (int) v.len);
+		else if (memchr(v.ptr, '.', v.len) == NULL && memchr(v.ptr, 'e', v.len) == NULL &&
+				 memchr(v.ptr, 'E', v.len) == NULL)
+		{
+			/* JSON has no leading zeros: only minus zero is written otherwise */
+			if (v.len == 2 && v.ptr[0] == '-' && v.ptr[1] == '0')
+				appendStringInfoChar(&buf, '0');
+			else
+				appendBinaryStringInfo(&buf, v.ptr, (int) v.len);
+		}
+		else
+			appendStringInfoString(&buf,
+								   DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(pairs[i].value.val.numeric))));
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/*
  * The jsonb of a validated, NUL-terminated UTF-8 JSON object text. members[0..count) are its
- * top-level members as the validator recorded them, or members is NULL.
+ * top-level members as the validator recorded them, or members is NULL. With text_out, also
+ * the text jsonb_out gives for it when flat_object_text can write it, else NULL.
  */
 static Jsonb *
-payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_t count)
+payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_t count,
+				 char **text_out)
 {
 	JsonbValue	root;
 	ta_json_span obj;
+
+	if (text_out != NULL)
+		*text_out = NULL;
 
 	/*
 	 * Another database encoding needs the text converted, and \u escapes too, which jsonb_in
@@ -606,7 +665,11 @@ payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_
 		{
 			Jsonb	   *flat = flat_object_to_jsonb(&root);
 
-			return flat != NULL ? flat : JsonbValueToJsonb(&root);
+			if (flat == NULL)
+				return JsonbValueToJsonb(&root);
+			if (text_out != NULL)
+				*text_out = flat_object_text(&root, members);
+			return flat;
 		}
 	}
 	obj.ptr = payload;
@@ -664,7 +727,8 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 		TA_CHECK(ta_jws_check_claims(payload, payload_len, &co));
 
 	/* The core validator only passes JSON that jsonb accepts: no error can arise here. */
-	result = payload_to_jsonb(payload, payload_len, count <= MAX_MEMBERS ? members : NULL, count);
+	result = payload_to_jsonb(payload, payload_len, count <= MAX_MEMBERS ? members : NULL, count,
+							  opts ? opts->text_out : NULL);
 	if (payload != payload_buf)
 		pfree(payload);
 	return result;
@@ -719,7 +783,7 @@ taskauth_jwt_header_hmac(const char *token, size_t token_len, char **kid_out)
 Jsonb *
 taskauth_payload_to_jsonb(char *payload, size_t len)
 {
-	return payload_to_jsonb(payload, len, NULL, 0);
+	return payload_to_jsonb(payload, len, NULL, 0, NULL);
 }
 
 /* Append a jsonb scalar as JSON text. */
@@ -874,7 +938,7 @@ taskauth_jwt_verify(PG_FUNCTION_ARGS)
 {
 	text	   *token;
 	text	   *secret;
-	TaskauthVerifyOptions opts = {NULL, NULL, NULL};
+	TaskauthVerifyOptions opts = {NULL, NULL, NULL, NULL};
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();

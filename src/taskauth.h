@@ -28,6 +28,9 @@ typedef struct TaskauthVerifyOptions
 	const char *audience;		/* NULL: any or no aud */
 	const char *issuer;			/* NULL: any or no iss */
 	struct ta_jws_times *times_out; /* NULL, or where to store the time claims on success */
+	char	  **text_out;		/* NULL, or where to store the claims as jsonb_out writes them
+								 * (palloc'd) when that is cheap to do from the token itself;
+								 * NULL is stored when it is not */
 } TaskauthVerifyOptions;
 
 /* taskauth.leeway, seconds of clock skew allowed on exp, nbf and iat (jwt.c). */

@@ -5,7 +5,10 @@ Thousands of payloads (random JSON with escapes, surrogate pairs, duplicate keys
 whitespace; then the same texts randomly mutated) are signed here with the standard library's
 hmac and verified by taskauth.jwt_verify, and again signed with Ed25519 (python3-cryptography)
 and verified with a public JWK (the external issuers' path, which builds claims the same way
-without the HMAC path's member list). Properties:
+without the HMAC path's member list); and, with a uuid sub added, presented to authenticate(),
+whose jwt.claims setting must read as the same jsonb's text, at first sight (written from the
+token's own text where it can be: flat objects, mostly claims-like, are most of these) and from
+the verified-token cache. Properties:
   - when jsonb accepts the payload, jwt_verify returns exactly the same jsonb (compared as text,
     so a different numeric scale would show), unless the payload is one of the documented
     refusals (nesting deeper than 64 levels);
@@ -19,6 +22,7 @@ import hmac
 import os
 import sys
 import random
+import uuid
 
 import psycopg2
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -57,10 +61,25 @@ def ed_token(payload: bytes) -> str:
     return (si + b'.' + base64.urlsafe_b64encode(ED_KEY.sign(si)).rstrip(b'=')).decode()
 
 
-# how each kind of token is made and verified
+# authenticate() verifies with a server key (at least 32 bytes)
+AUTH_SECRET = b'differential-authenticate-secret-0123456789'
+
+
+def auth_token(payload: bytes) -> str:
+    """HS256 token over raw payload bytes, with the server key added in run()."""
+    si = HEADER + b'.' + base64.urlsafe_b64encode(payload).rstrip(b'=')
+    mac = base64.urlsafe_b64encode(hmac.new(AUTH_SECRET, si, hashlib.sha256).digest()).rstrip(b'=')
+    return (si + b'.' + mac).decode()
+
+
+# how each kind of token is made and verified; authenticate() is checked through jwt.claims,
+# read after it has set the identity, first when the token is verified and then from the cache
+AUTH_SQL = ("SELECT taskauth.authenticate(%s) WHERE %s IS NULL; SELECT current_setting('jwt.claims'); "
+            "SELECT taskauth.authenticate(%s) WHERE %s IS NULL; SELECT current_setting('jwt.claims')")
 KINDS = {
     'HS256': (token, 'SELECT taskauth.jwt_verify(%s, %s)::text', SECRET.decode()),
     'EdDSA': (ed_token, 'SELECT taskauth.jwt_verify(%s, %s::jsonb)::text', ED_JWK),
+    'authenticate': (auth_token, AUTH_SQL, None),
 }
 
 
@@ -128,6 +147,19 @@ def rand_object(r, depth=0):
     return '{' + ','.join(members) + '}'
 
 
+def flat_object(r):
+    """A claims-like object: scalar values, mostly plain strings and numbers, keys repeated."""
+    keys = ['"sub"', '"a"', '"b"', '"aa"', '"email"', '"iat"', '"exp_"', '"role"', '""', '"日本"']
+    plain = ['"x@example.com"', '"authenticated"', '""', '"Zoë 日本 😀"', '"/a/b"', '"\x7f"']
+    members = []
+    for _ in range(r.randint(0, 9)):
+        k = r.randint(0, 9)
+        value = (r.choice(plain) if k < 4 else rand_number(r) if k < 8 else
+                 r.choice(['true', 'false', 'null']) if k < 9 else rand_string(r))
+        members.append(ws(r) + r.choice(keys) + ws(r) + ':' + ws(r) + value + ws(r))
+    return '{' + ','.join(members) + '}'
+
+
 def mutate(r, text):
     """Insert, delete or replace a few characters."""
     chars = list(text)
@@ -157,8 +189,20 @@ def check(cur, payload: bytes, stats, kind='HS256'):
     cur.execute('SAVEPOINT s')
     try:
         make, sql, key = KINDS[kind]
-        cur.execute(sql, (make(payload), key))
-        got, code, message = cur.fetchone()[0], None, None
+        if kind == 'authenticate':
+            # the first result: jwt.claims after the first sight; the last: after a cache hit
+            t = make(payload)
+            cur.execute(sql.split('; ', 2)[0] + '; ' + sql.split('; ', 2)[1], (t, key))
+            first = cur.fetchone()[0]
+            cur.execute(sql.split('; ', 2)[2], (t, key))
+            got = cur.fetchone()[0]
+            if first != got:
+                return 'jwt.claims differs from first sight to cache hit for %r: %r, %r' % (
+                    payload[:200], first, got)
+        else:
+            cur.execute(sql, (make(payload), key))
+            got = cur.fetchone()[0]
+        code, message = None, None
     except psycopg2.Error as e:
         cur.execute('ROLLBACK TO SAVEPOINT s')
         got, code, message = None, e.pgcode, e.diag.message_primary
@@ -187,15 +231,23 @@ def run():
     cur = conn.cursor()
     cur.execute('CREATE EXTENSION taskauth')
     cur.execute('SET taskauth.leeway = 0')
+    cur.execute('SELECT taskauth.add_signing_key(%s)', (AUTH_SECRET.decode(),))
     r = random.Random(20261125)
     for label, count, mutated, kind in (('random objects', 3000, False, 'HS256'),
                                         ('mutated objects', 3000, True, 'HS256'),
                                         ('EdDSA, random objects', 1500, False, 'EdDSA'),
-                                        ('EdDSA, mutated objects', 1500, True, 'EdDSA')):
+                                        ('EdDSA, mutated objects', 1500, True, 'EdDSA'),
+                                        ('authenticate, jwt.claims of random objects', 2000, False,
+                                         'authenticate')):
         problems = []
         stats = {'accepted': 0, 'refused': 0}
         for _ in range(count):
             text = rand_object(r)
+            if kind == 'authenticate':
+                if r.random() < 0.6:
+                    text = flat_object(r)
+                # a uuid sub, given last so that it is the one jsonb keeps
+                text = text[:-1] + (',' if len(text) > 2 else '') + '"sub":"%s"}' % uuid.UUID(int=r.getrandbits(128))
             if mutated:
                 text = mutate(r, text)
             p = check(cur, text.encode('utf-8', 'surrogatepass'), stats, kind)
