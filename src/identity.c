@@ -36,6 +36,9 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+/* A uuid in canonical text form: 32 hex digits and 4 dashes. */
+#define UUID_TEXT_LEN 36
+
 /* jwt.sub: the verified subject (a uuid in canonical text form), '' when anonymous. */
 char	   *taskauth_jwt_sub = NULL;
 
@@ -235,19 +238,52 @@ TaskauthIdentityInit(void)
 	TaskauthKeysInit();
 }
 
+/*
+ * What one call site of current_user_id() parsed last: called in a policy as a direct call (not
+ * the documented subquery), it runs once per row a filter looks at, and parsing jwt.sub every
+ * time was most of that. Keyed by the text of jwt.sub, never by its address: a freed setting's
+ * memory can hold the next transaction's identity.
+ */
+typedef struct CurrentUserCache
+{
+	char		sub[UUID_TEXT_LEN + 1];	/* jwt.sub when id was parsed */
+	pg_uuid_t  *id;				/* in the call site's memory; replaced, never overwritten */
+} CurrentUserCache;
+
 /* Return the verified user id of the current transaction, or NULL when anonymous. */
 PG_FUNCTION_INFO_V1(taskauth_current_user_id);
 Datum
 taskauth_current_user_id(PG_FUNCTION_ARGS)
 {
+	const char *sub = taskauth_jwt_sub;
+	FmgrInfo   *flinfo = fcinfo->flinfo;
+	CurrentUserCache *c;
 	pg_uuid_t  *id;
 
-	if (taskauth_jwt_sub == NULL || taskauth_jwt_sub[0] == '\0')
+	if (sub == NULL || sub[0] == '\0')
 		PG_RETURN_NULL();
-	id = palloc(sizeof(pg_uuid_t));
+	c = flinfo != NULL ? (CurrentUserCache *) flinfo->fn_extra : NULL;
+	if (c != NULL && strcmp(c->sub, sub) == 0)
+		PG_RETURN_UUID_P(c->id);
+
 	/* only identity_set() writes the value, always in canonical form */
-	if (!parse_uuid(taskauth_jwt_sub, strlen(taskauth_jwt_sub), id))
+	if (strlen(sub) != UUID_TEXT_LEN)
 		elog(ERROR, "jwt.sub does not hold a uuid");
+	id = flinfo != NULL ? MemoryContextAlloc(flinfo->fn_mcxt, sizeof(pg_uuid_t)) :
+		palloc(sizeof(pg_uuid_t));
+	if (!parse_uuid(sub, UUID_TEXT_LEN, id))
+		elog(ERROR, "jwt.sub does not hold a uuid");
+	if (flinfo != NULL)
+	{
+		/*
+		 * A new uuid for a new identity: a value returned before may still be held by the
+		 * caller. Identities change at most a few times within one statement.
+		 */
+		if (c == NULL)
+			flinfo->fn_extra = c = MemoryContextAlloc(flinfo->fn_mcxt, sizeof(CurrentUserCache));
+		memcpy(c->sub, sub, UUID_TEXT_LEN + 1);
+		c->id = id;
+	}
 	PG_RETURN_UUID_P(id);
 }
 

@@ -13,7 +13,7 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
-SELECT plan(40);
+SELECT plan(42);
 
 SELECT is(taskauth.current_user_id(), NULL,
           'a jwt.sub placeholder set before the library loaded does not become the identity');
@@ -99,6 +99,21 @@ RELEASE SAVEPOINT released;
 SELECT is(taskauth.current_user_id(), bob, 'a released subtransaction keeps its identity') FROM who;
 ROLLBACK TO SAVEPOINT before_auth;
 SELECT is(taskauth.current_user_id(), NULL, 'rolling back past authenticate makes the transaction anonymous');
+
+-- One call site of current_user_id() follows the identity row by row within a statement (it
+-- keeps what it parsed last, keyed by jwt.sub's text), and values it returned stay as they were.
+SAVEPOINT row_by_row;
+SELECT is(array_agg(ok ORDER BY n), ARRAY[true, true, true, true],
+          'current_user_id() in one statement follows authenticate() row by row')
+  FROM (SELECT n, taskauth.authenticate(t) = taskauth.current_user_id() AS ok
+          FROM tok, LATERAL (VALUES (1, tok.alice), (2, tok.bob), (3, tok.bob), (4, tok.alice)) v(n, t)) r;
+SELECT is(array_agg(u ORDER BY n), (SELECT ARRAY[alice, bob, alice] FROM who),
+          'values returned earlier in the statement are not changed by a later identity')
+  FROM (SELECT n, taskauth.current_user_id() AS u
+          FROM tok, LATERAL (VALUES (1, tok.alice), (2, tok.bob), (3, tok.alice)) v(n, t)
+         WHERE taskauth.authenticate(t) IS NOT NULL
+        OFFSET 0) r;
+ROLLBACK TO SAVEPOINT row_by_row;
 SELECT is(current_setting('jwt.sub'), '', 'jwt.sub is empty again');
 
 -- sub must be a uuid
