@@ -123,6 +123,9 @@ format_uuid(const pg_uuid_t *u, char *out)
 	*p = '\0';
 }
 
+/* Changes of jwt.sub's value in this process so far (assign_jwt_sub). */
+static uint64 jwt_sub_version = 0;
+
 /* True only while identity_set() is changing jwt.sub and jwt.claims. */
 static bool identity_setting = false;
 
@@ -144,6 +147,17 @@ check_jwt_sub(char **newval, void **extra, GucSource source)
 	return identity_check("jwt.sub", source);
 }
 
+/*
+ * Assign hook of jwt.sub. PostgreSQL calls it on every change of the value: authenticate()
+ * setting it, and the undoing at the end of a transaction or subtransaction, a parallel worker
+ * copying its leader's, a reset. current_user_id() keys what it parsed on this count.
+ */
+static void
+assign_jwt_sub(const char *newval, void *extra)
+{
+	jwt_sub_version++;
+}
+
 /* Check hook of jwt.claims. */
 static bool
 check_jwt_claims(char **newval, void **extra, GucSource source)
@@ -163,7 +177,7 @@ TaskauthIdentityInit(void)
 							   "",
 							   PGC_SUSET,
 							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL,
-							   check_jwt_sub, NULL, NULL);
+							   check_jwt_sub, assign_jwt_sub, NULL);
 
 	DefineCustomStringVariable("jwt.claims",
 							   "Verified JWT claims of the current transaction, as JSON text.",
@@ -241,12 +255,12 @@ TaskauthIdentityInit(void)
 /*
  * What one call site of current_user_id() parsed last: called in a policy as a direct call (not
  * the documented subquery), it runs once per row a filter looks at, and parsing jwt.sub every
- * time was most of that. Keyed by the text of jwt.sub, never by its address: a freed setting's
- * memory can hold the next transaction's identity.
+ * time was most of that. Keyed by jwt_sub_version, never by the setting's address: a freed
+ * setting's memory can hold the next transaction's identity.
  */
 typedef struct CurrentUserCache
 {
-	char		sub[UUID_TEXT_LEN + 1];	/* jwt.sub when id was parsed */
+	uint64		version;		/* jwt_sub_version when id was parsed */
 	pg_uuid_t  *id;				/* in the call site's memory; replaced, never overwritten */
 } CurrentUserCache;
 
@@ -263,7 +277,7 @@ taskauth_current_user_id(PG_FUNCTION_ARGS)
 	if (sub == NULL || sub[0] == '\0')
 		PG_RETURN_NULL();
 	c = flinfo != NULL ? (CurrentUserCache *) flinfo->fn_extra : NULL;
-	if (c != NULL && strcmp(c->sub, sub) == 0)
+	if (c != NULL && c->version == jwt_sub_version)
 		PG_RETURN_UUID_P(c->id);
 
 	/* only identity_set() writes the value, always in canonical form */
@@ -281,7 +295,7 @@ taskauth_current_user_id(PG_FUNCTION_ARGS)
 		 */
 		if (c == NULL)
 			flinfo->fn_extra = c = MemoryContextAlloc(flinfo->fn_mcxt, sizeof(CurrentUserCache));
-		memcpy(c->sub, sub, UUID_TEXT_LEN + 1);
+		c->version = jwt_sub_version;
 		c->id = id;
 	}
 	PG_RETURN_UUID_P(id);
