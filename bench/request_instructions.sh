@@ -8,6 +8,7 @@
 # Then the same for the policies written as a direct call (user_id = taskauth.current_user_id())
 # instead of DESIGN.md's (SELECT taskauth.current_user_id()), set for this experiment only, and
 # a sequential scan of all 1M tasks under each form (the direct call is evaluated per row there).
+# Last, first sight of a server token: authenticate() against jwt_verify() alone, per token.
 # Instructions are not time (cache misses are not counted): read them beside request_modes.sh.
 # Usage: bench/request_instructions.sh   (env: N1=1000 N2=2000 TOKENS=200)
 # Needs taskauth installed (make install) and valgrind (installed from apt when missing).
@@ -125,3 +126,26 @@ echo
 echo "One sequential scan of all 1M tasks as the API role, \`SELECT count(*) FROM taskauth.tasks\`"
 echo "with index scans and parallel workers off: subquery form $scan_sub, direct call $scan_direct"
 echo "instructions, $(ratio "$scan_direct" "$scan_sub")x."
+
+# a session that verifies tokens 2..K it has not seen, with CALL (after a warm-up on token 1)
+first_sight_session() {
+  psql -X -q -v ON_ERROR_STOP=1 <<SQL
+SET taskauth.token_cache_size = 16384;
+SELECT count(taskauth.authenticate(token)) FROM bench_tokens WHERE n = 1;
+SELECT count($1) FROM bench_tokens WHERE n = 1;
+SELECT count($1) FROM bench_tokens WHERE n BETWEEN 2 AND $2;
+SQL
+}
+first_sight_ir() {
+  local a b
+  a=$(backend_ir first_sight_session "$1" 1001)
+  b=$(backend_ir first_sight_session "$1" 3001)
+  echo $(((b - a) / 2000))
+}
+secret=benchmark-secret-0123456789abcdef-0123456789
+fs_auth=$(first_sight_ir "taskauth.authenticate(token)")
+fs_verify=$(first_sight_ir "taskauth.jwt_verify(token, '$secret')")
+fs_scan=$(first_sight_ir "length(token)")
+echo
+echo "First sight of a server HS256 token (login's), instructions per token: authenticate()"
+echo "$fs_auth, jwt_verify() alone $fs_verify, the loop without either $fs_scan."
