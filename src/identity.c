@@ -633,7 +633,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	cache = token_cache_get();
 	if (cache != NULL)
 	{
-		const ta_cached_token *hit = ta_token_cache_get(cache, tok, toklen, generation);
+		ta_cached_token *hit = ta_token_cache_get(cache, tok, toklen, generation);
 
 		/* an external issuer's token is taken on trust only while its keys stand unread */
 		if (hit != NULL && hit->key_read != 0 && !taskauth_issuer_keys_current(hit->key_read))
@@ -642,9 +642,14 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 		{
 			TA_CHECK(ta_jws_check_times(&hit->times, taskauth_statement_now(),
 										(double) taskauth_leeway));
-			if (taskauth_token_revoked(hit->id, hit->has_sid ? hit->sid : NULL,
-									   hit->times.has_iat, hit->times.iat))
-				taskauth_report(TA_ID_TOKEN_REVOKED);
+			/* looked up again only once the revoked sets may have changed */
+			if (hit->revocations_checked != taskauth_revocations_epoch())
+			{
+				if (taskauth_token_revoked(hit->id, hit->has_sid ? hit->sid : NULL,
+										   hit->times.has_iat, hit->times.iat))
+					taskauth_report(TA_ID_TOKEN_REVOKED);
+				hit->revocations_checked = taskauth_revocations_epoch();
+			}
 			memcpy(id->data, hit->id, UUID_LEN);
 			format_uuid(id, subtext);
 			identity_set(subtext, hit->claims);
@@ -744,6 +749,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 		value.key_read = key_read;
 		value.claims = claims_text;
 		value.claims_len = strlen(claims_text);
+		value.revocations_checked = taskauth_revocations_epoch();
 		(void) ta_token_cache_put(cache, tok, toklen, generation, &value);
 	}
 	PG_RETURN_UUID_P(id);

@@ -57,6 +57,13 @@ static uint64 synced_generation = 0;
 static uint64 synced_reset = 0;
 static TimestampTz next_sweep = 0;
 
+/*
+ * Changes whenever the sets may have gained an entry (any load, clear or sweep), so that a token
+ * found unrevoked at one value needs no lookup while the value stands (an entry only ever
+ * leaves the sets once no token it covers can still be valid).
+ */
+static uint64 revocations_epoch = 1;
+
 /* The relations, as last looked up (InvalidOid: look again). */
 static Oid	revocations_relid = InvalidOid;
 static Oid	order_relid = InvalidOid;
@@ -209,6 +216,7 @@ revocations_load(Oid nsp, Oid relid, bool full)
 	table_close(rel, AccessShareLock);
 
 	loaded = true;
+	revocations_epoch++;
 	synced_reset = reset;
 	/* own uncommitted rows, or an invalidation during the read: look again next time */
 	synced_generation = own_rows ? generation - 1 : generation;
@@ -231,6 +239,7 @@ taskauth_revocations_sync(void)
 		{
 			ta_revoked_sweep(revoked_sessions, now_ts);
 			ta_revoked_sweep(revoked_users, now_ts);
+			revocations_epoch++;
 			next_sweep = now_ts + SWEEP_INTERVAL_USECS;
 		}
 		return;
@@ -249,9 +258,17 @@ taskauth_revocations_sync(void)
 		if (revoked_users != NULL)
 			ta_revoked_clear(revoked_users);
 		loaded = false;
+		revocations_epoch++;
 		return;
 	}
 	revocations_load(nsp, relid, !loaded);
+}
+
+/* The sets' epoch: unchanged since a token was found unrevoked, it still is. */
+uint64
+taskauth_revocations_epoch(void)
+{
+	return revocations_epoch;
 }
 
 /* Unix seconds (a token's iat) as a PostgreSQL timestamp, saturating. */

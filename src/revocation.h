@@ -22,6 +22,13 @@ extern void taskauth_revocations_sync(void);
  */
 extern bool taskauth_token_revoked(const uint8 *sub, const uint8 *sid, bool has_iat, double iat);
 
+/*
+ * A number that changes whenever taskauth_token_revoked() could answer differently for some
+ * token (a revocation read, the sets emptied or swept): a token found unrevoked needs no new
+ * lookup while it stands. Read after taskauth_revocations_sync().
+ */
+extern uint64 taskauth_revocations_epoch(void);
+
 /* Define the settings and register the invalidation callback; called once from _PG_init. */
 extern void TaskauthRevocationInit(void);
 

@@ -164,7 +164,7 @@ ta_token_cache_capacity(const ta_token_cache *c)
 	return c->limit;
 }
 
-const ta_cached_token *
+ta_cached_token *
 ta_token_cache_get(ta_token_cache *c, const char *token, size_t len, uint64_t generation)
 {
 	uint64_t	h = token_hash(token, len);

@@ -40,6 +40,7 @@ typedef struct ta_cached_token
 	uint64_t	key_read;		/* the caller's name for the read of the keys that verified it */
 	const char *claims;			/* NUL-terminated JSON text, owned by the cache */
 	size_t		claims_len;
+	uint64_t	revocations_checked;	/* the caller's: when it last found the token unrevoked */
 } ta_cached_token;
 
 typedef struct ta_token_cache ta_token_cache;
@@ -60,10 +61,10 @@ extern size_t ta_token_cache_capacity(const ta_token_cache *c);
 
 /*
  * The entry of a token verified under generation, or NULL. The result stays valid until the
- * next call that changes the cache.
+ * next call that changes the cache; the caller may update its revocations_checked.
  */
-extern const ta_cached_token *ta_token_cache_get(ta_token_cache *c, const char *token, size_t len,
-												 uint64_t generation);
+extern ta_cached_token *ta_token_cache_get(ta_token_cache *c, const char *token, size_t len,
+										   uint64_t generation);
 
 /*
  * Remember a verified token. Returns false, keeping nothing, when the token or claims are longer

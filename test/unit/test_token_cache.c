@@ -111,6 +111,21 @@ test_hits_and_generations(void)
 	is_int((int) entries, 1, "the same token takes one entry");
 	got = ta_token_cache_get(c, tok, strlen(tok), 3);
 	ok(got != NULL && got->id[0] == 9, "the newer value is returned");
+
+	/* the caller's revocations_checked: kept in the entry, replaced by a new put */
+	{
+		ta_cached_token *mine = ta_token_cache_get(c, tok, strlen(tok), 3);
+
+		ok(mine != NULL && mine->revocations_checked == 0, "revocations_checked as put");
+		if (mine != NULL)
+			mine->revocations_checked = 42;
+		got = ta_token_cache_get(c, tok, strlen(tok), 3);
+		ok(got != NULL && got->revocations_checked == 42, "revocations_checked kept by the entry");
+		v.revocations_checked = 5;
+		ok(ta_token_cache_put(c, tok, strlen(tok), 3, &v), "put once more");
+		got = ta_token_cache_get(c, tok, strlen(tok), 3);
+		ok(got != NULL && got->revocations_checked == 5, "a new put replaces it");
+	}
 	ta_token_cache_destroy(c);
 }
 
