@@ -10,7 +10,8 @@
 # a sequential scan of all 1M tasks under each form (the direct call is evaluated per row there).
 # Last, first sight of a server token: authenticate() against jwt_verify() alone, per token.
 # Instructions are not time (cache misses are not counted): read them beside request_modes.sh.
-# Usage: bench/request_instructions.sh   (env: N1=1000 N2=2000 TOKENS=200)
+# Usage: bench/request_instructions.sh   (env: N1=1000 N2=2000 TOKENS=200
+#                                         PARTS="requests direct first_sight")
 # Needs taskauth installed (make install) and valgrind (installed from apt when missing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +28,9 @@ in_own_cluster "$0" "shared_buffers=1GB" "max_connections=20" "autovacuum=off" -
 N1=${N1:-1000}
 N2=${N2:-2000}
 TOKENS=${TOKENS:-200}
+PARTS=${PARTS:-requests direct first_sight}
 export PGDATABASE=ta_bench
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 echo "Setting up: 10k users, 1M tasks ..." >&2
 psql -X -q -d postgres -c "CREATE DATABASE $PGDATABASE"
@@ -100,13 +103,16 @@ echo
 echo "- Machine: $(nproc) CPUs, $(lscpu | sed -nE 's/^Model name: +//p' | head -1); $(valgrind --version)"
 echo "- Server: $(psql -X -At -c 'SHOW server_version'); one pgbench client, ($N2 - $N1) transactions, $TOKENS tokens"
 echo
+declare -A ir
+if part requests || part direct; then
 echo "| mode | app | app_auth | rls | app_auth/app (token's part) | rls/app_auth (policies' part) | rls/app |"
 echo "|---|---|---|---|---|---|---|"
-declare -A ir
 for m in extended prepared; do
   for s in app app_auth rls; do ir[$m.$s]=$(per_txn "$m" "$s"); echo "$m $s: ${ir[$m.$s]}" >&2; done
   echo "| $m | ${ir[$m.app]} | ${ir[$m.app_auth]} | ${ir[$m.rls]} | $(ratio "${ir[$m.app_auth]}" "${ir[$m.app]}") | $(ratio "${ir[$m.rls]}" "${ir[$m.app_auth]}") | **$(ratio "${ir[$m.rls]}" "${ir[$m.app]}")** |"
 done
+fi
+if part direct; then
 scan_sub=$(seqscan_ir)
 
 psql -X -q -c "ALTER POLICY tasks_select_own ON taskauth.tasks USING (user_id = taskauth.current_user_id())"
@@ -126,11 +132,14 @@ echo
 echo "One sequential scan of all 1M tasks as the API role, \`SELECT count(*) FROM taskauth.tasks\`"
 echo "with index scans and parallel workers off: subquery form $scan_sub, direct call $scan_direct"
 echo "instructions, $(ratio "$scan_direct" "$scan_sub")x."
+fi
 
 # a session that verifies tokens 2..K it has not seen, with CALL (after a warm-up on token 1)
 first_sight_session() {
   psql -X -q -v ON_ERROR_STOP=1 <<SQL
 SET taskauth.token_cache_size = 16384;
+SET enable_seqscan = off;   -- the same plan for every range
+SET enable_bitmapscan = off;
 SELECT count(taskauth.authenticate(token)) FROM bench_tokens WHERE n = 1;
 SELECT count($1) FROM bench_tokens WHERE n = 1;
 SELECT count($1) FROM bench_tokens WHERE n BETWEEN 2 AND $2;
@@ -142,10 +151,11 @@ first_sight_ir() {
   b=$(backend_ir first_sight_session "$1" 3001)
   echo $(((b - a) / 2000))
 }
+part first_sight || exit 0
 secret=benchmark-secret-0123456789abcdef-0123456789
 fs_auth=$(first_sight_ir "taskauth.authenticate(token)")
 fs_verify=$(first_sight_ir "taskauth.jwt_verify(token, '$secret')")
-fs_scan=$(first_sight_ir "length(token)")
+fs_scan=$(first_sight_ir "octet_length(token)")
 echo
-echo "First sight of a server HS256 token (login's), instructions per token: authenticate()"
-echo "$fs_auth, jwt_verify() alone $fs_verify, the loop without either $fs_scan."
+echo "First sight of a server HS256 token (login's), instructions per token, the loop's own"
+echo "($fs_scan) taken out: authenticate() $((fs_auth - fs_scan)), jwt_verify() alone $((fs_verify - fs_scan))."
