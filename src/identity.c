@@ -611,7 +611,10 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	uint64		generation;
 	ta_token_cache *cache;
 	ta_jws_times times;
-	TaskauthVerifyOptions opts = {NULL, NULL, &times, &claims_text};
+	TaskauthFlatClaims flat;
+	TaskauthVerifyOptions opts = {NULL, NULL, &times, &flat};
+	const char *sub_str;
+	int			sub_len;
 	pg_uuid_t	sid;
 	bool		has_sid = false;
 	bool		external;
@@ -684,27 +687,40 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 				taskauth_report(TA_JWT_NO_KEY);
 			key = key_for_kidless_token(tok, toklen, keys, nkeys);
 		}
+		/* NULL when the claims are flat: then flat holds what is needed, and no jsonb is built */
 		claims = taskauth_jwt_verify_hmac(tok, toklen, key->secret, key->secret_len, &opts);
 
 		/* a registered issuer's tokens are public-key signed: a MAC never stands in for them */
 		if (hmac)
 		{
 			JsonbValue	buf;
-			JsonbValue *iss = claim_value(claims, "iss", &buf);
+			JsonbValue *iss = claims != NULL ? claim_value(claims, "iss", &buf) : NULL;
 
-			if (iss != NULL && iss->type == jbvString &&
-				taskauth_issuer_registered(iss->val.string.val, iss->val.string.len))
+			if (claims == NULL ?
+				(flat.iss != NULL && taskauth_issuer_registered(flat.iss, flat.iss_len)) :
+				(iss != NULL && iss->type == jbvString &&
+				 taskauth_issuer_registered(iss->val.string.val, iss->val.string.len)))
 				taskauth_report(TA_JWT_ALG_NOT_ALLOWED);
 		}
 	}
 
-	k.type = jbvString;
-	k.val.string.val = "sub";
-	k.val.string.len = 3;
-	sub = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
-	if (sub == NULL || sub->type != jbvString)
+	if (claims == NULL)
+	{
+		sub_str = flat.sub;
+		sub_len = flat.sub_len;
+	}
+	else
+	{
+		k.type = jbvString;
+		k.val.string.val = "sub";
+		k.val.string.len = 3;
+		sub = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
+		sub_str = (sub != NULL && sub->type == jbvString) ? sub->val.string.val : NULL;
+		sub_len = sub_str != NULL ? sub->val.string.len : 0;
+	}
+	if (sub_str == NULL)
 		taskauth_report(TA_ID_SUB_MISSING);
-	if (!parse_uuid(sub->val.string.val, sub->val.string.len, id))
+	if (!parse_uuid(sub_str, sub_len, id))
 		taskauth_report(TA_ID_SUB_NOT_UUID);
 
 	/*
@@ -723,16 +739,18 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		has_sid = claim_uuid(claims, "sid", &sid);
+		if (claims == NULL)
+			has_sid = flat.sid != NULL && parse_uuid(flat.sid, flat.sid_len, &sid);
+		else
+			has_sid = claim_uuid(claims, "sid", &sid);
 		if (taskauth_token_revoked(id->data, has_sid ? sid.data : NULL, times.has_iat, times.iat))
 			taskauth_report(TA_ID_TOKEN_REVOKED);
 	}
 
 	/* store the canonical (lower-case) form */
 	format_uuid(id, subtext);
-	/* the verifier writes the text of most server tokens' claims from the token itself */
-	if (claims_text == NULL)
-		claims_text = claims_to_text(claims);
+	/* the verifier writes the text of the server's own tokens' claims from the token itself */
+	claims_text = claims == NULL ? flat.text : claims_to_text(claims);
 	identity_set(subtext, claims_text);
 
 	/* remember it, unless the keys changed while it was being verified */

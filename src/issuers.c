@@ -390,7 +390,7 @@ taskauth_issuer_verify(const char *token, size_t token_len, uint64 *key_read)
 	opts.audience = e->audience;
 	opts.issuer = e->iss;
 	opts.times_out = NULL;
-	opts.text_out = NULL;
+	opts.flat_out = NULL;
 	/* header and payload were decoded above: verify without decoding them again */
 	claims = taskauth_jwt_verify_keyset_decoded(&parts, &hdr, buf + hcap, plen, ks, &opts);
 	*key_read = e->has_key_table ? e->key_read : KEY_READ_STANDING;

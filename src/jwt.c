@@ -550,73 +550,14 @@ build_jsonb_value(ta_json_type t, ta_json_span v, JsonbValue *out)	/* NOLINT(mis
 }
 
 /*
- * The text jsonb_out gives for a flat object that payload_to_jsonb built from members (pairs
- * sorted and deduplicated, each pair's order the index of its member), written from the
- * members' own JSON text: a string without escapes, true, false and null are written as they
- * are; an integer as its digits (numeric_out writes the same, but for "-0"); other numbers
- * through numeric_out. NULL when a key or string holds an escape (rare in claims): the caller
- * then writes the text from the jsonb.
- */
-static char *
-flat_object_text(const JsonbValue *obj, const ta_json_member *members)
-{
-	int			n = obj->val.object.nPairs;
-	const JsonbPair *pairs = obj->val.object.pairs;
-	StringInfoData buf;
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		const ta_json_member *m = &members[pairs[i].order];
-
-		if (m->key_escaped || (m->type == TA_JSON_STRING && m->value_escaped))
-			return NULL;
-	}
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	for (i = 0; i < n; i++)
-	{
-		const ta_json_member *m = &members[pairs[i].order];
-		ta_json_span v = m->value;
-
-		if (i > 0)
-			appendBinaryStringInfo(&buf, ", ", 2);
-		appendBinaryStringInfo(&buf, m->key.ptr, (int) m->key.len);
-		appendBinaryStringInfo(&buf, ": ", 2);
-		if (m->type != TA_JSON_NUMBER)
-			appendBinaryStringInfo(&buf, v.ptr, (int) v.len);
-		else if (memchr(v.ptr, '.', v.len) == NULL && memchr(v.ptr, 'e', v.len) == NULL &&
-				 memchr(v.ptr, 'E', v.len) == NULL)
-		{
-			/* JSON has no leading zeros: only minus zero is written otherwise */
-			if (v.len == 2 && v.ptr[0] == '-' && v.ptr[1] == '0')
-				appendStringInfoChar(&buf, '0');
-			else
-				appendBinaryStringInfo(&buf, v.ptr, (int) v.len);
-		}
-		else
-			appendStringInfoString(&buf,
-								   DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(pairs[i].value.val.numeric))));
-	}
-	appendStringInfoChar(&buf, '}');
-	return buf.data;
-}
-
-/*
  * The jsonb of a validated, NUL-terminated UTF-8 JSON object text. members[0..count) are its
- * top-level members as the validator recorded them, or members is NULL. With text_out, also
- * the text jsonb_out gives for it when flat_object_text can write it, else NULL.
+ * top-level members as the validator recorded them, or members is NULL.
  */
 static Jsonb *
-payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_t count,
-				 char **text_out)
+payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_t count)
 {
 	JsonbValue	root;
 	ta_json_span obj;
-
-	if (text_out != NULL)
-		*text_out = NULL;
 
 	/*
 	 * Another database encoding needs the text converted, and \u escapes too, which jsonb_in
@@ -665,11 +606,7 @@ payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_
 		{
 			Jsonb	   *flat = flat_object_to_jsonb(&root);
 
-			if (flat == NULL)
-				return JsonbValueToJsonb(&root);
-			if (text_out != NULL)
-				*text_out = flat_object_text(&root, members);
-			return flat;
+			return flat != NULL ? flat : JsonbValueToJsonb(&root);
 		}
 	}
 	obj.ptr = payload;
@@ -680,6 +617,140 @@ payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_
 		obj.len--;
 	build_jsonb_value(TA_JSON_OBJECT, obj, &root);
 	return JsonbValueToJsonb(&root);
+}
+
+/* Whether two unescaped keys, quotes included, are in jsonb's order: shorter first, then bytes. */
+static inline int
+raw_key_cmp(ta_json_span a, ta_json_span b)
+{
+	if (a.len != b.len)
+		return a.len < b.len ? -1 : 1;
+	return memcmp(a.ptr, b.ptr, a.len);
+}
+
+/* Whether an unescaped key, quotes included, is name (three letters). */
+static inline bool
+raw_key_is(ta_json_span k, const char *name)
+{
+	return k.len == 5 && memcmp(k.ptr + 1, name, 3) == 0;
+}
+
+/*
+ * Fill out from the top-level members of verified claims when every value is a scalar and no
+ * key or string holds an escape; false otherwise. The text is byte for byte what jsonb_out
+ * gives for the claims' jsonb: members in jsonb's key order, one per key (the last given),
+ * ", " and ": " between them; a key, a string, true, false and null as the token spells them
+ * (without escapes JSON and jsonb_out spell them alike); an integer as its digits (numeric_out
+ * writes the same, but for "-0"); any other number through numeric_in and numeric_out.
+ */
+static bool
+flat_claims(const ta_json_member *members, size_t count, TaskauthFlatClaims *out)
+{
+	int			order[MAX_MEMBERS];
+	const char *numtext[MAX_MEMBERS];
+	int			kept = 0;
+	size_t		size = 2;
+	size_t		i;
+	char	   *p;
+
+	Assert(count <= MAX_MEMBERS);
+	for (i = 0; i < count; i++)
+	{
+		const ta_json_member *m = &members[i];
+
+		if (m->key_escaped || m->type == TA_JSON_OBJECT || m->type == TA_JSON_ARRAY ||
+			(m->type == TA_JSON_STRING && m->value_escaped))
+			return false;
+	}
+
+	/* jsonb's order; of equal keys the later first, so that keeping the first keeps the last */
+	for (i = 0; i < count; i++)
+	{
+		int			j = kept;
+
+		while (j > 0 && raw_key_cmp(members[order[j - 1]].key, members[i].key) >= 0)
+		{
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = (int) i;
+		kept++;
+	}
+	kept = count > 0 ? 1 : 0;
+	for (i = 1; i < count; i++)
+		if (raw_key_cmp(members[order[i]].key, members[order[kept - 1]].key) != 0)
+			order[kept++] = order[i];
+
+	/* the size, writing out the numbers numeric_out spells differently */
+	for (int k = 0; k < kept; k++)
+	{
+		const ta_json_member *m = &members[order[k]];
+		ta_json_span v = m->value;
+
+		numtext[k] = NULL;
+		if (m->type == TA_JSON_NUMBER &&
+			(memchr(v.ptr, '.', v.len) != NULL || memchr(v.ptr, 'e', v.len) != NULL ||
+			 memchr(v.ptr, 'E', v.len) != NULL))
+		{
+			char	   *cstr = pnstrdup(v.ptr, v.len);
+			Datum		num = DirectFunctionCall3(numeric_in, CStringGetDatum(cstr),
+												  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+
+			numtext[k] = DatumGetCString(DirectFunctionCall1(numeric_out, num));
+		}
+		else if (m->type == TA_JSON_NUMBER && v.len == 2 && v.ptr[0] == '-' && v.ptr[1] == '0')
+			numtext[k] = "0";	/* JSON has no leading zeros: only minus zero differs */
+		size += (k > 0 ? 2 : 0) + m->key.len + 2 + (numtext[k] != NULL ? strlen(numtext[k]) : v.len);
+	}
+
+	out->sub = out->sid = out->iss = NULL;
+	out->sub_len = out->sid_len = out->iss_len = 0;
+	out->text = p = palloc(size + 1);
+	*p++ = '{';
+	for (int k = 0; k < kept; k++)
+	{
+		const ta_json_member *m = &members[order[k]];
+		ta_json_span v = m->value;
+
+		if (k > 0)
+		{
+			memcpy(p, ", ", 2);
+			p += 2;
+		}
+		memcpy(p, m->key.ptr, m->key.len);
+		p += m->key.len;
+		memcpy(p, ": ", 2);
+		p += 2;
+		if (m->type == TA_JSON_STRING)
+		{
+			/* the value without its quotes, where it lands in the text */
+			const char *val = p + 1;
+			int			len = (int) v.len - 2;
+
+			if (raw_key_is(m->key, "sub"))
+				out->sub = val, out->sub_len = len;
+			else if (raw_key_is(m->key, "sid"))
+				out->sid = val, out->sid_len = len;
+			else if (raw_key_is(m->key, "iss"))
+				out->iss = val, out->iss_len = len;
+		}
+		if (numtext[k] != NULL)
+		{
+			size_t		n = strlen(numtext[k]);
+
+			memcpy(p, numtext[k], n);
+			p += n;
+		}
+		else
+		{
+			memcpy(p, v.ptr, v.len);
+			p += v.len;
+		}
+	}
+	*p++ = '}';
+	*p = '\0';
+	Assert((size_t) (p - out->text) <= size);
+	return true;
 }
 
 /*
@@ -726,9 +797,21 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 	else
 		TA_CHECK(ta_jws_check_claims(payload, payload_len, &co));
 
+	/* flat claims, as authenticate() asks: no jsonb at all */
+	if (opts != NULL && opts->flat_out != NULL)
+	{
+		opts->flat_out->text = NULL;
+		if (count <= MAX_MEMBERS && GetDatabaseEncoding() == PG_UTF8 &&
+			flat_claims(members, count, opts->flat_out))
+		{
+			if (payload != payload_buf)
+				pfree(payload);
+			return NULL;
+		}
+	}
+
 	/* The core validator only passes JSON that jsonb accepts: no error can arise here. */
-	result = payload_to_jsonb(payload, payload_len, count <= MAX_MEMBERS ? members : NULL, count,
-							  opts ? opts->text_out : NULL);
+	result = payload_to_jsonb(payload, payload_len, count <= MAX_MEMBERS ? members : NULL, count);
 	if (payload != payload_buf)
 		pfree(payload);
 	return result;
@@ -783,7 +866,7 @@ taskauth_jwt_header_hmac(const char *token, size_t token_len, char **kid_out)
 Jsonb *
 taskauth_payload_to_jsonb(char *payload, size_t len)
 {
-	return payload_to_jsonb(payload, len, NULL, 0, NULL);
+	return payload_to_jsonb(payload, len, NULL, 0);
 }
 
 /* Append a jsonb scalar as JSON text. */

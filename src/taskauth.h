@@ -28,10 +28,27 @@ typedef struct TaskauthVerifyOptions
 	const char *audience;		/* NULL: any or no aud */
 	const char *issuer;			/* NULL: any or no iss */
 	struct ta_jws_times *times_out; /* NULL, or where to store the time claims on success */
-	char	  **text_out;		/* NULL, or where to store the claims as jsonb_out writes them
-								 * (palloc'd) when that is cheap to do from the token itself;
-								 * NULL is stored when it is not */
+	struct TaskauthFlatClaims *flat_out;	/* NULL, or see TaskauthFlatClaims */
 } TaskauthVerifyOptions;
+
+/*
+ * What authenticate() needs of a verified token's claims, read straight from the token when
+ * every top-level value is a scalar and no key or string holds an escape (every token the
+ * server issues): then the HMAC verifier fills this and builds no jsonb (returns NULL).
+ * Otherwise text is NULL and the jsonb is returned as usual.
+ */
+typedef struct TaskauthFlatClaims
+{
+	char	   *text;			/* the claims as jsonb_out writes them (palloc'd), or NULL */
+	/* the string values of sub, sid and iss (as jsonb keeps them: the last given), pointing
+	 * into text, not NUL-terminated; NULL when the claim is absent or not a string */
+	const char *sub;
+	const char *sid;
+	const char *iss;
+	int			sub_len;
+	int			sid_len;
+	int			iss_len;
+} TaskauthFlatClaims;
 
 /* taskauth.leeway, seconds of clock skew allowed on exp, nbf and iat (jwt.c). */
 extern int	taskauth_leeway;
