@@ -606,7 +606,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	JsonbValue	k;
 	JsonbValue *sub;
 	char		subtext[37];
-	char	   *claims_text = NULL;
+	char	   *claims_text;
 	pg_uuid_t  *id;
 	uint64		generation;
 	ta_token_cache *cache;

@@ -755,7 +755,8 @@ flat_claims(const ta_json_member *members, size_t count, TaskauthFlatClaims *out
 
 /*
  * Verify an HMAC-signed token with the given secret and return its claims; raises SQLSTATE
- * 28000 on any failure. opts may be NULL (no audience or issuer check).
+ * 28000 on any failure. opts may be NULL (no audience or issuer check). With opts->flat_out,
+ * flat claims come back there instead and NULL is returned (see TaskauthFlatClaims).
  */
 Jsonb *
 taskauth_jwt_verify_hmac(const char *token, size_t token_len,

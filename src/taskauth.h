@@ -66,8 +66,8 @@ extern void taskauth_check_token_size(Datum token);
 extern double taskauth_statement_now(void);
 
 /*
- * Verifies an HMAC-signed token with the given secret and returns its claims.
- * Raises SQLSTATE 28000 on any failure.
+ * Verifies an HMAC-signed token with the given secret and returns its claims, or NULL when
+ * opts->flat_out took them (see TaskauthFlatClaims). Raises SQLSTATE 28000 on any failure.
  */
 extern Jsonb *taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 									   const char *secret, size_t secret_len,
