@@ -70,6 +70,8 @@ run_mixed() {
   grep -q 'number of failed transactions: 0 ' <<<"$out" || { echo "$out" >&2; exit 1; }
   sed -nE 's/^ - latency average = ([0-9.]+) ms/\1/p' <<<"$out" | paste -sd' '
 }
+# a / b to three places
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 
 echo "Warm-up ..." >&2
@@ -87,7 +89,7 @@ for m in $MODES; do
   for ((i = 1; i <= ROUNDS; i++)); do
     if ((i % 2)); then ta=$(run "$m" rls); tb=$(run "$m" app)
     else tb=$(run "$m" app); ta=$(run "$m" rls); fi
-    a+=("$ta"); b+=("$tb"); r+=("$(awk -v a="$ta" -v b="$tb" 'BEGIN {printf "%.3f", b / a}')")
+    a+=("$ta"); b+=("$tb"); r+=("$(ratio "$tb" "$ta")")
     echo "$m pair $i: rls $ta, app $tb tps, ratio ${r[-1]}" >&2
   done
   echo "| $m | $(median "${a[@]}") | $(median "${b[@]}") | **$(median "${r[@]}")** | $(printf '%s ' "${r[@]}")|"
@@ -102,7 +104,7 @@ for m in $MODES; do
   r=()
   for ((i = 1; i <= MIXED; i++)); do
     read -r la lb < <(run_mixed "$m")
-    r+=("$(awk -v a="$la" -v b="$lb" 'BEGIN {printf "%.3f", a / b}')")
+    r+=("$(ratio "$la" "$lb")")
     echo "$m mixed $i: rls $la ms, app $lb ms, ratio ${r[-1]}" >&2
   done
   echo "| $m | **$(median "${r[@]}")** | $(printf '%s ' "${r[@]}")|"
@@ -118,9 +120,9 @@ for m in $MODES; do
   t=(); p=(); w=()
   for ((i = 1; i <= BREAKDOWN; i++)); do
     read -r la lb lc < <(run_mixed "$m" rls app app_auth)
-    t+=("$(awk -v c="$lc" -v b="$lb" 'BEGIN {printf "%.3f", c / b}')")
-    p+=("$(awk -v a="$la" -v c="$lc" 'BEGIN {printf "%.3f", a / c}')")
-    w+=("$(awk -v a="$la" -v b="$lb" 'BEGIN {printf "%.3f", a / b}')")
+    t+=("$(ratio "$lc" "$lb")")
+    p+=("$(ratio "$la" "$lc")")
+    w+=("$(ratio "$la" "$lb")")
     echo "$m breakdown $i: rls $la, app $lb, app_auth $lc ms" >&2
   done
   echo "| $m | $(median "${t[@]}") | $(median "${p[@]}") | $(median "${w[@]}") | $BREAKDOWN |"

@@ -564,15 +564,27 @@ claim_value(Jsonb *claims, const char *name, JsonbValue *buf)
 	return getKeyJsonValueFromContainer(&claims->root, name, (int) strlen(name), buf);
 }
 
-/* A string claim holding a uuid, or false. */
-static bool
-claim_uuid(Jsonb *claims, const char *name, pg_uuid_t *out)
+/*
+ * A string claim of the verified claims, or NULL when it is absent or not a string: from the
+ * flat view (flat_val, flat_len) when there is no jsonb, else looked up in the jsonb.
+ */
+static const char *
+claim_string(Jsonb *claims, const char *flat_val, int flat_len, const char *name, int *len)
 {
 	JsonbValue	buf;
-	JsonbValue *v = claim_value(claims, name, &buf);
+	JsonbValue *v;
 
-	return v != NULL && v->type == jbvString &&
-		parse_uuid(v->val.string.val, v->val.string.len, out);
+	if (claims == NULL)
+	{
+		*len = flat_len;
+		return flat_val;
+	}
+	v = claim_value(claims, name, &buf);
+	if (v == NULL || v->type != jbvString)
+		return NULL;
+	/* a string's bytes lie in the jsonb, not in buf */
+	*len = v->val.string.len;
+	return v->val.string.val;
 }
 
 /* A numeric claim as a double, or false. */
@@ -603,15 +615,13 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	bool		hmac;
 	const TaskauthKey *key;
 	Jsonb	   *claims;
-	JsonbValue	k;
-	JsonbValue *sub;
 	char		subtext[37];
 	char	   *claims_text;
 	pg_uuid_t  *id;
 	uint64		generation;
 	ta_token_cache *cache;
 	ta_jws_times times;
-	TaskauthFlatClaims flat;
+	TaskauthFlatClaims flat = {0};
 	TaskauthVerifyOptions opts = {NULL, NULL, &times, &flat};
 	const char *sub_str;
 	int			sub_len;
@@ -693,31 +703,15 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 		/* a registered issuer's tokens are public-key signed: a MAC never stands in for them */
 		if (hmac)
 		{
-			JsonbValue	buf;
-			JsonbValue *iss = claims != NULL ? claim_value(claims, "iss", &buf) : NULL;
+			int			iss_len;
+			const char *iss = claim_string(claims, flat.iss, flat.iss_len, "iss", &iss_len);
 
-			if (claims == NULL ?
-				(flat.iss != NULL && taskauth_issuer_registered(flat.iss, flat.iss_len)) :
-				(iss != NULL && iss->type == jbvString &&
-				 taskauth_issuer_registered(iss->val.string.val, iss->val.string.len)))
+			if (iss != NULL && taskauth_issuer_registered(iss, iss_len))
 				taskauth_report(TA_JWT_ALG_NOT_ALLOWED);
 		}
 	}
 
-	if (claims == NULL)
-	{
-		sub_str = flat.sub;
-		sub_len = flat.sub_len;
-	}
-	else
-	{
-		k.type = jbvString;
-		k.val.string.val = "sub";
-		k.val.string.len = 3;
-		sub = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
-		sub_str = (sub != NULL && sub->type == jbvString) ? sub->val.string.val : NULL;
-		sub_len = sub_str != NULL ? sub->val.string.len : 0;
-	}
+	sub_str = claim_string(claims, flat.sub, flat.sub_len, "sub", &sub_len);
 	if (sub_str == NULL)
 		taskauth_report(TA_ID_SUB_MISSING);
 	if (!parse_uuid(sub_str, sub_len, id))
@@ -739,10 +733,10 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		if (claims == NULL)
-			has_sid = flat.sid != NULL && parse_uuid(flat.sid, flat.sid_len, &sid);
-		else
-			has_sid = claim_uuid(claims, "sid", &sid);
+		int			sid_len;
+		const char *sid_str = claim_string(claims, flat.sid, flat.sid_len, "sid", &sid_len);
+
+		has_sid = sid_str != NULL && parse_uuid(sid_str, sid_len, &sid);
 		if (taskauth_token_revoked(id->data, has_sid ? sid.data : NULL, times.has_iat, times.iat))
 			taskauth_report(TA_ID_TOKEN_REVOKED);
 	}

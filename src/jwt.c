@@ -314,6 +314,14 @@ small_int_numeric(bool neg, uint64 u)
 	return res;
 }
 
+/* Whether a validated JSON number is a plain integer: no fraction, no exponent. */
+static inline bool
+json_number_is_integer(ta_json_span v)
+{
+	return memchr(v.ptr, '.', v.len) == NULL && memchr(v.ptr, 'e', v.len) == NULL &&
+		memchr(v.ptr, 'E', v.len) == NULL;
+}
+
 /* Fill a jbvNumeric from a validated JSON number, exactly as numeric_in reads it. */
 static void
 build_number(ta_json_span v, JsonbValue *out)
@@ -323,8 +331,7 @@ build_number(ta_json_span v, JsonbValue *out)
 	out->type = jbvNumeric;
 #if PG_VERSION_NUM >= 140000
 	/* plain integers of up to 18 digits: same value and scale as numeric_in gives */
-	if (v.len <= 18 && memchr(v.ptr, '.', v.len) == NULL &&
-		memchr(v.ptr, 'e', v.len) == NULL && memchr(v.ptr, 'E', v.len) == NULL)
+	if (v.len <= 18 && json_number_is_integer(v))
 	{
 		const char *p = v.ptr;
 		const char *end = v.ptr + v.len;
@@ -648,7 +655,7 @@ flat_claims(const ta_json_member *members, size_t count, TaskauthFlatClaims *out
 {
 	int			order[MAX_MEMBERS];
 	const char *numtext[MAX_MEMBERS];
-	int			kept = 0;
+	int			kept;
 	size_t		size = 2;
 	size_t		i;
 	char	   *p;
@@ -666,7 +673,7 @@ flat_claims(const ta_json_member *members, size_t count, TaskauthFlatClaims *out
 	/* jsonb's order; of equal keys the later first, so that keeping the first keeps the last */
 	for (i = 0; i < count; i++)
 	{
-		int			j = kept;
+		int			j = (int) i;
 
 		while (j > 0 && raw_key_cmp(members[order[j - 1]].key, members[i].key) >= 0)
 		{
@@ -674,8 +681,8 @@ flat_claims(const ta_json_member *members, size_t count, TaskauthFlatClaims *out
 			j--;
 		}
 		order[j] = (int) i;
-		kept++;
 	}
+	/* one per key */
 	kept = count > 0 ? 1 : 0;
 	for (i = 1; i < count; i++)
 		if (raw_key_cmp(members[order[i]].key, members[order[kept - 1]].key) != 0)
@@ -688,9 +695,7 @@ flat_claims(const ta_json_member *members, size_t count, TaskauthFlatClaims *out
 		ta_json_span v = m->value;
 
 		numtext[k] = NULL;
-		if (m->type == TA_JSON_NUMBER &&
-			(memchr(v.ptr, '.', v.len) != NULL || memchr(v.ptr, 'e', v.len) != NULL ||
-			 memchr(v.ptr, 'E', v.len) != NULL))
+		if (m->type == TA_JSON_NUMBER && !json_number_is_integer(v))
 		{
 			char	   *cstr = pnstrdup(v.ptr, v.len);
 			Datum		num = DirectFunctionCall3(numeric_in, CStringGetDatum(cstr),
