@@ -241,19 +241,6 @@ taskauth_keyset_get(Jsonb *key)
 	return &victim->set;
 }
 
-/* The claim checks' options from the caller's. */
-static void
-claim_opts(const TaskauthVerifyOptions *opts, ta_jws_claim_opts *co)
-{
-	co->now = taskauth_statement_now();
-	co->leeway = taskauth_leeway;
-	co->audience = (opts && opts->audience) ? opts->audience : NULL;
-	co->audience_len = co->audience ? strlen(co->audience) : 0;
-	co->issuer = (opts && opts->issuer) ? opts->issuer : NULL;
-	co->issuer_len = co->issuer ? strlen(co->issuer) : 0;
-	co->times_out = opts ? opts->times_out : NULL;
-}
-
 /* Verify a public-key signed token with a key set and return its claims. */
 Jsonb *
 taskauth_jwt_verify_keyset(const char *token, size_t token_len, const TaskauthKeySet *ks,
@@ -263,7 +250,7 @@ taskauth_jwt_verify_keyset(const char *token, size_t token_len, const TaskauthKe
 	char	   *buf;
 	size_t		payload_len;
 
-	claim_opts(opts, &co);
+	taskauth_claim_opts(opts, &co);
 
 	/* The size check comes first so the buffer below is bounded. */
 	if (token_len > (size_t) taskauth_max_token_size)
@@ -284,7 +271,7 @@ taskauth_jwt_verify_keyset_decoded(const ta_jws_parts *parts, const ta_jws_asym_
 {
 	ta_jws_claim_opts co;
 
-	claim_opts(opts, &co);
+	taskauth_claim_opts(opts, &co);
 	TA_CHECK(ta_jws_asym_verify_decoded(parts, hdr, ks->keys, ks->nkeys, ks->is_set, &co,
 										payload, payload_len));
 	return taskauth_payload_to_jsonb(payload, payload_len);

@@ -626,6 +626,19 @@ payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_
 	return JsonbValueToJsonb(&root);
 }
 
+/* The core's claim checks as the caller's options and the settings ask (opts may be NULL). */
+void
+taskauth_claim_opts(const TaskauthVerifyOptions *opts, ta_jws_claim_opts *co)
+{
+	co->now = taskauth_statement_now();
+	co->leeway = taskauth_leeway;
+	co->audience = (opts && opts->audience) ? opts->audience : NULL;
+	co->audience_len = co->audience ? strlen(co->audience) : 0;
+	co->issuer = (opts && opts->issuer) ? opts->issuer : NULL;
+	co->issuer_len = co->issuer ? strlen(co->issuer) : 0;
+	co->times_out = opts ? opts->times_out : NULL;
+}
+
 /* Whether two unescaped keys, quotes included, are in jsonb's order: shorter first, then bytes. */
 static inline int
 raw_key_cmp(ta_json_span a, ta_json_span b)
@@ -791,13 +804,7 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 	TA_CHECK(ta_jws_decode_payload_members(&parts, payload, cap, &payload_len,
 										   members, MAX_MEMBERS, &count));
 
-	co.now = taskauth_statement_now();
-	co.leeway = taskauth_leeway;
-	co.audience = (opts && opts->audience) ? opts->audience : NULL;
-	co.audience_len = co.audience ? strlen(co.audience) : 0;
-	co.issuer = (opts && opts->issuer) ? opts->issuer : NULL;
-	co.issuer_len = co.issuer ? strlen(co.issuer) : 0;
-	co.times_out = opts ? opts->times_out : NULL;
+	taskauth_claim_opts(opts, &co);
 	if (count <= MAX_MEMBERS)
 		TA_CHECK(ta_jws_check_claims_members(members, count, &co));
 	else

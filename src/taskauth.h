@@ -65,6 +65,10 @@ extern void taskauth_check_token_size(Datum token);
 /* The statement's start time in seconds since the Unix epoch: the clock of every claim check. */
 extern double taskauth_statement_now(void);
 
+/* The core's claim-check options (core/jws.h) from the caller's and the settings (jwt.c). */
+struct ta_jws_claim_opts;
+extern void taskauth_claim_opts(const TaskauthVerifyOptions *opts, struct ta_jws_claim_opts *co);
+
 /*
  * Verifies an HMAC-signed token with the given secret and returns its claims, or NULL when
  * opts->flat_out took them (see TaskauthFlatClaims). Raises SQLSTATE 28000 on any failure.
