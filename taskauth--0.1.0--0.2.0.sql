@@ -126,9 +126,22 @@ $$;
 COMMENT ON FUNCTION taskauth.grant_api_access(regrole) IS
 'Gives an API role what it needs: register, login, sign_in, refresh, logout, logout_everywhere, change_password, authenticate, current_user_id, claims and pre_request; select, insert, update and delete on tasks (row-level security limits them to its user''s own); select of users except hashed_password, and of sessions (its user''s own). Never the signing keys, refresh tokens or revocations.';
 
--- No per-value statistics of what users write (see the install script).
+-- No per-value statistics of what users can read (see the install script).
 ALTER TABLE taskauth.tasks ALTER COLUMN title SET STATISTICS 0,
-                           ALTER COLUMN description SET STATISTICS 0;
+                           ALTER COLUMN description SET STATISTICS 0,
+                           ALTER COLUMN is_completed SET STATISTICS 0,
+                           ALTER COLUMN created_at SET STATISTICS 0,
+                           ALTER COLUMN updated_at SET STATISTICS 0;
+ALTER TABLE taskauth.users ALTER COLUMN email SET STATISTICS 0,
+                           ALTER COLUMN created_at SET STATISTICS 0,
+                           ALTER COLUMN updated_at SET STATISTICS 0;
+ALTER INDEX taskauth.users_email_lower_key ALTER COLUMN 1 SET STATISTICS 0;
+COMMENT ON COLUMN taskauth.users.id IS
+'User id: the sub of the user''s tokens. Statistics kept: random values, unique, which the planner needs to join on and which no user can read of another.';
+COMMENT ON COLUMN taskauth.tasks.id IS
+'Task id. Statistics kept: random values, unique, which tell nothing of what users write.';
+COMMENT ON COLUMN taskauth.tasks.user_id IS
+'Owner; defaults to the verified user of the transaction and cannot be set to anyone else. Statistics kept: the planner needs them to pick the owner''s index; an estimate could only be asked of an id, and no user can read another''s.';
 
 -- What an API role and PUBLIC may run, and making sure the library is in every session.
 
@@ -320,8 +333,10 @@ CREATE TABLE taskauth.sessions (
 
 COMMENT ON TABLE taskauth.sessions IS
 'Sign-ins: one row per login() or sign_in(); their access tokens carry the id as sid. A user sees only their own sessions.';
-COMMENT ON COLUMN taskauth.sessions.id IS 'Session id: the sid claim of its access tokens.';
-COMMENT ON COLUMN taskauth.sessions.user_id IS 'The signed-in user.';
+COMMENT ON COLUMN taskauth.sessions.id IS
+'Session id: the sid claim of its access tokens. Statistics kept: random values, unique, which tell nothing of other users.';
+COMMENT ON COLUMN taskauth.sessions.user_id IS
+'The signed-in user. Statistics kept: the planner needs them to pick the user''s index; an estimate could only be asked of an id, and no user can read another''s.';
 COMMENT ON COLUMN taskauth.sessions.created_at IS 'When the user signed in.';
 COMMENT ON COLUMN taskauth.sessions.refreshed_at IS 'When refresh() last gave the session new tokens (created_at until then).';
 COMMENT ON COLUMN taskauth.sessions.expires_at IS
@@ -335,6 +350,18 @@ COMMENT ON COLUMN taskauth.sessions.client_addr IS
 COMMENT ON COLUMN taskauth.sessions.ended_at IS 'When the session was ended (signed out or revoked); NULL while it lasts.';
 COMMENT ON COLUMN taskauth.sessions.end_reason IS
 'Why it ended: logout, logout_everywhere, password_changed, revoked (revoke_session), user_revoked (revoke_user or the user deleted) or refresh_token_reused.';
+
+-- No per-value statistics of what a user can read only of their own (see tasks): a
+-- most-common-values list of user agents or addresses would tell anyone from EXPLAIN which
+-- devices and addresses other users sign in from.
+ALTER TABLE taskauth.sessions ALTER COLUMN created_at SET STATISTICS 0,
+                              ALTER COLUMN refreshed_at SET STATISTICS 0,
+                              ALTER COLUMN expires_at SET STATISTICS 0,
+                              ALTER COLUMN access_expires_at SET STATISTICS 0,
+                              ALTER COLUMN user_agent SET STATISTICS 0,
+                              ALTER COLUMN client_addr SET STATISTICS 0,
+                              ALTER COLUMN ended_at SET STATISTICS 0,
+                              ALTER COLUMN end_reason SET STATISTICS 0;
 
 CREATE INDEX sessions_user_id_idx ON taskauth.sessions (user_id);
 
@@ -380,7 +407,7 @@ SELECT pg_catalog.pg_extension_config_dump('taskauth.refresh_tokens', '');
 CREATE SEQUENCE taskauth.revocations_seq;
 
 COMMENT ON SEQUENCE taskauth.revocations_seq IS
-'Numbers revocations in commit order (taken under the lock on taskauth.revocation_order).';
+'Numbers revocations (in the order they were made, not the order they commit). Its relcache invalidation tells every backend to read all revocations again.';
 
 SELECT pg_catalog.pg_extension_config_dump('taskauth.revocations_seq', '');
 
@@ -390,39 +417,39 @@ CREATE TABLE taskauth.revocations (
     user_id uuid NOT NULL,
     revoked_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     expires_at timestamptz NOT NULL,
-    reason text NOT NULL
+    reason text NOT NULL,
+    xact xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id()
 );
 
 ALTER SEQUENCE taskauth.revocations_seq OWNED BY taskauth.revocations.seq;
 
 COMMENT ON TABLE taskauth.revocations IS
 'What authenticate() refuses before exp: a session''s tokens (session_id set), or every token of a user issued before revoked_at (session_id NULL). Append-only; every backend reads new rows at the commit that adds them. Readable only by its owner.';
-COMMENT ON COLUMN taskauth.revocations.seq IS 'Number in commit order; backends read past the last one they saw.';
+COMMENT ON COLUMN taskauth.revocations.seq IS 'Number in the order revocations were made.';
 COMMENT ON COLUMN taskauth.revocations.session_id IS 'The revoked session, or NULL for a revocation of the whole user.';
 COMMENT ON COLUMN taskauth.revocations.user_id IS 'The user whose session, or all of whose tokens, are revoked.';
 COMMENT ON COLUMN taskauth.revocations.revoked_at IS 'When: a user revocation refuses tokens whose iat is earlier.';
 COMMENT ON COLUMN taskauth.revocations.expires_at IS
 'When every token the row can refuse has expired (plus taskauth.leeway); prune() deletes the row after it, and backends forget it.';
 COMMENT ON COLUMN taskauth.revocations.reason IS 'Why: the end_reason of the session, or user_revoked.';
+COMMENT ON COLUMN taskauth.revocations.xact IS
+'The transaction that made the revocation: a backend reads again, from the oldest transaction still running at its last read, every row it may not have seen, whatever order revoking transactions commit in (no lock serializes them).';
 
 CREATE INDEX revocations_expires_at_idx ON taskauth.revocations (expires_at);
 
 COMMENT ON INDEX taskauth.revocations_expires_at_idx IS 'Serves prune().';
 
+CREATE INDEX revocations_xact_idx ON taskauth.revocations (xact);
+
+COMMENT ON INDEX taskauth.revocations_xact_idx IS 'Serves every backend''s read of the revocations made since its last read.';
+
+CREATE INDEX revocations_session_id_idx ON taskauth.revocations (session_id) WHERE session_id IS NOT NULL;
+
+COMMENT ON INDEX taskauth.revocations_session_id_idx IS
+'Serves refresh(), which refuses a session with a revocation even while its row is not marked ended yet.';
+
 REVOKE ALL ON taskauth.revocations FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('taskauth.revocations', '');
-
-CREATE TABLE taskauth.revocation_order (
-    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton)
-);
-
-INSERT INTO taskauth.revocation_order DEFAULT VALUES;
-
-COMMENT ON TABLE taskauth.revocation_order IS
-'One row, locked by every revocation until it commits, so that revocation numbers become visible in order. Its relcache invalidation tells every backend to read all revocations again.';
-COMMENT ON COLUMN taskauth.revocation_order.singleton IS 'Always true: the table has one row.';
-
-REVOKE ALL ON taskauth.revocation_order FROM PUBLIC;
 
 CREATE FUNCTION taskauth.revocations_changed()
 RETURNS trigger
@@ -508,9 +535,14 @@ AS $$
 DECLARE
     ended integer;
 BEGIN
-    -- Revocation numbers must become visible in commit order (see src/revocation.c): hold the
-    -- one row of revocation_order from before the numbers are taken until commit.
-    PERFORM FROM taskauth.revocation_order FOR UPDATE;
+    -- Ending a user's sessions: a sign-in of that user still running holds a KEY SHARE lock on
+    -- the user's row from before its password check (sign_in_user) until it commits. Wait for
+    -- every such sign-in, so that the UPDATE below, with a snapshot taken after the wait, sees
+    -- the sessions they made; a sign-in that starts later waits for this transaction instead.
+    -- Only this user's sign-ins wait: nothing locks what other users' sign-outs need.
+    IF end_sessions.user_id IS NOT NULL THEN
+        PERFORM FROM taskauth.users AS u WHERE u.id = end_sessions.user_id FOR UPDATE;
+    END IF;
     WITH e AS (
         UPDATE taskauth.sessions AS s
            SET ended_at = clock_timestamp(), end_reason = end_sessions.reason
@@ -533,7 +565,54 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.end_sessions(uuid, uuid, uuid, text) IS
-'Internal: ends the sessions that match (a user''s, one session, all but keep_session) and revokes the tokens they issued that have not expired; returns how many sessions were ended.';
+'Internal: ends the sessions that match (a user''s, one session, all but keep_session) and revokes the tokens they issued that have not expired; returns how many sessions were ended. Ending a user''s sessions first waits for that user''s sign-ins still running.';
+
+CREATE FUNCTION taskauth.require_read_committed(what text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION '% needs a READ COMMITTED transaction', what
+            USING ERRCODE = 'invalid_transaction_state',
+                  DETAIL = 'At a higher isolation level it could not see what transactions running at the same time commit: the sessions of sign-ins it waited for, or the count of its own attempt.',
+                  HINT = 'Call it in a transaction of its own or at the default isolation level.';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.require_read_committed(text) IS
+'Internal to login(), sign_in(), logout_everywhere(), change_password() and revoke_user(): refuses (25000) a transaction above READ COMMITTED, whose snapshot could not see the sessions of sign-ins it waited for or the throttle count its worker made.';
+
+CREATE FUNCTION taskauth.end_replayed_session(session_id uuid)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- First what needs no lock: a revocation of the session, which authenticate() and refresh()
+    -- honour from this commit on, whoever holds the session's row.
+    INSERT INTO taskauth.revocations (session_id, user_id, expires_at, reason)
+    SELECT s.id, s.user_id,
+           greatest(s.access_expires_at,
+                    clock_timestamp() + current_setting('taskauth.token_lifetime')::interval)
+             + current_setting('taskauth.leeway')::interval,
+           'refresh_token_reused'
+      FROM taskauth.sessions AS s
+     WHERE s.id = end_replayed_session.session_id AND s.ended_at IS NULL;
+    -- Then the session's row, unless another transaction holds it (a refresh, a sign-out, held
+    -- open or not): never wait for anyone. prune() marks a row left here as ended.
+    UPDATE taskauth.sessions AS s
+       SET ended_at = clock_timestamp(), end_reason = 'refresh_token_reused'
+     WHERE s.id = (SELECT x.id FROM taskauth.sessions AS x
+                    WHERE x.id = end_replayed_session.session_id AND x.ended_at IS NULL
+                      FOR UPDATE SKIP LOCKED);
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.end_replayed_session(uuid) IS
+'Internal, run by the background worker of end_session_detached(): ends the session of a replayed refresh token without waiting for any lock (a revocation first, then the session''s row when no one holds it).';
 
 CREATE FUNCTION taskauth.end_session_detached(session_id uuid)
 RETURNS boolean
@@ -541,7 +620,7 @@ AS 'MODULE_PATHNAME', 'taskauth_end_session_detached'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.end_session_detached(uuid) IS
-'Internal to refresh(): ends a session (reason refresh_token_reused) in a background worker''s own transaction and waits for it, so that the error refresh() raises next cannot roll the revocation back. False when no worker could be started.';
+'Internal to refresh(): ends a session (end_replayed_session) in a background worker''s own transaction and waits for it, so that the error refresh() raises next cannot roll the revocation back. True when the session''s tokens are refused now (ended or revoked); false, with a warning saying why, otherwise.';
 
 CREATE FUNCTION taskauth.issue_token(user_id uuid, email text, session_id uuid)
 RETURNS text
@@ -617,6 +696,35 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION taskauth.login_failed_detached(bytea, uuid) IS
 'Internal to login() and sign_in(): counts a failed login (record_login_failure, with this session''s throttling settings) in a background worker''s own transaction and waits for it, so that the error raised next cannot roll it back. False when no worker could be started.';
 
+CREATE FUNCTION taskauth.count_login_attempt(key bytea, user_id uuid)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- A hot standby can neither count an attempt nor start a session.
+    IF pg_is_in_recovery() THEN
+        RAISE EXCEPTION 'cannot check a password on a hot standby'
+            USING ERRCODE = 'read_only_sql_transaction',
+                  DETAIL = 'A password is checked only where the attempt can be counted: on the primary.';
+    END IF;
+    -- Every attempt is counted as a failure before its password is checked, by a worker whose
+    -- commit the attempt's own rollback cannot undo; a successful check then takes the count
+    -- back in the attempt's own transaction. When no worker can count it (every worker slot
+    -- taken, by parallel queries of any role, say), no password is checked at all: an attempt
+    -- left uncounted would be a guess the throttle never sees.
+    IF NOT taskauth.login_failed_detached(count_login_attempt.key, count_login_attempt.user_id) THEN
+        RAISE EXCEPTION 'login is temporarily unavailable'
+            USING ERRCODE = 'PT503',
+                  DETAIL = 'The attempt could not be counted, so no password was checked.',
+                  HINT = 'Try again in a moment.';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.count_login_attempt(bytea, uuid) IS
+'Internal to login(), sign_in() and change_password(): counts an attempt against the login throttle before its password is checked (a background worker, login_failed_detached); refuses with PT503 when it cannot be counted and with 25006 on a hot standby.';
+
 CREATE FUNCTION taskauth.sign_in_user(email text, password text, refreshable boolean,
                                       OUT user_id uuid, OUT user_email text,
                                       OUT session_id uuid, OUT refresh_token text)
@@ -638,6 +746,7 @@ BEGIN
     -- whether or not it has an account (the key is the email's hash, not the account).
     throttle := current_setting('taskauth.login_throttle_threshold')::int > 0;
     IF throttle THEN
+        PERFORM taskauth.require_read_committed('login');
         SELECT t.locked_until INTO locked FROM taskauth.login_throttle AS t
          WHERE t.key = email_key AND t.locked_until > clock_timestamp();
         IF locked IS NOT NULL THEN
@@ -647,19 +756,25 @@ BEGIN
                                       ceil(extract(epoch FROM locked - clock_timestamp()))::bigint);
         END IF;
     END IF;
+    -- KEY SHARE until commit: logout_everywhere, change_password and revoke_user of this user
+    -- wait for this sign-in, and so see the session it makes (end_sessions).
     SELECT u.id, u.email, u.hashed_password INTO user_id, user_email, stored
       FROM taskauth.users AS u
-     WHERE lower(u.email) = lower(btrim(sign_in_user.email));
+     WHERE lower(u.email) = lower(btrim(sign_in_user.email))
+       FOR KEY SHARE;
+    IF throttle THEN
+        PERFORM taskauth.count_login_attempt(email_key, sign_in_user.user_id);
+    END IF;
     -- One check, evenly timed, whether or not the account exists (stored is NULL then), and one
     -- place that raises: every field of the error, CONTEXT included, is the same for an unknown
-    -- email, a wrong or NULL password and an account whose hash cannot be used. The failure is
-    -- counted by a worker, for an unknown email too, in the same time.
+    -- email, a wrong or NULL password and an account whose hash cannot be used.
     IF NOT taskauth.login_check(sign_in_user.password, stored) THEN
-        IF throttle THEN
-            PERFORM taskauth.login_failed_detached(email_key, sign_in_user.user_id);
-        END IF;
         RAISE EXCEPTION 'invalid email or password'
             USING ERRCODE = 'invalid_password';
+    END IF;
+    -- the attempt counted above was not a failure: the count starts again
+    IF throttle THEN
+        DELETE FROM taskauth.login_throttle AS t WHERE t.key = email_key;
     END IF;
     -- bcrypt cannot hold a password over 72 bytes (an argon2id or scrypt one, say): keep its hash
     IF taskauth.password_needs_rehash(stored) AND
@@ -706,18 +821,17 @@ BEGIN
         SELECT r.session_id INTO sid FROM taskauth.refresh_tokens AS r WHERE r.token_hash = h;
         IF sid IS NOT NULL THEN
             -- A replayed token: it or its successor is in the wrong hands. End the session
-            -- (RFC 9700, refresh token rotation) where the error below cannot roll it back.
-            IF NOT taskauth.end_session_detached(sid) OR
-               NOT EXISTS (SELECT FROM taskauth.sessions AS x WHERE x.id = sid AND x.ended_at IS NOT NULL) THEN
-                RAISE WARNING 'the session of a replayed refresh token could not be ended'
-                    USING DETAIL = 'The worker that ends it ran in a transaction of its own and did not find it ended (an uncommitted session, or a lock held by this transaction), or could not start.';
-            END IF;
+            -- (RFC 9700, refresh token rotation) where the error below cannot roll it back;
+            -- end_session_detached warns, saying why, when it could not.
+            PERFORM taskauth.end_session_detached(sid);
         END IF;
         RAISE EXCEPTION 'refresh token is not valid'
             USING ERRCODE = 'invalid_authorization_specification';
     END IF;
     SELECT * INTO s FROM taskauth.sessions AS x WHERE x.id = sid FOR UPDATE;
-    IF s.ended_at IS NOT NULL THEN
+    -- ended, or revoked by a replay's worker that found the row held (end_replayed_session)
+    IF s.ended_at IS NOT NULL OR
+       EXISTS (SELECT FROM taskauth.revocations AS r WHERE r.session_id = sid) THEN
         RAISE EXCEPTION 'session has ended'
             USING ERRCODE = 'invalid_authorization_specification';
     END IF;
@@ -812,6 +926,7 @@ BEGIN
         RAISE EXCEPTION 'logout_everywhere needs an authenticated transaction'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+    PERFORM taskauth.require_read_committed('logout_everywhere');
     RETURN taskauth.end_sessions(me, NULL, NULL, 'logout_everywhere');
 END
 $$;
@@ -831,15 +946,36 @@ DECLARE
     sid text := taskauth.claims() ->> 'sid';
     stored text;
     min_len int := current_setting('taskauth.min_password_length')::int;
+    throttle boolean := current_setting('taskauth.login_throttle_threshold')::int > 0;
+    email_key bytea;
+    locked timestamptz;
 BEGIN
     IF me IS NULL THEN
         RAISE EXCEPTION 'change_password needs an authenticated transaction'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    SELECT u.hashed_password INTO stored FROM taskauth.users AS u WHERE u.id = me FOR UPDATE;
+    PERFORM taskauth.require_read_committed('change_password');
+    SELECT u.hashed_password, sha256(convert_to(lower(btrim(u.email)), 'UTF8'))
+      INTO stored, email_key
+      FROM taskauth.users AS u WHERE u.id = me FOR UPDATE;
+    -- The old password is guessed like a login: the same per-email throttle counts it.
+    IF throttle THEN
+        SELECT t.locked_until INTO locked FROM taskauth.login_throttle AS t
+         WHERE t.key = email_key AND t.locked_until > clock_timestamp();
+        IF locked IS NOT NULL THEN
+            RAISE EXCEPTION 'too many failed logins'
+                USING ERRCODE = 'PT429',
+                      DETAIL = format('Try again in %s seconds.',
+                                      ceil(extract(epoch FROM locked - clock_timestamp()))::bigint);
+        END IF;
+        PERFORM taskauth.count_login_attempt(email_key, me);
+    END IF;
     IF NOT taskauth.login_check(change_password.old_password, stored) THEN
         RAISE EXCEPTION 'current password is incorrect'
             USING ERRCODE = 'invalid_password';
+    END IF;
+    IF throttle THEN
+        DELETE FROM taskauth.login_throttle AS t WHERE t.key = email_key;
     END IF;
     IF change_password.new_password IS NULL OR char_length(change_password.new_password) < min_len THEN
         RAISE EXCEPTION 'password is too short'
@@ -877,7 +1013,10 @@ LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- the sessions first: end_sessions takes the revocation_order lock before any number
+    -- A user being deleted needs no wait: a sign-in still running fails on its foreign key.
+    IF pg_trigger_depth() = 0 THEN
+        PERFORM taskauth.require_read_committed('revoke_user');
+    END IF;
     PERFORM taskauth.end_sessions(revoke_user.user_id, NULL, NULL, 'user_revoked');
     INSERT INTO taskauth.revocations (session_id, user_id, expires_at, reason)
     VALUES (NULL, revoke_user.user_id,
@@ -901,6 +1040,11 @@ DECLARE
     n bigint;
     m bigint;
 BEGIN
+    -- sessions a replay's worker revoked without marking them (their row was held): mark them
+    -- now, before their revocation goes, so refresh() keeps refusing them
+    UPDATE taskauth.sessions AS s SET ended_at = r.revoked_at, end_reason = r.reason
+      FROM taskauth.revocations AS r
+     WHERE r.session_id = s.id AND s.ended_at IS NULL;
     DELETE FROM taskauth.revocations AS r WHERE r.expires_at + leeway < now();
     GET DIAGNOSTICS n = ROW_COUNT;
     -- sessions over for good: ended or expired, and with no access token still valid
@@ -945,6 +1089,8 @@ REVOKE ALL ON FUNCTION taskauth.random_token() FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.start_session(uuid, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.end_sessions(uuid, uuid, uuid, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.end_session_detached(uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.end_replayed_session(uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.require_read_committed(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.issue_token(uuid, text, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.sign_in_user(text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.refresh_session(text) FROM PUBLIC;
@@ -959,6 +1105,7 @@ REVOKE ALL ON FUNCTION taskauth.prune() FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.users_deleted() FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.count_login_attempt(bytea, uuid) FROM PUBLIC;
 
 -- Name the API roles of 0.1.0 that need grant_api_access again (see above).
 SELECT pg_temp.taskauth_name_api_roles();

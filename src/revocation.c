@@ -2,18 +2,23 @@
  * revocation.c: revoked sessions and users, kept per backend so that authenticate() can refuse a
  * revoked token on every use (cached or not) for the price of two hash lookups.
  *
- * The table taskauth.revocations is append-only in normal use: each revocation is a row with a
- * sequence number (seq). Revoking functions lock the one row of taskauth.revocation_order before
- * taking a number and hold the lock to commit, so numbers become visible in commit order: a
- * snapshot that sees number n sees every number below it, on the primary and on a standby
- * replaying the same commits. A backend therefore reads only rows past the last number it has
- * seen, through the primary key.
+ * The table taskauth.revocations is append-only in normal use. No lock orders the revoking
+ * transactions (one held open would stall every other user's sign-out), so they commit in any
+ * order, and a row may become visible after rows made later. Each row records the transaction
+ * that made it (xact, its top-level id, assigned before the row exists). A row that a snapshot
+ * does not see belongs to a transaction still running when the snapshot was taken, or started
+ * after it: its xact is at least the snapshot's xmin. So each read takes the latest snapshot,
+ * reads the rows whose xact is at or past the previous read's xmin (the horizon), and moves the
+ * horizon to this snapshot's xmin: nothing that commits later can be missed, on the primary or on
+ * a standby (whose snapshots have the same property), and rows read twice are merely put again.
+ * A transaction held open anywhere keeps the horizon back, and rows made since are read again at
+ * every read, until it ends.
  *
  * A statement trigger on the table sends a relcache invalidation for it after an INSERT (this
- * backend then reads the new rows), and for taskauth.revocation_order after an UPDATE, DELETE or
- * TRUNCATE (every backend then reads the whole table again). Invalidations travel with the
- * commit record, so standbys follow at replay. The verified-token cache is left alone: a
- * sign-out costs the other users nothing.
+ * backend then reads the new rows), and for the sequence taskauth.revocations_seq after an
+ * UPDATE, DELETE or TRUNCATE (every backend then reads the whole table again). Invalidations
+ * travel with the commit record, so standbys follow at replay. The verified-token cache is left
+ * alone: a sign-out costs the other users nothing.
  *
  * Rows are read with a direct index scan, which needs no SQL privilege (API roles cannot read
  * the table), and the latest snapshot, like the key cache (keys.c). Rows the current transaction
@@ -28,6 +33,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
@@ -44,6 +50,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
+#include "utils/xid8.h"
 
 /* taskauth.revocation_retention */
 int			taskauth_revocation_retention = 7 * 24 * 60 * 60;
@@ -52,7 +59,7 @@ int			taskauth_revocation_retention = 7 * 24 * 60 * 60;
 static ta_revoked *revoked_sessions = NULL;
 static ta_revoked *revoked_users = NULL;
 static bool loaded = false;
-static int64 loaded_seq = 0;
+static FullTransactionId horizon = {0};	/* read rows with xact at or past it */
 static uint64 synced_generation = 0;
 static uint64 synced_reset = 0;
 static TimestampTz next_sweep = 0;
@@ -66,20 +73,20 @@ static uint64 revocations_epoch = 1;
 
 /* The relations, as last looked up (InvalidOid: look again). */
 static Oid	revocations_relid = InvalidOid;
-static Oid	order_relid = InvalidOid;
+static Oid	reset_relid = InvalidOid;	/* taskauth.revocations_seq */
 
 /* How often expired entries are swept out of memory. */
 #define SWEEP_INTERVAL_USECS (60 * USECS_PER_SEC)
 
-/* New rows for revocations; a reset for revocation_order or every relation. */
+/* New rows for revocations; a reset for revocations_seq or every relation. */
 static void
 revocation_relcache_callback(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || (relid == order_relid && OidIsValid(relid)))
+	if (relid == InvalidOid || (relid == reset_relid && OidIsValid(relid)))
 	{
 		taskauth_generation_bump_revocations_reset();
 		revocations_relid = InvalidOid;
-		order_relid = InvalidOid;
+		reset_relid = InvalidOid;
 	}
 	else if (relid == revocations_relid && OidIsValid(relid))
 		taskauth_generation_bump_revocations();
@@ -116,18 +123,36 @@ column(TupleDesc desc, const char *name)
 	pg_unreachable();
 }
 
-/* Read revocations past loaded_seq (all of them when full) into the sets. */
+/*
+ * A snapshot's xmin as a full transaction id: xmin is never ahead of the next id to be
+ * assigned and at most 2^31 behind it, so its epoch is the next id's or the one before.
+ */
+static FullTransactionId
+widen_xid(TransactionId xid)
+{
+	FullTransactionId next = ReadNextFullTransactionId();
+	uint32		epoch = EpochFromFullTransactionId(next);
+
+	if (!TransactionIdIsNormal(xid))
+		return FullTransactionIdFromEpochAndXid(0, FirstNormalTransactionId);
+	if (xid > XidFromFullTransactionId(next) && epoch > 0)
+		epoch--;
+	return FullTransactionIdFromEpochAndXid(epoch, xid);
+}
+
+/* Read revocations made at or past the horizon (all of them when full) into the sets. */
 static void
 revocations_load(Oid nsp, Oid relid, bool full)
 {
 	Relation	rel;
-	Oid			pkey;
+	Oid			xact_index;
+	FullTransactionId next_horizon;
 	Snapshot	snapshot;
 	SysScanDesc scan;
 	ScanKeyData key;
 	HeapTuple	tup;
 	TupleDesc	desc;
-	AttrNumber	att_seq,
+	AttrNumber	att_xact,
 				att_session,
 				att_user,
 				att_at,
@@ -144,7 +169,7 @@ revocations_load(Oid nsp, Oid relid, bool full)
 	if (reset != synced_reset)
 		full = true;
 	revocations_relid = relid;
-	order_relid = get_relname_relid("revocation_order", nsp);
+	reset_relid = get_relname_relid("revocations_seq", nsp);
 
 	if (revoked_sessions == NULL)
 		revoked_sessions = ta_revoked_create();
@@ -156,47 +181,43 @@ revocations_load(Oid nsp, Oid relid, bool full)
 	{
 		ta_revoked_clear(revoked_sessions);
 		ta_revoked_clear(revoked_users);
-		loaded_seq = 0;
+		horizon = FullTransactionIdFromEpochAndXid(0, 0);
 	}
 	/* until this load completes, the sets are not to be trusted */
 	loaded = false;
 
 	desc = RelationGetDescr(rel);
-	att_seq = column(desc, "seq");
+	att_xact = column(desc, "xact");
 	att_session = column(desc, "session_id");
 	att_user = column(desc, "user_id");
 	att_at = column(desc, "revoked_at");
 	att_expires = column(desc, "expires_at");
-	pkey = RelationGetPrimaryKeyIndex(rel);
-	if (!OidIsValid(pkey))
-		elog(ERROR, "table taskauth.revocations has no primary key");
+	xact_index = get_relname_relid("revocations_xact_idx", nsp);
+	if (!OidIsValid(xact_index))
+		elog(ERROR, "index taskauth.revocations_xact_idx does not exist");
 
-	ScanKeyInit(&key, att_seq, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(loaded_seq));
+	ScanKeyInit(&key, att_xact, BTGreaterEqualStrategyNumber, F_XID8GE,
+				FullTransactionIdGetDatum(horizon));
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, pkey, true, snapshot, 1, &key);
+	scan = systable_beginscan(rel, xact_index, true, snapshot, 1, &key);
 	while ((tup = systable_getnext(scan)) != NULL)
 	{
-		bool		null_seq,
-					null_session,
+		bool		null_session,
 					null_user,
 					null_at,
 					null_expires;
-		int64		seq = DatumGetInt64(heap_getattr(tup, att_seq, desc, &null_seq));
 		Datum		session = heap_getattr(tup, att_session, desc, &null_session);
 		Datum		user = heap_getattr(tup, att_user, desc, &null_user);
 		TimestampTz at = DatumGetTimestampTz(heap_getattr(tup, att_at, desc, &null_at));
 		TimestampTz expires = DatumGetTimestampTz(heap_getattr(tup, att_expires, desc, &null_expires));
 		bool		ok = true;
 
-		/* not committed yet: read it again once it is (numbers past it are ours too) */
+		/* not committed yet: read it once it is (the horizon stays at or before this xact) */
 		if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
 		{
 			own_rows = true;
-			break;
+			continue;
 		}
-		if (null_seq)
-			continue;			/* the primary key forbids it */
-		loaded_seq = seq;
 		if (null_user || null_at || null_expires || expires < now_ts)
 			continue;
 		if (!null_session)
@@ -212,6 +233,16 @@ revocations_load(Oid nsp, Oid relid, bool full)
 		}
 	}
 	systable_endscan(scan);
+
+	/*
+	 * Whatever this snapshot did not see was made by a transaction with an id at or past its
+	 * xmin; this transaction's own rows, unseen here, by its own id.
+	 */
+	next_horizon = widen_xid(snapshot->xmin);
+	if (FullTransactionIdIsValid(GetTopFullTransactionIdIfAny()) &&
+		FullTransactionIdPrecedes(GetTopFullTransactionIdIfAny(), next_horizon))
+		next_horizon = GetTopFullTransactionIdIfAny();
+	horizon = next_horizon;
 	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
 
@@ -316,7 +347,7 @@ Datum
 taskauth_revocations_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Oid			order;
+	Oid			reset;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "taskauth_revocations_changed must be called as a trigger");
@@ -324,11 +355,11 @@ taskauth_revocations_changed(PG_FUNCTION_ARGS)
 		CacheInvalidateRelcache(trigdata->tg_relation);
 	else
 	{
-		order = get_relname_relid("revocation_order",
+		reset = get_relname_relid("revocations_seq",
 								  RelationGetNamespace(trigdata->tg_relation));
-		if (!OidIsValid(order))
-			elog(ERROR, "table taskauth.revocation_order does not exist");
-		CacheInvalidateRelcacheByRelid(order);
+		if (!OidIsValid(reset))
+			elog(ERROR, "sequence taskauth.revocations_seq does not exist");
+		CacheInvalidateRelcacheByRelid(reset);
 	}
 	return PointerGetDatum(NULL);
 }

@@ -135,7 +135,7 @@ taskauth_detached_main(Datum arg)
 		Datum		values[1] = {UUIDPGetDatum(&req.session)};
 
 		pgstat_report_activity(STATE_RUNNING, "taskauth: ending a session whose refresh token was reused");
-		rc = SPI_execute_with_args("SELECT taskauth.end_sessions(NULL, $1, NULL, 'refresh_token_reused')",
+		rc = SPI_execute_with_args("SELECT taskauth.end_replayed_session($1)",
 								   1, types, values, NULL, false, 0);
 	}
 	else if (req.kind == DETACHED_LOGIN_FAILURE)
@@ -169,11 +169,11 @@ taskauth_detached_main(Datum arg)
 
 /*
  * Run a request in a background worker and wait for it to end. Registration is retried for up
- * to ten seconds while every worker slot is taken (workers of this kind live a few milliseconds,
- * but a burst of failed logins on a loaded machine can hold every slot for longer than a
- * second, and a failure left uncounted would weaken throttling); the wait can be cancelled.
- * True when the worker ran to its end; false, with a warning, when none could be started, and
- * false at once on a hot standby.
+ * to five seconds while every worker slot is taken (workers of this kind live a few
+ * milliseconds, but a burst of logins on a loaded machine can hold every slot for longer than a
+ * second); the wait can be cancelled. True when a worker ran to its end; false, with a warning,
+ * when none could be started, and false at once on a hot standby. Callers fail closed on false:
+ * a login is refused unchecked, a replayed refresh token's session is reported as left open.
  */
 static bool
 run_detached(DetachedRequest *req, const char *what)
@@ -201,7 +201,7 @@ run_detached(DetachedRequest *req, const char *what)
 
 	for (int tries = 0; !RegisterDynamicBackgroundWorker(&worker, &handle); tries++)
 	{
-		if (tries == 1000)
+		if (tries == 500)
 		{
 			ereport(WARNING,
 					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
@@ -216,8 +216,40 @@ run_detached(DetachedRequest *req, const char *what)
 }
 
 /*
+ * Whether a session's tokens are refused as of now: it is marked ended, or has a revocation.
+ * Read with the latest snapshot, not the caller's: the worker committed after the caller's
+ * statement (or, at REPEATABLE READ, transaction) took its own.
+ */
+static bool
+session_refused_now(pg_uuid_t *session)
+{
+	Oid			types[1] = {UUIDOID};
+	Datum		values[1] = {UUIDPGetDatum(session)};
+	bool		refused = false;
+	bool		isnull;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetLatestSnapshot());
+	/* read_only: run under the snapshot just pushed, not a new one */
+	if (SPI_execute_with_args("SELECT EXISTS (SELECT FROM taskauth.sessions AS s"
+							  "                WHERE s.id = $1 AND s.ended_at IS NOT NULL)"
+							  "    OR EXISTS (SELECT FROM taskauth.revocations AS r WHERE r.session_id = $1)",
+							  1, types, values, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		refused = !isnull && DatumGetBool(d);
+	}
+	PopActiveSnapshot();
+	SPI_finish();
+	return refused;
+}
+
+/*
  * End a session in a transaction of its own (a background worker), and wait for it: the
- * caller's transaction may roll back without undoing it.
+ * caller's transaction may roll back without undoing it. True when the session's tokens are
+ * refused now; false, with a warning that says which step failed, otherwise.
  */
 PG_FUNCTION_INFO_V1(taskauth_end_session_detached);
 Datum
@@ -228,7 +260,24 @@ taskauth_end_session_detached(PG_FUNCTION_ARGS)
 	memset(&req, 0, sizeof(req));
 	req.kind = DETACHED_END_SESSION;
 	req.session = *PG_GETARG_UUID_P(0);
-	PG_RETURN_BOOL(run_detached(&req, "end a session"));
+	if (!run_detached(&req, "end a session"))
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("the session of a replayed refresh token could not be ended"),
+				 errdetail("No background worker could be started to end it.")));
+		PG_RETURN_BOOL(false);
+	}
+	if (!session_refused_now(&req.session))
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("the session of a replayed refresh token could not be ended"),
+				 errdetail("The worker that ends it ran, but the session is neither ended nor revoked (its worker failed; the server log says why)."),
+				 errhint("Revoke it with taskauth.revoke_session().")));
+		PG_RETURN_BOOL(false);
+	}
+	PG_RETURN_BOOL(true);
 }
 
 /*

@@ -4,6 +4,8 @@
 #include "taskauth.h"
 #include "revocation.h"
 
+#include "utils/guc.h"
+
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);	/* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): the name PostgreSQL calls */
@@ -18,4 +20,6 @@ _PG_init(void)
 	TaskauthIssuersInit();
 	TaskauthRevocationInit();
 	TaskauthSessionsInit();
+	/* every taskauth.* setting is defined above: refuse (and drop) any other of the prefix */
+	MarkGUCPrefixReserved("taskauth");
 }

@@ -155,7 +155,8 @@ CREATE TABLE taskauth.users (
 
 COMMENT ON TABLE taskauth.users IS
 'Accounts: one row per user, created by taskauth.register(). Each user sees only their own row.';
-COMMENT ON COLUMN taskauth.users.id IS 'User id: the sub of the user''s tokens.';
+COMMENT ON COLUMN taskauth.users.id IS
+'User id: the sub of the user''s tokens. Statistics kept: random values, unique, which the planner needs to join on and which no user can read of another.';
 COMMENT ON COLUMN taskauth.users.email IS 'Email address, trimmed; unique regardless of case.';
 COMMENT ON COLUMN taskauth.users.hashed_password IS
 'bcrypt or argon2id hash of the password; no API role can read it.';
@@ -180,9 +181,10 @@ CREATE TABLE taskauth.tasks (
 
 COMMENT ON TABLE taskauth.tasks IS
 'Tasks, each owned by one user; row-level security lets a user see and change only their own.';
-COMMENT ON COLUMN taskauth.tasks.id IS 'Task id.';
+COMMENT ON COLUMN taskauth.tasks.id IS
+'Task id. Statistics kept: random values, unique, which tell nothing of what users write.';
 COMMENT ON COLUMN taskauth.tasks.user_id IS
-'Owner; defaults to the verified user of the transaction and cannot be set to anyone else.';
+'Owner; defaults to the verified user of the transaction and cannot be set to anyone else. Statistics kept: the planner needs them to pick the owner''s index; an estimate could only be asked of an id, and no user can read another''s.';
 COMMENT ON COLUMN taskauth.tasks.title IS 'Title; not empty or blank.';
 COMMENT ON COLUMN taskauth.tasks.description IS 'Optional longer text.';
 COMMENT ON COLUMN taskauth.tasks.is_completed IS 'Whether the task is done.';
@@ -192,9 +194,17 @@ COMMENT ON COLUMN taskauth.tasks.updated_at IS 'When the task last changed (kept
 -- No per-value statistics of what users write: the planner uses statistics under row-level
 -- security (uuid and text equality are leakproof), so a most-common-values list of titles would
 -- let anyone tell from EXPLAIN's row estimate (or PostgREST's Prefer: count=planned) how many
--- tasks of other users carry a given title.
+-- tasks of other users carry a given title. The same holds for every column a user can read:
+-- only the ids keep statistics, and their comments say why (test/pgtap/hardening.sql checks).
 ALTER TABLE taskauth.tasks ALTER COLUMN title SET STATISTICS 0,
-                           ALTER COLUMN description SET STATISTICS 0;
+                           ALTER COLUMN description SET STATISTICS 0,
+                           ALTER COLUMN is_completed SET STATISTICS 0,
+                           ALTER COLUMN created_at SET STATISTICS 0,
+                           ALTER COLUMN updated_at SET STATISTICS 0;
+ALTER TABLE taskauth.users ALTER COLUMN email SET STATISTICS 0,
+                           ALTER COLUMN created_at SET STATISTICS 0,
+                           ALTER COLUMN updated_at SET STATISTICS 0;
+ALTER INDEX taskauth.users_email_lower_key ALTER COLUMN 1 SET STATISTICS 0;
 
 CREATE INDEX tasks_user_id_created_at_idx ON taskauth.tasks (user_id, created_at);
 
