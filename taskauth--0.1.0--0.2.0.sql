@@ -52,6 +52,23 @@ $$;
 COMMENT ON FUNCTION taskauth.add_signing_key(text, text) IS
 'Installs an HMAC secret (at least 32 bytes) as an active signing key and returns its kid (12 random bytes in base64url when none is given); existing keys stay active.';
 
+-- taskauth's own access tokens: typ at+jwt, aud taskauth, signed with a key derived from the
+-- signing key's secret, never with the secret itself (which an issuer may share).
+COMMENT ON FUNCTION taskauth.issue_token(uuid, text) IS
+'Signs an access token {aud: "taskauth", sub, email, iat, exp} (header typ at+jwt, HS256, the kid of the newest active signing key) with the key derived from that key''s secret (access_token_key); exp is iat plus taskauth.token_lifetime. Owner only: it mints tokens for any user.';
+
+CREATE FUNCTION taskauth.access_token_key(secret text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'taskauth_access_token_key'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+-- an error inside must not log the calling statement, which holds the secret
+SET log_min_error_statement = panic;
+
+COMMENT ON FUNCTION taskauth.access_token_key(text) IS
+'Owner only: the HS256 key that taskauth signs and verifies its own access tokens (typ at+jwt, aud taskauth) with under a signing key of this secret: the base64url of HMAC-SHA256(secret, ''taskauth at+jwt v1''), used as text. Give it to another verifier of those tokens (PostgREST''s jwt-secret, PyJWT); the secret itself verifies only tokens an issuer sharing it signs.';
+
+REVOKE ALL ON FUNCTION taskauth.access_token_key(text) FROM PUBLIC;
+
 -- Login: one evenly timed check and one place that raises, whatever the input.
 CREATE FUNCTION taskauth.login_check(password text, hash text)
 RETURNS boolean
@@ -83,7 +100,7 @@ COMMENT ON FUNCTION taskauth.login(text, text) IS
 'Checks an email and password and returns a JWT {sub, email, sid, iat, exp} signed with the newest active key, for a new session that ends when the token expires (sign_in() gives a refreshable one). Unknown email and wrong password both raise 28P01 "invalid email or password" in about the same time; a hash weaker than today''s settings is upgraded.';
 
 -- grant_api_access refuses to finish while the library is not in every session.
-CREATE OR REPLACE FUNCTION taskauth.grant_api_access(role regrole)
+CREATE FUNCTION taskauth.grant_api_access(role regrole, accounts boolean)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -111,20 +128,39 @@ BEGIN
                   HINT = 'Add taskauth to those settings (ALTER ROLE ... SET session_preload_libraries).';
     END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA taskauth TO %s', role);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION taskauth.register(text, text), '
-                   'taskauth.login(text, text), taskauth.authenticate(text), '
-                   'taskauth.current_user_id(), taskauth.claims(), taskauth.pre_request(), '
-                   'taskauth.sign_in(text, text), taskauth.refresh(text), taskauth.logout(), '
-                   'taskauth.logout_everywhere(), taskauth.change_password(text, text) TO %s',
+    EXECUTE format('GRANT EXECUTE ON FUNCTION taskauth.authenticate(text), '
+                   'taskauth.current_user_id(), taskauth.claims(), taskauth.pre_request() TO %s',
                    role);
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON taskauth.tasks TO %s', role);
-    EXECUTE format('GRANT SELECT ON taskauth.sessions TO %s', role);
     EXECUTE format('GRANT SELECT (id, email, created_at, updated_at) ON taskauth.users TO %s', role);
+    -- An issuer of its own (Better Auth, say) owns the accounts: then no API client may create
+    -- or claim one here (an account registered first under someone else's email would lock
+    -- that person out once they sign up with the issuer), nor start sessions of taskauth's own.
+    IF accounts THEN
+        EXECUTE format('GRANT EXECUTE ON FUNCTION taskauth.register(text, text), '
+                       'taskauth.login(text, text), taskauth.sign_in(text, text), '
+                       'taskauth.refresh(text), taskauth.logout(), taskauth.logout_everywhere(), '
+                       'taskauth.change_password(text, text) TO %s', role);
+        EXECUTE format('GRANT SELECT ON taskauth.sessions TO %s', role);
+    END IF;
 END
 $$;
 
+COMMENT ON FUNCTION taskauth.grant_api_access(regrole, boolean) IS
+'Gives an API role what it needs: authenticate, current_user_id, claims and pre_request; select, insert, update and delete on tasks (row-level security limits them to its user''s own); select of users except hashed_password. With accounts true, also register, login, sign_in, refresh, logout, logout_everywhere, change_password and select of sessions (its user''s own); false when an external issuer owns the accounts. Never the signing keys, refresh tokens or revocations.';
+
+CREATE OR REPLACE FUNCTION taskauth.grant_api_access(role regrole)
+RETURNS void
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT taskauth.grant_api_access(role, true)
+$$;
+
 COMMENT ON FUNCTION taskauth.grant_api_access(regrole) IS
-'Gives an API role what it needs: register, login, sign_in, refresh, logout, logout_everywhere, change_password, authenticate, current_user_id, claims and pre_request; select, insert, update and delete on tasks (row-level security limits them to its user''s own); select of users except hashed_password, and of sessions (its user''s own). Never the signing keys, refresh tokens or revocations.';
+'grant_api_access(role, accounts => true): everything an API role needs, the accounts and sessions of taskauth included.';
+
+REVOKE ALL ON FUNCTION taskauth.grant_api_access(regrole, boolean) FROM PUBLIC;
 
 -- No per-value statistics of what users can read (see the install script).
 ALTER TABLE taskauth.tasks ALTER COLUMN title SET STATISTICS 0,
@@ -628,7 +664,7 @@ AS 'MODULE_PATHNAME', 'taskauth_issue_token'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.issue_token(uuid, text, uuid) IS
-'Signs {sub, email, sid, iat, exp} for a session with the newest active signing key (kid in the header, HS256); exp is iat plus taskauth.token_lifetime. Owner only: it mints tokens for any user.';
+'Signs an access token {aud: "taskauth", sub, email, sid, iat, exp} for a session (header typ at+jwt, HS256, the kid of the newest active signing key) with the key derived from that key''s secret (access_token_key); exp is iat plus taskauth.token_lifetime. Owner only: it mints tokens for any user.';
 
 -- Login throttling -------------------------------------------------------------------------------
 

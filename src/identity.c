@@ -524,12 +524,21 @@ token_cache_get(void)
 	return token_cache;
 }
 
+/* The bytes a key verifies a token with: its derived access-token key for at+jwt, else its secret. */
+static inline const char *
+key_bytes(const TaskauthKey *key, bool at_jwt, size_t *len)
+{
+	*len = at_jwt ? TASKAUTH_AT_KEY_LEN : key->secret_len;
+	return at_jwt ? key->at_key : key->secret;
+}
+
 /*
  * Pick the key for a token without a kid: the newest active key whose MAC matches. Only the
  * signature is checked here, with the non-raising core calls; the caller verifies fully.
  */
 static const TaskauthKey *
-key_for_kidless_token(const char *token, size_t len, const TaskauthKey *keys, int nkeys)
+key_for_kidless_token(const char *token, size_t len, const TaskauthKey *keys, int nkeys,
+					  bool at_jwt)
 {
 	ta_jws_parts parts;
 	ta_jws_header hdr;
@@ -548,7 +557,10 @@ key_for_kidless_token(const char *token, size_t len, const TaskauthKey *keys, in
 		ta_hmac    *h;
 		ta_status	st;
 
-		TA_CHECK(ta_hmac_new(hdr.alg, (const uint8 *) keys[i].secret, keys[i].secret_len, &h));
+		size_t		klen;
+		const char *k = key_bytes(&keys[i], at_jwt, &klen);
+
+		TA_CHECK(ta_hmac_new(hdr.alg, (const uint8 *) k, klen, &h));
 		st = ta_jws_check_signature(&parts, hdr.alg, h);
 		ta_hmac_free(h);
 		if (st == TA_OK)
@@ -628,7 +640,10 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	pg_uuid_t	sid;
 	bool		has_sid = false;
 	bool		external;
+	bool		at_jwt = false;
 	uint64		key_read = 0;
+	const char *kbytes;
+	size_t		klen;
 
 	/* refuse an oversized token before detoasting it */
 	taskauth_check_token_size(PG_GETARG_DATUM(0));
@@ -674,7 +689,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	 * An HMAC token is the server's own, verified with its keys; any other is an external
 	 * issuer's, verified with that issuer's public keys (issuers.c).
 	 */
-	hmac = taskauth_jwt_header_hmac(tok, toklen, &kid);
+	hmac = taskauth_jwt_header_hmac(tok, toklen, &kid, &at_jwt);
 	claims = hmac ? NULL : taskauth_issuer_verify(tok, toklen, &key_read);
 	external = (claims != NULL);
 	if (!external)
@@ -695,10 +710,19 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 
 			if (nkeys == 0)
 				taskauth_report(TA_JWT_NO_KEY);
-			key = key_for_kidless_token(tok, toklen, keys, nkeys);
+			key = key_for_kidless_token(tok, toklen, keys, nkeys, at_jwt);
 		}
+
+		/*
+		 * One key per kind of token (RFC 8725 §3.11): the server's own access tokens (typ
+		 * at+jwt, aud taskauth) verify only with the key derived from a secret; any other HMAC
+		 * token only with the secret itself, as an issuer that shares it signs them.
+		 */
+		kbytes = key_bytes(key, at_jwt, &klen);
+		if (at_jwt)
+			opts.audience = TASKAUTH_AT_AUDIENCE;
 		/* NULL when the claims are flat: then flat holds what is needed, and no jsonb is built */
-		claims = taskauth_jwt_verify_hmac(tok, toklen, key->secret, key->secret_len, &opts);
+		claims = taskauth_jwt_verify_hmac(tok, toklen, kbytes, klen, &opts);
 
 		/* a registered issuer's tokens are public-key signed: a MAC never stands in for them */
 		if (hmac)
@@ -768,9 +792,10 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 }
 
 /*
- * Sign {sub, email, iat, exp} with the newest active key (its kid in the header); iat is the
- * transaction's start, exp is iat plus taskauth.token_lifetime. The three-argument form names
- * the token's session: {sub, email, sid, iat, exp}.
+ * Sign {aud, sub, email, iat, exp} as an access token (typ at+jwt, aud "taskauth") with the key
+ * derived from the newest active key (its kid in the header); iat is the transaction's start,
+ * exp is iat plus taskauth.token_lifetime. The three-argument form names the token's session:
+ * {aud, sub, email, sid, iat, exp}.
  */
 PG_FUNCTION_INFO_V1(taskauth_issue_token);
 Datum
@@ -793,7 +818,7 @@ taskauth_issue_token(PG_FUNCTION_ARGS)
 	iat = (int64) (timestamptz_to_time_t(GetCurrentTransactionStartTimestamp()));
 
 	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"sub\":");
+	appendStringInfoString(&buf, "{\"aud\":\"" TASKAUTH_AT_AUDIENCE "\",\"sub\":");
 	format_uuid(id, idtext);
 	escape_json(&buf, idtext);
 	appendStringInfoString(&buf, ",\"email\":");
@@ -810,7 +835,8 @@ taskauth_issue_token(PG_FUNCTION_ARGS)
 					 iat, iat + (int64) taskauth_token_lifetime);
 	claims = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 
-	tok = taskauth_jwt_sign_hmac(DatumGetJsonbP(claims), "HS256", keys[0].kid,
-								 keys[0].secret, keys[0].secret_len);
+	/* never with the secret itself, which another issuer may sign other tokens with */
+	tok = taskauth_jwt_sign_hmac(DatumGetJsonbP(claims), "HS256", "at+jwt", keys[0].kid,
+								 keys[0].at_key, TASKAUTH_AT_KEY_LEN);
 	PG_RETURN_TEXT_P(cstring_to_text(tok));
 }

@@ -10,6 +10,23 @@
 /* Longest key id accepted (the install script's CHECK on signing_keys.kid says the same). */
 #define TASKAUTH_KID_MAX_LEN 64
 
+/*
+ * The key taskauth signs and verifies its own access tokens (typ "at+jwt") with, derived from a
+ * signing key's secret: the base64url (no padding) of HMAC-SHA256(secret, this label), used as
+ * the 43 ASCII bytes of an HS256 key. The secret itself may be shared with another issuer
+ * (BETTER_AUTH_SECRET, say) that signs other kinds of tokens with it; taskauth never signs with
+ * it (RFC 8725 §3.9, §3.11: one key per purpose, explicit typing).
+ */
+#define TASKAUTH_AT_KEY_LABEL "taskauth at+jwt v1"
+#define TASKAUTH_AT_KEY_LEN 43
+
+/* The audience (aud) of taskauth's own access tokens, required of every at+jwt token. */
+#define TASKAUTH_AT_AUDIENCE "taskauth"
+
+/* Derive the access-token key of a secret into out (TASKAUTH_AT_KEY_LEN bytes and a NUL). */
+extern void taskauth_derive_at_key(const char *secret, size_t secret_len,
+								   char out[TASKAUTH_AT_KEY_LEN + 1]);
+
 /* One active server key as cached in this backend. */
 typedef struct TaskauthKey
 {
@@ -17,6 +34,7 @@ typedef struct TaskauthKey
 	size_t		kid_len;
 	char	   *secret;			/* malloc'd, wiped before it is freed */
 	size_t		secret_len;
+	char		at_key[TASKAUTH_AT_KEY_LEN + 1];	/* taskauth_derive_at_key(secret); wiped too */
 } TaskauthKey;
 
 /*

@@ -59,6 +59,7 @@ static char header_cache_seg[HEADER_CACHE_MAX];
 static size_t header_cache_len = 0;	/* 0: empty */
 static ta_jws_alg header_cache_alg;
 static bool header_cache_has_kid;
+static bool header_cache_at_jwt;
 static char header_cache_kid[HEADER_CACHE_MAX];
 static size_t header_cache_kid_len;
 
@@ -166,10 +167,11 @@ get_hmac(ta_jws_alg alg, const char *secret, size_t secret_len)
 
 /*
  * Parse and check the header segment, via the one-entry cache; returns the algorithm. With
- * kid_out, also gives the header's kid unescaped (palloc'd, NUL-terminated) or NULL.
+ * kid_out, also gives the header's kid unescaped (palloc'd, NUL-terminated) or NULL; with
+ * at_jwt_out, whether its typ is "at+jwt".
  */
 static ta_jws_alg
-checked_header(const ta_jws_parts *parts, char **kid_out)
+checked_header(const ta_jws_parts *parts, char **kid_out, bool *at_jwt_out)
 {
 	ta_jws_header hdr;
 	size_t		cap,
@@ -183,6 +185,8 @@ checked_header(const ta_jws_parts *parts, char **kid_out)
 		if (kid_out != NULL)
 			*kid_out = header_cache_has_kid ?
 				pnstrdup(header_cache_kid, header_cache_kid_len) : NULL;
+		if (at_jwt_out != NULL)
+			*at_jwt_out = header_cache_at_jwt;
 		return header_cache_alg;
 	}
 
@@ -203,6 +207,7 @@ checked_header(const ta_jws_parts *parts, char **kid_out)
 		header_cache_len = parts->header_len;
 		header_cache_alg = hdr.alg;
 		header_cache_has_kid = hdr.has_kid;
+		header_cache_at_jwt = hdr.at_jwt;
 		header_cache_kid_len = kid_len;
 		if (kid != NULL)
 			memcpy(header_cache_kid, kid, kid_len);
@@ -212,6 +217,8 @@ checked_header(const ta_jws_parts *parts, char **kid_out)
 		*kid_out = kid;
 	else if (kid != NULL)
 		pfree(kid);
+	if (at_jwt_out != NULL)
+		*at_jwt_out = hdr.at_jwt;
 	return hdr.alg;
 }
 
@@ -794,7 +801,7 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 	if (token_len > (size_t) taskauth_max_token_size)
 		taskauth_report(TA_JWT_TOO_LARGE);
 	TA_CHECK(ta_jws_split(token, token_len, &parts));
-	alg = checked_header(&parts, NULL);
+	alg = checked_header(&parts, NULL, NULL);
 	if (secret_len == 0)
 		taskauth_report(TA_JWT_SIGNATURE_MISMATCH);
 	TA_CHECK(ta_jws_check_signature(&parts, alg, get_hmac(alg, secret, secret_len)));
@@ -841,7 +848,7 @@ taskauth_jwt_header_kid(const char *token, size_t token_len)
 	char	   *kid;
 
 	TA_CHECK(ta_jws_split(token, token_len, &parts));
-	(void) checked_header(&parts, &kid);
+	(void) checked_header(&parts, &kid, NULL);
 	return kid;
 }
 
@@ -852,11 +859,12 @@ taskauth_jwt_header_kid(const char *token, size_t token_len)
  * header, so this is nearly always a comparison with the one-entry header cache.
  */
 bool
-taskauth_jwt_header_hmac(const char *token, size_t token_len, char **kid_out)
+taskauth_jwt_header_hmac(const char *token, size_t token_len, char **kid_out, bool *at_jwt_out)
 {
 	ta_jws_parts parts;
 
 	*kid_out = NULL;
+	*at_jwt_out = false;
 	if (ta_jws_split(token, token_len, &parts) != TA_OK)
 		return false;
 	if (header_cache_len == 0 || parts.header_len != header_cache_len ||
@@ -871,7 +879,7 @@ taskauth_jwt_header_hmac(const char *token, size_t token_len, char **kid_out)
 		if (!hmac)
 			return false;
 	}
-	(void) checked_header(&parts, kid_out);
+	(void) checked_header(&parts, kid_out, at_jwt_out);
 	return true;
 }
 
@@ -964,7 +972,7 @@ jsonb_to_compact(StringInfo out, Jsonb *jb)
  * the header. Returns a palloc'd NUL-terminated compact JWS.
  */
 char *
-taskauth_jwt_sign_hmac(Jsonb *claims, const char *alg_name, const char *kid,
+taskauth_jwt_sign_hmac(Jsonb *claims, const char *alg_name, const char *typ, const char *kid,
 					   const char *secret, size_t secret_len)
 {
 	ta_jws_alg	alg = ta_jws_alg_from_name(alg_name, strlen(alg_name));
@@ -984,7 +992,8 @@ taskauth_jwt_sign_hmac(Jsonb *claims, const char *alg_name, const char *kid,
 		taskauth_report(TA_ARG_CLAIMS_NOT_OBJECT);
 
 	initStringInfo(&hdr);
-	appendStringInfo(&hdr, "{\"alg\":\"%s\",\"typ\":\"JWT\"", ta_jws_alg_name(alg));
+	appendStringInfo(&hdr, "{\"alg\":\"%s\",\"typ\":", ta_jws_alg_name(alg));
+	escape_json(&hdr, typ != NULL ? typ : "JWT");
 	if (kid != NULL)
 	{
 		appendStringInfoString(&hdr, ",\"kid\":");
@@ -1020,7 +1029,7 @@ taskauth_jwt_sign(PG_FUNCTION_ARGS)
 	char	   *alg = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	char	   *tok;
 
-	tok = taskauth_jwt_sign_hmac(claims, alg, NULL,
+	tok = taskauth_jwt_sign_hmac(claims, alg, NULL, NULL,
 								 VARDATA_ANY(secret), VARSIZE_ANY_EXHDR(secret));
 	PG_RETURN_TEXT_P(cstring_to_text(tok));
 }

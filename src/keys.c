@@ -28,7 +28,11 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "core/b64url.h"
+
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 /* The cache: active keys newest first, in TopMemoryContext. */
 static TaskauthKey *cache_keys = NULL;
@@ -57,6 +61,41 @@ keys_relcache_callback(Datum arg, Oid relid)
 	}
 }
 
+void
+taskauth_derive_at_key(const char *secret, size_t secret_len, char out[TASKAUTH_AT_KEY_LEN + 1])
+{
+	uint8		mac[32];
+	unsigned int mac_len = 0;
+	size_t		out_len = 0;
+
+	if (HMAC(EVP_sha256(), secret, (int) secret_len, (const unsigned char *) TASKAUTH_AT_KEY_LABEL,
+			 strlen(TASKAUTH_AT_KEY_LABEL), mac, &mac_len) == NULL || mac_len != sizeof(mac))
+		elog(ERROR, "could not derive the access token key");
+	TA_CHECK(ta_b64url_encode(mac, sizeof(mac), out, TASKAUTH_AT_KEY_LEN + 1, &out_len));
+	OPENSSL_cleanse(mac, sizeof(mac));
+	if (out_len != TASKAUTH_AT_KEY_LEN)
+		elog(ERROR, "could not derive the access token key");
+	out[TASKAUTH_AT_KEY_LEN] = '\0';
+}
+
+/*
+ * taskauth.access_token_key(secret text): the key taskauth signs its access tokens with under a
+ * signing key of this secret (owner only: it verifies, and forges, those tokens).
+ */
+PG_FUNCTION_INFO_V1(taskauth_access_token_key);
+Datum
+taskauth_access_token_key(PG_FUNCTION_ARGS)
+{
+	text	   *secret = PG_GETARG_TEXT_PP(0);
+	char		out[TASKAUTH_AT_KEY_LEN + 1];
+	text	   *result;
+
+	taskauth_derive_at_key(VARDATA_ANY(secret), VARSIZE_ANY_EXHDR(secret), out);
+	result = cstring_to_text_with_len(out, TASKAUTH_AT_KEY_LEN);
+	OPENSSL_cleanse(out, sizeof(out));
+	PG_RETURN_TEXT_P(result);
+}
+
 /* Wipe and free the cached keys. */
 static void
 keys_free(TaskauthKey *keys, int nkeys)
@@ -68,6 +107,7 @@ keys_free(TaskauthKey *keys, int nkeys)
 			OPENSSL_cleanse(keys[i].secret, keys[i].secret_len);
 			pfree(keys[i].secret);
 		}
+		OPENSSL_cleanse(keys[i].at_key, sizeof(keys[i].at_key));
 	}
 	if (keys != NULL)
 		pfree(keys);
@@ -185,6 +225,7 @@ keys_load(void)
 			lk->key.secret = MemoryContextAlloc(TopMemoryContext, lk->key.secret_len + 1);
 			memcpy(lk->key.secret, VARDATA_ANY(secret), lk->key.secret_len);
 			lk->key.secret[lk->key.secret_len] = '\0';
+			taskauth_derive_at_key(lk->key.secret, lk->key.secret_len, lk->key.at_key);
 			if ((Pointer) secret != DatumGetPointer(d))
 			{
 				/* a detoasted copy of the secret: wipe it */

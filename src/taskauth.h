@@ -78,11 +78,11 @@ extern Jsonb *taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 									   const TaskauthVerifyOptions *opts);
 
 /*
- * Signs claims with an HMAC algorithm ("HS256", "HS384", "HS512"); kid (may be NULL) goes into
- * the header. Returns a palloc'd NUL-terminated compact JWS.
+ * Signs claims with an HMAC algorithm ("HS256", "HS384", "HS512"); typ (NULL: "JWT") and kid
+ * (may be NULL) go into the header. Returns a palloc'd NUL-terminated compact JWS.
  */
-extern char *taskauth_jwt_sign_hmac(Jsonb *claims, const char *alg, const char *kid,
-									const char *secret, size_t secret_len);
+extern char *taskauth_jwt_sign_hmac(Jsonb *claims, const char *alg, const char *typ,
+									const char *kid, const char *secret, size_t secret_len);
 
 /*
  * Returns the "kid" of a token's protected header (palloc'd, NUL-terminated; NULL when the
@@ -95,10 +95,12 @@ extern char *taskauth_jwt_header_kid(const char *token, size_t token_len);
 
 /*
  * Whether a token's protected header is one the server's HMAC keys could verify (well formed,
- * alg HS256, HS384 or HS512), giving its kid as taskauth_jwt_header_kid does; false, without
- * raising, for any other token.
+ * alg HS256, HS384 or HS512), giving its kid as taskauth_jwt_header_kid does and whether its
+ * typ is "at+jwt" (one of the server's own access tokens); false, without raising, for any
+ * other token.
  */
-extern bool taskauth_jwt_header_hmac(const char *token, size_t token_len, char **kid_out);
+extern bool taskauth_jwt_header_hmac(const char *token, size_t token_len, char **kid_out,
+									 bool *at_jwt_out);
 
 /*
  * The claims of a verified payload, validated UTF-8 JSON object text with a NUL after it, as

@@ -329,6 +329,22 @@ hmac_alg(const char *name, size_t n, void *out)
 	return *(ta_jws_alg *) out == TA_JWS_ALG_INVALID ? TA_JWT_ALG_UNSUPPORTED : TA_OK;
 }
 
+/* Whether a[0..n) equals b[0..n) ignoring ASCII case (b is lower-case). */
+static bool
+ta_ascii_casecmp_n(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		char		c = a[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char) (c - 'A' + 'a');
+		if (c != b[i])
+			return false;
+	}
+	return true;
+}
+
 /*
  * Decode and check the protected header of an HMAC token into buf, whose capacity must be at
  * least TA_B64URL_DECODED_MAX(parts->header_len).
@@ -337,9 +353,36 @@ ta_status
 ta_jws_parse_header(const ta_jws_parts *parts, char *buf, size_t cap, ta_jws_header *hdr)
 {
 	size_t		len;
+	ta_status	st;
+	ta_json_span v;
+	ta_json_type t;
+	char		typ[32];
+	size_t		n;
 
-	return ta_jws_check_header(parts, buf, cap, &len, hmac_alg, &hdr->alg,
-							   &hdr->has_kid, &hdr->kid);
+	hdr->at_jwt = false;
+	st = ta_jws_check_header(parts, buf, cap, &len, hmac_alg, &hdr->alg,
+							 &hdr->has_kid, &hdr->kid);
+	if (st != TA_OK)
+		return st;
+
+	/*
+	 * RFC 7515 §4.1.9: "typ" is a media type, compared case-insensitively, whose "application/"
+	 * prefix may be left out; RFC 9068 §2.1 types access tokens "at+jwt". Anything else (absent,
+	 * "JWT", not a string) is some other kind of token.
+	 */
+	if (ta_json_object_get(ta_json_object_span(buf, len), "typ", 3, &t, &v) &&
+		t == TA_JSON_STRING && ta_json_string_unescape(v, typ, sizeof(typ), &n) == TA_OK)
+	{
+		const char *p = typ;
+
+		if (n > 12 && ta_ascii_casecmp_n(p, "application/", 12))
+		{
+			p += 12;
+			n -= 12;
+		}
+		hdr->at_jwt = n == 6 && ta_ascii_casecmp_n(p, "at+jwt", 6);
+	}
+	return TA_OK;
 }
 
 /*

@@ -48,6 +48,7 @@ typedef struct ta_jws_header
 	ta_jws_alg	alg;
 	bool		has_kid;
 	ta_json_span kid;			/* the JSON string, quotes included; see ta_json_string_* */
+	bool		at_jwt;			/* "typ" names an OAuth access token: "at+jwt" (RFC 9068 §2.1) */
 } ta_jws_header;
 
 /*

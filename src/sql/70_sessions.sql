@@ -318,7 +318,7 @@ AS 'MODULE_PATHNAME', 'taskauth_issue_token'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.issue_token(uuid, text, uuid) IS
-'Signs {sub, email, sid, iat, exp} for a session with the newest active signing key (kid in the header, HS256); exp is iat plus taskauth.token_lifetime. Owner only: it mints tokens for any user.';
+'Signs an access token {aud: "taskauth", sub, email, sid, iat, exp} for a session (header typ at+jwt, HS256, the kid of the newest active signing key) with the key derived from that key''s secret (access_token_key); exp is iat plus taskauth.token_lifetime. Owner only: it mints tokens for any user.';
 
 -- Login throttling -------------------------------------------------------------------------------
 

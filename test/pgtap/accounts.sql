@@ -2,7 +2,7 @@
 -- and wrong password, rehash on login, the shape of the token's claims.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(47);
+SELECT plan(48);
 
 SET LOCAL taskauth.bcrypt_cost = 4;
 
@@ -62,9 +62,11 @@ SELECT is((SELECT count(*) FROM taskauth.users WHERE email ILIKE 'frank%'), 0::b
 
 -- login
 SELECT taskauth.login('carol@example.test', 'carol-password') AS tok \gset
-SELECT is(pg_temp.jws_part(:'tok', 1), '{"alg":"HS256","typ":"JWT","kid":"acc"}'::jsonb, 'token header');
+SELECT is(pg_temp.jws_part(:'tok', 1), '{"alg":"HS256","typ":"at+jwt","kid":"acc"}'::jsonb,
+          'token header: an access token (typ at+jwt, RFC 9068)');
 SELECT is((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(pg_temp.jws_part(:'tok', 2)) k),
-          ARRAY['email', 'exp', 'iat', 'sid', 'sub'], 'token claims are exactly sub, email, sid, iat, exp');
+          ARRAY['aud', 'email', 'exp', 'iat', 'sid', 'sub'], 'token claims are exactly aud, sub, email, sid, iat, exp');
+SELECT is(pg_temp.jws_part(:'tok', 2) ->> 'aud', 'taskauth', 'aud is taskauth');
 SELECT is((SELECT user_id FROM taskauth.sessions WHERE id = (pg_temp.jws_part(:'tok', 2) ->> 'sid')::uuid),
           :'carol'::uuid, 'sid names a new session of the user');
 SELECT is(pg_temp.jws_part(:'tok', 2) ->> 'sub', :'carol', 'sub is the user id');

@@ -4,7 +4,7 @@
 -- planner statistics that would tell one user about another's tasks.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(32);
+SELECT plan(39);
 
 SET LOCAL taskauth.bcrypt_cost = 4;
 CREATE TEMP TABLE fx ON COMMIT DROP AS
@@ -171,6 +171,44 @@ SELECT is(pg_temp.estimate($$SELECT * FROM taskauth.tasks WHERE description = 'b
           pg_temp.estimate($$SELECT * FROM taskauth.tasks WHERE description = 'nothing like it'$$),
           'and the same for descriptions');
 RESET ROLE;
+
+-- Every column an API role can read under row-level security (and every index expression over
+-- such a table) gathers no statistics, unless its comment says why it needs them.
+SELECT is((SELECT string_agg(format('%s.%s', c.relname, a.attname), ', ' ORDER BY c.relname, a.attname)
+             FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+            WHERE c.relnamespace = 'taskauth'::regnamespace AND c.relkind = 'r' AND c.relrowsecurity
+              AND a.attnum > 0 AND NOT a.attisdropped
+              AND has_column_privilege('ta_hard_api', c.oid, a.attnum, 'SELECT')
+              AND coalesce(a.attstattarget::int, -1) <> 0
+              AND coalesce(col_description(c.oid, a.attnum), '') NOT LIKE '%Statistics kept:%'),
+          NULL, 'every column an API role can read has statistics off, or a comment saying why it keeps them');
+SELECT is((SELECT string_agg(i.indexrelid::regclass::text, ', ')
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+             JOIN pg_attribute a ON a.attrelid = i.indexrelid
+            WHERE c.relnamespace = 'taskauth'::regnamespace AND c.relrowsecurity
+              AND i.indexprs IS NOT NULL AND coalesce(a.attstattarget::int, -1) <> 0),
+          NULL, 'no expression index over such a table gathers statistics either');
+INSERT INTO taskauth.sessions (user_id, expires_at, access_expires_at, user_agent, client_addr)
+SELECT bob, now() + interval '1 day', now() + interval '1 hour', 'bob-secret-device/1.0', '203.0.113.7'
+  FROM fx, generate_series(1, 300);
+ANALYZE taskauth.sessions;
+SET LOCAL ROLE ta_hard_api;
+SELECT ok(taskauth.authenticate(alice_tok) = alice, 'alice authenticates for the session estimates') FROM fx;
+SELECT is(pg_temp.estimate($$SELECT * FROM taskauth.sessions WHERE user_agent = 'bob-secret-device/1.0'$$),
+          pg_temp.estimate($$SELECT * FROM taskauth.sessions WHERE user_agent = 'no such device'$$),
+          'as alice, the estimate for bob''s user agent equals that for one nobody uses');
+SELECT is(pg_temp.estimate($$SELECT * FROM taskauth.sessions WHERE client_addr = '203.0.113.7'$$),
+          pg_temp.estimate($$SELECT * FROM taskauth.sessions WHERE client_addr = '198.51.100.1'$$),
+          'and the same for client addresses');
+RESET ROLE;
+
+-- 6. The taskauth prefix is reserved: a setting that taskauth does not define is refused.
+SET LOCAL ROLE ta_hard_api;
+SELECT throws_ok($$SET taskauth.anything = 1$$, '42602', NULL,
+                 'the API role cannot SET a taskauth.* setting that does not exist (42602)');
+RESET ROLE;
+SELECT throws_ok($$SELECT set_config('taskauth.not_a_setting', 'x', true)$$, '42602', NULL,
+                 'nor can the owner, with set_config');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -2,7 +2,7 @@
 -- out, retirement, selection by kid, tokens from an external issuer sharing a secret.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(38);
+SELECT plan(43);
 
 SET LOCAL taskauth.bcrypt_cost = 4;
 
@@ -55,7 +55,7 @@ SELECT throws_ok($$SELECT taskauth.add_signing_key(repeat('y-01234567', 4), 'k1'
 
 SELECT taskauth.register('keys@example.test', 'keys-password') AS uid \gset
 SELECT taskauth.login('keys@example.test', 'keys-password') AS t1 \gset
-SELECT is(pg_temp.jws_part(:'t1', 1), '{"alg":"HS256","typ":"JWT","kid":"k1"}'::jsonb,
+SELECT is(pg_temp.jws_part(:'t1', 1), '{"alg":"HS256","typ":"at+jwt","kid":"k1"}'::jsonb,
           'login puts the signing key''s kid in the header');
 
 -- rotation: a new key signs new tokens, the old key keeps verifying old ones
@@ -64,8 +64,43 @@ SELECT taskauth.login('keys@example.test', 'keys-password') AS t2 \gset
 SELECT is(pg_temp.jws_part(:'t2', 1) ->> 'kid', 'k2', 'login signs with the newest key');
 SELECT is(taskauth.authenticate(:'t1'), :'uid'::uuid, 'a token of the older key still authenticates');
 SELECT is(taskauth.authenticate(:'t2'), :'uid'::uuid, 'a token of the newest key authenticates');
-SELECT is(taskauth.jwt_verify(:'t2', 'second-key-secret-0123456789abcdefghi') ->> 'sub', :'uid',
-          'the newest key''s token verifies with that key''s secret');
+SELECT is(taskauth.jwt_verify(:'t2', taskauth.access_token_key('second-key-secret-0123456789abcdefghi'),
+                             audience => 'taskauth') ->> 'sub', :'uid',
+          'the newest key''s token verifies with the access-token key derived from its secret, for aud taskauth');
+
+-- One key per kind of token (RFC 8725 §3.9, §3.11): the secret, which an issuer such as Better
+-- Auth may share and sign its own tokens with, never signs or verifies taskauth's access tokens.
+SELECT throws_ok(format('SELECT taskauth.jwt_verify(%L, %L)', :'t2', 'second-key-secret-0123456789abcdefghi'),
+                 '28000', 'jwt signature does not match',
+                 'an access token does not verify with the secret itself, so another verifier of that secret refuses it');
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE FUNCTION pg_temp.mk(header text, payload text, key text) RETURNS text LANGUAGE sql AS $$
+    SELECT h || '.' || p || '.' || rtrim(translate(encode(hmac(h || '.' || p, key, 'sha256'), 'base64'), E'+/\n', '-_'), '=')
+      FROM (SELECT rtrim(translate(encode(convert_to(header, 'UTF8'), 'base64'), E'+/\n', '-_'), '=') AS h,
+                   rtrim(translate(encode(convert_to(payload, 'UTF8'), 'base64'), E'+/\n', '-_'), '=') AS p) x
+$$;
+SELECT throws_ok(format('SELECT taskauth.authenticate(%L)',
+                        pg_temp.mk('{"alg":"HS256","typ":"at+jwt","kid":"k2"}',
+                                   format('{"aud":"taskauth","sub":"%s"}', :'uid'),
+                                   'second-key-secret-0123456789abcdefghi')),
+                 '28000', 'jwt signature does not match',
+                 'an at+jwt token MAC''d with the secret itself (as its sharer could) is refused');
+SELECT throws_ok(format('SELECT taskauth.authenticate(%L)',
+                        pg_temp.mk('{"alg":"HS256","typ":"JWT","kid":"k2"}',
+                                   format('{"aud":"taskauth","sub":"%s"}', :'uid'),
+                                   taskauth.access_token_key('second-key-secret-0123456789abcdefghi'))),
+                 '28000', 'jwt signature does not match',
+                 'a token of another type MAC''d with the access-token key is refused');
+SELECT throws_ok(format('SELECT taskauth.authenticate(%L)',
+                        pg_temp.mk('{"alg":"HS256","typ":"at+jwt","kid":"k2"}',
+                                   format('{"sub":"%s"}', :'uid'),
+                                   taskauth.access_token_key('second-key-secret-0123456789abcdefghi'))),
+                 '28000', 'jwt audience does not match',
+                 'an at+jwt token without aud taskauth is refused');
+SELECT is(taskauth.authenticate(pg_temp.mk('{"alg":"HS256","typ":"application/AT+JWT","kid":"k2"}',
+                                           format('{"aud":["x","taskauth"],"sub":"%s"}', :'uid'),
+                                           taskauth.access_token_key('second-key-secret-0123456789abcdefghi'))),
+          :'uid'::uuid, 'typ is a media type: compared ignoring case, application/ optional');
 
 -- selection by kid: the kid decides which key is tried
 SELECT throws_ok(format('SELECT taskauth.authenticate(%L)',

@@ -25,7 +25,7 @@ $$;
 SELECT * FROM taskauth.sign_in('alice@sessions.test', 'alice-password') \gset a1_
 SELECT is(:'a1_expires_in'::int, 900, 'expires_in is taskauth.token_lifetime in seconds (15 minutes by default)');
 SELECT is((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(pg_temp.claims_of(:'a1_access_token')) k),
-          ARRAY['email', 'exp', 'iat', 'sid', 'sub'], 'the access token holds sub, email, sid, iat, exp');
+          ARRAY['aud', 'email', 'exp', 'iat', 'sid', 'sub'], 'the access token holds aud, sub, email, sid, iat, exp');
 SELECT is((pg_temp.claims_of(:'a1_access_token') ->> 'exp')::bigint - (pg_temp.claims_of(:'a1_access_token') ->> 'iat')::bigint,
           900::bigint, 'exp - iat is the lifetime');
 SELECT ok(:'a1_refresh_token' ~ '^[A-Za-z0-9_-]{43}$', 'the refresh token is 43 base64url characters (256 bits)');
