@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 #include <openssl/crypto.h>
@@ -281,9 +282,33 @@ taskauth_end_session_detached(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Whether the throttle row of key shows a failure counted at or after since, read with the
+ * latest snapshot (the worker committed after this transaction's snapshot was taken).
+ */
+static bool
+failure_counted_since(bytea *key, TimestampTz since)
+{
+	Oid			types[2] = {BYTEAOID, TIMESTAMPTZOID};
+	Datum		values[2] = {PointerGetDatum(key), TimestampTzGetDatum(since)};
+	bool		counted = false;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetLatestSnapshot());
+	if (SPI_execute_with_args("SELECT FROM taskauth.login_throttle AS t"
+							  " WHERE t.key = $1 AND t.last_failure_at >= $2",
+							  2, types, values, NULL, true, 1) == SPI_OK_SELECT)
+		counted = SPI_processed == 1;
+	PopActiveSnapshot();
+	SPI_finish();
+	return counted;
+}
+
+/*
  * Count a failed login of an email (its SHA-256, and the account's id or NULL) in a transaction
- * of its own, with this session's throttling settings, and wait for it: the failed login raises
- * an error next, which rolls its own transaction back.
+ * of its own, with this session's throttling settings, and wait for it: the attempt's own
+ * transaction may roll back. True only when the count is seen committed: a worker that could
+ * not start, or failed (a lock it waited for past its lock_timeout, say), counts nothing.
  */
 PG_FUNCTION_INFO_V1(taskauth_login_failed_detached);
 Datum
@@ -291,6 +316,7 @@ taskauth_login_failed_detached(PG_FUNCTION_ARGS)
 {
 	DetachedRequest req;
 	bytea	   *key;
+	TimestampTz since;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);
@@ -308,5 +334,9 @@ taskauth_login_failed_detached(PG_FUNCTION_ARGS)
 	req.threshold = taskauth_login_throttle_threshold;
 	req.lock_seconds = taskauth_login_throttle_lock;
 	req.max_lock_seconds = taskauth_login_throttle_max_lock;
-	PG_RETURN_BOOL(run_detached(&req, "count a failed login"));
+	/* the worker's clock_timestamp() is read after this */
+	since = GetCurrentTimestamp();
+	if (!run_detached(&req, "count a failed login"))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(failure_counted_since(key, since));
 }

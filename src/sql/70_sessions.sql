@@ -185,6 +185,7 @@ DECLARE
     agent text;
     addr inet;
     lifetime interval := current_setting('taskauth.token_lifetime')::interval;
+    started timestamptz := clock_timestamp();
 BEGIN
     -- PostgREST's request headers, when this runs under it: informational only
     IF raw IS NOT NULL AND raw <> '' THEN
@@ -200,8 +201,11 @@ BEGIN
             NULL;			-- an address that is not one
         END;
     END IF;
-    INSERT INTO taskauth.sessions AS s (user_id, expires_at, access_expires_at, user_agent, client_addr)
-    VALUES (start_session.user_id,
+    -- created_at is the clock's time, not the transaction's: later than the attempt counted
+    -- before this sign-in's password check, which the session then cancels (see login throttling)
+    INSERT INTO taskauth.sessions AS s (user_id, created_at, refreshed_at, expires_at,
+                                        access_expires_at, user_agent, client_addr)
+    VALUES (start_session.user_id, started, started,
             CASE WHEN refreshable THEN now() + current_setting('taskauth.session_lifetime')::interval
                  ELSE now() + lifetime END,
             now() + lifetime, agent, addr)
@@ -330,7 +334,7 @@ CREATE TABLE taskauth.login_throttle (
 );
 
 COMMENT ON TABLE taskauth.login_throttle IS
-'Failed logins per email (whether or not it has an account), written by a background worker so that the failed login''s rollback cannot erase them; while locked_until is ahead, login() and sign_in() refuse that email without checking a password. Readable only by its owner.';
+'Failed logins per email (whether or not it has an account): every attempt of login(), sign_in() and change_password() is counted before its password is checked, by a background worker so that the attempt''s rollback cannot erase it, and a session started later cancels it. While locked_until is ahead (and no session started since the last failure), those functions refuse that email without checking a password. Readable only by its owner.';
 COMMENT ON COLUMN taskauth.login_throttle.key IS 'SHA-256 of the email, trimmed and lower-cased: the email itself is not stored.';
 COMMENT ON COLUMN taskauth.login_throttle.failures IS 'Consecutive failures: counted again from 1 after a successful sign-in or a day without failures.';
 COMMENT ON COLUMN taskauth.login_throttle.last_failure_at IS 'When the last failure was counted.';
@@ -363,6 +367,10 @@ BEGIN
        SET failures = CASE WHEN t.last_failure_at < coalesce(last_success, '-infinity')
                              OR greatest(t.last_failure_at, t.locked_until) < clock_timestamp() - interval '1 day'
                            THEN 1 ELSE t.failures + 1 END,
+           -- a count started again holds no lock of the old one
+           locked_until = CASE WHEN t.last_failure_at < coalesce(last_success, '-infinity')
+                                 OR greatest(t.last_failure_at, t.locked_until) < clock_timestamp() - interval '1 day'
+                               THEN NULL ELSE t.locked_until END,
            last_failure_at = clock_timestamp()
     RETURNING t.failures INTO n;
     IF n >= threshold THEN
@@ -384,7 +392,22 @@ AS 'MODULE_PATHNAME', 'taskauth_login_failed_detached'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.login_failed_detached(bytea, uuid) IS
-'Internal to login() and sign_in(): counts a failed login (record_login_failure, with this session''s throttling settings) in a background worker''s own transaction and waits for it, so that the error raised next cannot roll it back. False when no worker could be started.';
+'Internal to count_login_attempt(): counts an attempt as a failed login (record_login_failure, with this session''s throttling settings) in a background worker''s own transaction and waits for it, so that the attempt''s rollback cannot undo it. True only when the count is seen committed; false when no worker could be started or it did not count.';
+
+CREATE FUNCTION taskauth.login_locked_until(key bytea, user_id uuid)
+RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- a lock stands until it runs out, or until the account signs in after its last failure
+    SELECT t.locked_until FROM taskauth.login_throttle AS t
+     WHERE t.key = $1 AND t.locked_until > clock_timestamp()
+       AND NOT EXISTS (SELECT FROM taskauth.sessions AS s
+                        WHERE s.user_id = $2 AND s.created_at > t.last_failure_at)
+$$;
+
+COMMENT ON FUNCTION taskauth.login_locked_until(bytea, uuid) IS
+'Internal to login(), sign_in() and change_password(): until when attempts of an email (its SHA-256) are refused, or NULL; a session of the account started after the last counted failure ends the lock.';
 
 CREATE FUNCTION taskauth.count_login_attempt(key bytea, user_id uuid)
 RETURNS void
@@ -399,8 +422,8 @@ BEGIN
                   DETAIL = 'A password is checked only where the attempt can be counted: on the primary.';
     END IF;
     -- Every attempt is counted as a failure before its password is checked, by a worker whose
-    -- commit the attempt's own rollback cannot undo; a successful check then takes the count
-    -- back in the attempt's own transaction. When no worker can count it (every worker slot
+    -- commit the attempt's own rollback cannot undo; a successful sign-in's session, once
+    -- committed, then cancels the count (a sign-in rolled back stays a failure). When no worker can count it (every worker slot
     -- taken, by parallel queries of any role, say), no password is checked at all: an attempt
     -- left uncounted would be a guess the throttle never sees.
     IF NOT taskauth.login_failed_detached(count_login_attempt.key, count_login_attempt.user_id) THEN
@@ -437,14 +460,6 @@ BEGIN
     throttle := current_setting('taskauth.login_throttle_threshold')::int > 0;
     IF throttle THEN
         PERFORM taskauth.require_read_committed('login');
-        SELECT t.locked_until INTO locked FROM taskauth.login_throttle AS t
-         WHERE t.key = email_key AND t.locked_until > clock_timestamp();
-        IF locked IS NOT NULL THEN
-            RAISE EXCEPTION 'too many failed logins'
-                USING ERRCODE = 'PT429',
-                      DETAIL = format('Try again in %s seconds.',
-                                      ceil(extract(epoch FROM locked - clock_timestamp()))::bigint);
-        END IF;
     END IF;
     -- KEY SHARE until commit: logout_everywhere, change_password and revoke_user of this user
     -- wait for this sign-in, and so see the session it makes (end_sessions).
@@ -453,6 +468,14 @@ BEGIN
      WHERE lower(u.email) = lower(btrim(sign_in_user.email))
        FOR KEY SHARE;
     IF throttle THEN
+        -- refused before any password hash, whether or not the email has an account
+        locked := taskauth.login_locked_until(email_key, sign_in_user.user_id);
+        IF locked IS NOT NULL THEN
+            RAISE EXCEPTION 'too many failed logins'
+                USING ERRCODE = 'PT429',
+                      DETAIL = format('Try again in %s seconds.',
+                                      ceil(extract(epoch FROM locked - clock_timestamp()))::bigint);
+        END IF;
         PERFORM taskauth.count_login_attempt(email_key, sign_in_user.user_id);
     END IF;
     -- One check, evenly timed, whether or not the account exists (stored is NULL then), and one
@@ -462,10 +485,10 @@ BEGIN
         RAISE EXCEPTION 'invalid email or password'
             USING ERRCODE = 'invalid_password';
     END IF;
-    -- the attempt counted above was not a failure: the count starts again
-    IF throttle THEN
-        DELETE FROM taskauth.login_throttle AS t WHERE t.key = email_key;
-    END IF;
+    -- The attempt counted above was not a failure: the session started below, once committed,
+    -- cancels the count and any lock (login_locked_until, record_login_failure). Nothing is
+    -- written to the throttle here: a row this transaction held would stall the next attempt's
+    -- worker.
     -- bcrypt cannot hold a password over 72 bytes (an argon2id or scrypt one, say): keep its hash
     IF taskauth.password_needs_rehash(stored) AND
        NOT (current_setting('taskauth.password_algorithm') = 'bcrypt' AND octet_length(sign_in_user.password) > 72) THEN
@@ -650,8 +673,7 @@ BEGIN
       FROM taskauth.users AS u WHERE u.id = me FOR UPDATE;
     -- The old password is guessed like a login: the same per-email throttle counts it.
     IF throttle THEN
-        SELECT t.locked_until INTO locked FROM taskauth.login_throttle AS t
-         WHERE t.key = email_key AND t.locked_until > clock_timestamp();
+        locked := taskauth.login_locked_until(email_key, me);
         IF locked IS NOT NULL THEN
             RAISE EXCEPTION 'too many failed logins'
                 USING ERRCODE = 'PT429',
@@ -664,9 +686,7 @@ BEGIN
         RAISE EXCEPTION 'current password is incorrect'
             USING ERRCODE = 'invalid_password';
     END IF;
-    IF throttle THEN
-        DELETE FROM taskauth.login_throttle AS t WHERE t.key = email_key;
-    END IF;
+    -- (a right current password starts no session, so its count stands until the next sign-in)
     IF change_password.new_password IS NULL OR char_length(change_password.new_password) < min_len THEN
         RAISE EXCEPTION 'password is too short'
             USING ERRCODE = 'invalid_parameter_value',
@@ -796,3 +816,4 @@ REVOKE ALL ON FUNCTION taskauth.users_deleted() FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.count_login_attempt(bytea, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.login_locked_until(bytea, uuid) FROM PUBLIC;
