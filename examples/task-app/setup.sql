@@ -14,10 +14,18 @@ ALTER ROLE authenticator PASSWORD :'authenticator_password';
 -- The role every API request runs as, signed in or not.
 SELECT 'CREATE ROLE web NOLOGIN'
  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'web') \gexec
-SELECT taskauth.grant_api_access('web');
+-- Better Auth owns the accounts, in both setups: the API gets tasks, the caller's own user row
+-- and authenticate, but none of taskauth's account and session functions (register, login,
+-- sign_in, refresh, logout, ...), so that no client can create or claim an account under an
+-- email that a person signs up with in Better Auth later. The revoke first takes back what an
+-- earlier version of this file granted (the accounts included) on a database set up before.
+SELECT taskauth.revoke_api_access('web');
+SELECT taskauth.grant_api_access('web', accounts => false);
 GRANT web TO authenticator;
 
--- The server's own signing key (at least 32 bytes): taskauth.login signs with it.
+-- The server's own signing key (at least 32 bytes). taskauth signs the tokens it issues itself
+-- (taskauth.issue_token or sign_in, run by the owner) with a key derived from it, typed at+jwt;
+-- in the HS256 setup the secret itself verifies Better Auth's tokens.
 SELECT taskauth.add_signing_key(:'signing_secret') AS signing_key_id;
 
 \if :{?app_url}
