@@ -1,11 +1,19 @@
 #!/usr/bin/env node
 // The example app's second setup: Better Auth signs HS256 with BETTER_AUTH_SECRET (the jwt
 // plugin's custom signer, AUTH_JWT_SIGNING=hs256) and taskauth verifies with the same secret
-// given to taskauth.add_signing_key, no issuer registered. Emits TAP.
+// given to taskauth.add_signing_key, no issuer registered. That secret also signs Better Auth's
+// email-verification links, which GET /api/auth/verify-email checks with it alone (HS256, any
+// typ and aud, a claim email naming the address to mark verified): taskauth's own access tokens
+// (typ at+jwt, aud taskauth, a key derived from the secret) are refused there, where a token
+// signed as taskauth signed them before (the raw secret, typ JWT) verified an email its holder
+// does not own (security review 2, finding 6). Emits TAP.
+import { createHmac, randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { isDeepStrictEqual } from 'node:util';
 import { tap, done } from '../interop/lib/tap.mjs';
 import {
-  admin, createAppDatabase, dropAppDatabase, freePort, getToken, graphql, newSecret, scenario, signUp, startApp,
+  admin, APP_DIR, createAppDatabase, dropAppDatabase, freePort, getToken, graphql, newSecret, scenario, signUp,
+  startApp,
 } from './lib/app.mjs';
 
 const DB = `ta_http_hs_${process.pid}`;
@@ -60,4 +68,66 @@ await scenario(async (cleanup) => {
     'an HS256 token made with another secret: 401', r.text);
   r = await graphql(url, '{ allTasks { nodes { title } } }', {}, `${h}.${p}.${bobJwt.split('.')[2]}`);
   tap(r.status === 401, "Alice's header and claims under Bob's signature: 401", r.text);
+
+  // Better Auth's GET /api/auth/verify-email?token=...: a JWT that verifies with the secret and
+  // names an email marks that user's email verified.
+  const verified = async (email) =>
+    (await db.query('SELECT "emailVerified" AS v FROM public."user" WHERE email = $1', [email])).rows[0]?.v;
+  const verifyEmail = (token, query = '') =>
+    fetch(`${url}/api/auth/verify-email?token=${encodeURIComponent(token)}${query}`, { redirect: 'manual' });
+  const invalid = json({ message: 'Invalid token', code: 'INVALID_TOKEN' });
+  // The attack of the finding: an account in taskauth under an email someone signs up with in
+  // Better Auth later (the API no longer lets anyone create one, issuer_accounts.mjs; the owner
+  // does here) and a token for it with that email.
+  const squatter = (await db.query("SELECT taskauth.register('frank@example.com', 'squatter password 1') AS id")).rows[0].id;
+  await signUp(url, 'frank@example.com', 'franks own better auth password');
+  const squatterToken = (await db.query(
+    "SELECT access_token FROM taskauth.sign_in('frank@example.com', 'squatter password 1')")).rows[0].access_token;
+  tap(json(part(squatterToken, 0)).startsWith('{"alg":"HS256","typ":"at+jwt","kid":') &&
+      part(squatterToken, 1).aud === 'taskauth' && part(squatterToken, 1).email === 'frank@example.com',
+  'taskauth.sign_in issues an access token typed at+jwt, aud taskauth', json([part(squatterToken, 0), part(squatterToken, 1)]));
+  r = await graphql(url, '{ currentUserId }', {}, squatterToken);
+  tap(r.body?.data?.currentUserId === squatter, 'which authenticates at /graphql (the key derived from the secret)', r.text);
+  r = await verifyEmail(squatterToken);
+  let text = await r.text();
+  tap(r.status === 401 && text === invalid && await verified('frank@example.com') === false,
+    "Better Auth's verify-email refuses it: 401 INVALID_TOKEN, Frank's email stays unverified", `${r.status} ${text}`);
+  r = await verifyEmail(squatterToken, `&callbackURL=${encodeURIComponent(`${url}/`)}`);
+  tap(r.status === 302 && r.headers.get('location') === `${url}/?error=INVALID_TOKEN` &&
+      await verified('frank@example.com') === false,
+  'as a link with callbackURL too: a redirect with error=INVALID_TOKEN, nothing verified', `${r.status} ${r.headers.get('location')}`);
+  const issued = (await db.query('SELECT taskauth.issue_token($1, $2) AS t', [alice.id, 'alice@example.com'])).rows[0].t;
+  r = await verifyEmail(issued);
+  text = await r.text();
+  tap(r.status === 401 && text === invalid && await verified('alice@example.com') === false,
+    "taskauth.issue_token's token for Alice: refused as well, her email stays unverified", `${r.status} ${text}`);
+
+  // The same claims signed the way taskauth signed before: HS256 with the secret itself, typ JWT.
+  const { kid } = part(squatterToken, 0);
+  const now = Math.floor(Date.now() / 1000);
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${b64({ alg: 'HS256', typ: 'JWT', kid })}.${b64({
+    sub: squatter, email: 'frank@example.com', sid: randomUUID(), iat: now, exp: now + 900 })}`;
+  const oldStyle = `${input}.${createHmac('sha256', Buffer.from(secret, 'utf8')).update(input).digest('base64url')}`;
+  r = await verifyEmail(oldStyle);
+  text = await r.text();
+  tap(r.status === 200 && text === json({ status: true, user: null }) && await verified('frank@example.com') === true,
+    "a token signed as taskauth signed before (the raw secret, typ JWT) passes verify-email: Frank's email is verified " +
+    'by the holder of another account, why taskauth keys its tokens apart', `${r.status} ${text}`);
+
+  // The other way round: a verification token made by Better Auth's own code is no API token.
+  const require = createRequire(APP_DIR);
+  const { createEmailVerificationToken } = await import(require.resolve('better-auth/api'));
+  const link = await createEmailVerificationToken(secret, 'alice@example.com', undefined, 3600, { userId: alice.id });
+  r = await graphql(url, '{ currentUserId }', {}, link);
+  tap(r.status === 401 && r.body?.errors?.[0]?.message === 'jwt has no sub claim',
+    "Better Auth's email-verification token at /graphql: 401 \"jwt has no sub claim\"", r.text);
+
+  // What the HS256 setup keeps (README): Better Auth's own tokens from /api/auth/token are HS256
+  // with the secret and carry the user's email, so verify-email takes them, for their own user.
+  r = await verifyEmail(aliceJwt);
+  text = await r.text();
+  tap(r.status === 200 && await verified('alice@example.com') === true && await verified('bob@example.com') === false,
+    "Better Auth's own API token does pass its verify-email, for its own user's email only (README: what this setup costs)",
+    `${r.status} ${text}`);
 }, { tap, done });
