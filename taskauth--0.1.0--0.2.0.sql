@@ -552,7 +552,7 @@ BEGIN
     INSERT INTO taskauth.sessions AS s (user_id, created_at, refreshed_at, expires_at,
                                         access_expires_at, user_agent, client_addr)
     VALUES (start_session.user_id, started, started,
-            CASE WHEN refreshable THEN now() + current_setting('taskauth.session_lifetime')::interval
+            CASE WHEN refreshable THEN started + current_setting('taskauth.session_lifetime')::interval
                  ELSE now() + lifetime END,
             now() + lifetime, agent, addr)
     RETURNING s.id INTO session_id;
@@ -693,7 +693,8 @@ COMMENT ON INDEX taskauth.login_throttle_last_failure_at_idx IS 'Serves prune().
 REVOKE ALL ON taskauth.login_throttle FROM PUBLIC;
 
 CREATE FUNCTION taskauth.record_login_failure(key bytea, user_id uuid, threshold integer,
-                                              lock_seconds integer, max_lock_seconds integer)
+                                              lock_seconds integer, max_lock_seconds integer,
+                                              seen_success timestamptz)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -707,6 +708,8 @@ BEGIN
         SELECT max(s.created_at) INTO last_success
           FROM taskauth.sessions AS s WHERE s.user_id = record_login_failure.user_id;
     END IF;
+    -- and the newest the attempt's own transaction saw: its own sign-ins, not committed yet
+    last_success := greatest(last_success, record_login_failure.seen_success);
     INSERT INTO taskauth.login_throttle AS t (key, failures, last_failure_at)
     VALUES (record_login_failure.key, 1, clock_timestamp())
     ON CONFLICT ON CONSTRAINT login_throttle_pkey DO UPDATE
@@ -729,15 +732,15 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer) IS
+COMMENT ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer, timestamptz) IS
 'Internal, run by the background worker of login_failed_detached(): counts one failed login of an email and locks it once the failures reach the threshold.';
 
-CREATE FUNCTION taskauth.login_failed_detached(key bytea, user_id uuid)
+CREATE FUNCTION taskauth.login_failed_detached(key bytea, user_id uuid, seen_success timestamptz)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'taskauth_login_failed_detached'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION taskauth.login_failed_detached(bytea, uuid) IS
+COMMENT ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) IS
 'Internal to count_login_attempt(): counts an attempt as a failed login (record_login_failure, with this session''s throttling settings) in a background worker''s own transaction and waits for it, so that the attempt''s rollback cannot undo it. True only when the count is seen committed; false when no worker could be started or it did not count.';
 
 CREATE FUNCTION taskauth.login_locked_until(key bytea, user_id uuid)
@@ -772,7 +775,12 @@ BEGIN
     -- committed, then cancels the count (a sign-in rolled back stays a failure). When no worker can count it (every worker slot
     -- taken, by parallel queries of any role, say), no password is checked at all: an attempt
     -- left uncounted would be a guess the throttle never sees.
-    IF NOT taskauth.login_failed_detached(count_login_attempt.key, count_login_attempt.user_id) THEN
+    IF NOT taskauth.login_failed_detached(
+               count_login_attempt.key, count_login_attempt.user_id,
+               -- the newest sign-in this transaction sees, its own uncommitted ones included,
+               -- which the worker cannot see
+               (SELECT max(s.created_at) FROM taskauth.sessions AS s
+                 WHERE s.user_id = count_login_attempt.user_id)) THEN
         RAISE EXCEPTION 'login is temporarily unavailable'
             USING ERRCODE = 'PT503',
                   DETAIL = 'The attempt could not be counted, so no password was checked.',
@@ -1014,6 +1022,12 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     PERFORM taskauth.require_read_committed('change_password');
+    -- the new password first: a mistake in it costs no attempt against the throttle
+    IF change_password.new_password IS NULL OR char_length(change_password.new_password) < min_len THEN
+        RAISE EXCEPTION 'password is too short'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('A password needs at least %s characters.', min_len);
+    END IF;
     SELECT u.hashed_password, sha256(convert_to(lower(btrim(u.email)), 'UTF8'))
       INTO stored, email_key
       FROM taskauth.users AS u WHERE u.id = me FOR UPDATE;
@@ -1033,11 +1047,6 @@ BEGIN
             USING ERRCODE = 'invalid_password';
     END IF;
     -- (a right current password starts no session, so its count stands until the next sign-in)
-    IF change_password.new_password IS NULL OR char_length(change_password.new_password) < min_len THEN
-        RAISE EXCEPTION 'password is too short'
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = format('A password needs at least %s characters.', min_len);
-    END IF;
     UPDATE taskauth.users AS u SET hashed_password = taskauth.hash_password(change_password.new_password)
      WHERE u.id = me;
     PERFORM taskauth.end_sessions(me, NULL,
@@ -1159,8 +1168,8 @@ REVOKE ALL ON FUNCTION taskauth.revoke_session(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.revoke_user(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.prune() FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.users_deleted() FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.count_login_attempt(bytea, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.login_locked_until(bytea, uuid) FROM PUBLIC;
 

@@ -104,6 +104,8 @@ typedef struct DetachedRequest
 	int32		threshold;		/* the settings of the session that failed */
 	int32		lock_seconds;
 	int32		max_lock_seconds;
+	bool		has_seen_success;	/* the newest sign-in the attempt's transaction saw */
+	TimestampTz seen_success;
 } DetachedRequest;
 
 StaticAssertDecl(sizeof(DetachedRequest) <= BGW_EXTRALEN, "DetachedRequest must fit in bgw_extra");
@@ -141,9 +143,10 @@ taskauth_detached_main(Datum arg)
 	}
 	else if (req.kind == DETACHED_LOGIN_FAILURE)
 	{
-		Oid			types[5] = {BYTEAOID, UUIDOID, INT4OID, INT4OID, INT4OID};
-		Datum		values[5];
-		char		nulls[5] = {' ', req.has_user ? ' ' : 'n', ' ', ' ', ' '};
+		Oid			types[6] = {BYTEAOID, UUIDOID, INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID};
+		Datum		values[6];
+		char		nulls[6] = {' ', req.has_user ? ' ' : 'n', ' ', ' ', ' ',
+		req.has_seen_success ? ' ' : 'n'};
 		bytea	   *key = palloc(VARHDRSZ + sizeof(req.key));
 
 		SET_VARSIZE(key, VARHDRSZ + sizeof(req.key));
@@ -153,9 +156,10 @@ taskauth_detached_main(Datum arg)
 		values[2] = Int32GetDatum(req.threshold);
 		values[3] = Int32GetDatum(req.lock_seconds);
 		values[4] = Int32GetDatum(req.max_lock_seconds);
+		values[5] = TimestampTzGetDatum(req.seen_success);
 		pgstat_report_activity(STATE_RUNNING, "taskauth: counting a failed login");
-		rc = SPI_execute_with_args("SELECT taskauth.record_login_failure($1, $2, $3, $4, $5)",
-								   5, types, values, nulls, false, 0);
+		rc = SPI_execute_with_args("SELECT taskauth.record_login_failure($1, $2, $3, $4, $5, $6)",
+								   6, types, values, nulls, false, 0);
 	}
 	else
 		elog(ERROR, "unknown taskauth worker request %d", req.kind);
@@ -331,6 +335,9 @@ taskauth_login_failed_detached(PG_FUNCTION_ARGS)
 	req.has_user = !PG_ARGISNULL(1);
 	if (req.has_user)
 		req.user = *PG_GETARG_UUID_P(1);
+	req.has_seen_success = PG_NARGS() > 2 && !PG_ARGISNULL(2);
+	if (req.has_seen_success)
+		req.seen_success = PG_GETARG_TIMESTAMPTZ(2);
 	req.threshold = taskauth_login_throttle_threshold;
 	req.lock_seconds = taskauth_login_throttle_lock;
 	req.max_lock_seconds = taskauth_login_throttle_max_lock;

@@ -169,6 +169,29 @@ def run():
     tap(verdict == 'ok' and got == {'sub': 'u'}, 'unicode secret: jwt_sign token verifies in PyJWT')
 
     conn.rollback()
+    # taskauth's own access tokens, as README's "One key per kind of token" says to verify them
+    # (committed: login counts its attempt in a worker, which must see the extension)
+    conn.autocommit = True
+    cur.execute('CREATE EXTENSION taskauth')
+    secret = 'pyjwt-shared-secret-0123456789abcdefghij'
+    cur.execute("SELECT taskauth.add_signing_key(%s, 'py')", (secret,))
+    cur.execute("SELECT taskauth.register('py@example.com', 'py-password-123')::text")
+    uid = cur.fetchone()[0]
+    cur.execute("SELECT taskauth.login('py@example.com', 'py-password-123')")
+    token = cur.fetchone()[0]
+    cur.execute("SELECT taskauth.access_token_key(secret) FROM taskauth.signing_keys WHERE kid = 'py'")
+    key = cur.fetchone()[0]
+    try:
+        got = jwt.decode(token, key, algorithms=['HS256'], audience='taskauth')
+    except jwt.PyJWTError as e:
+        got = repr(e)
+    tap(isinstance(got, dict) and got.get('sub') == uid and got.get('aud') == 'taskauth'
+        and jwt.get_unverified_header(token).get('typ') == 'at+jwt',
+        'a login token (typ at+jwt) verifies in PyJWT with access_token_key(secret) and audience taskauth', got)
+    verdict, err = pyjwt_decode(token, 'HS256', secret=secret, audience='taskauth')
+    tap(verdict == 'error' and 'Signature' in err,
+        'it does not verify with the signing key\'s secret itself (one key per kind of token)', err)
+
     conn.close()
 
 
