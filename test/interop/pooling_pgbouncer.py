@@ -31,6 +31,8 @@ USERS = 6
 SEEDED_TASKS = 5        # per user, inserted before the clients start
 POOL_SIZE = 2
 PASSWORD = 'correct horse battery staple'
+# what row-level security answers a write it refuses: "new row violates row-level security policy"
+RLS_REFUSED = '42501'
 
 tag = 'ta_pool_%d' % os.getpid()
 DB = tag
@@ -190,6 +192,15 @@ def start_pgbouncer():
     bail('pgbouncer did not start: ' + log)
 
 
+def listening(port):
+    """Whether something accepts TCP connections on the loopback port."""
+    try:
+        socket.create_connection(('127.0.0.1', port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
 def bouncer_connect(port):
     """A client connection to the API role through pgbouncer."""
     return psycopg2.connect(host='127.0.0.1', port=port, dbname=DB, user=API_ROLE,
@@ -213,12 +224,24 @@ def client(args):
     st = {k: 0 for k in (
         'txns', 'start_not_anonymous', 'user_txns', 'foreign_rows', 'seeded_missing',
         'users_row_wrong', 'wrong_sub', 'anon_txns', 'anon_rows', 'anon_insert_allowed',
-        'bad_tokens', 'bad_token_accepted', 'bad_token_wrong_sqlstate', 'inserts',
-        'insert_wrong_owner', 'cross_attempts', 'cross_changed', 'plant_allowed',
-        'rollback_txns', 'unexpected_errors')}
+        'anon_insert_wrong_sqlstate', 'bad_tokens', 'bad_token_accepted',
+        'bad_token_wrong_sqlstate', 'inserts', 'insert_wrong_owner', 'cross_attempts',
+        'cross_changed', 'plant_allowed', 'plant_wrong_sqlstate', 'rollback_txns',
+        'unexpected_errors')}
     st['pids'] = []
     st['inserted'] = {}
     st['errors'] = []
+    # a few refusals of each kind that were not row-level security's
+    st['refusals'] = {'anonymous insert': [], 'plant': [], 'move': []}
+
+    def refused(e, what):
+        """Whether e is row-level security's refusal; notes it when it is not."""
+        if e.pgcode == RLS_REFUSED:
+            return True
+        if len(st['refusals'][what]) < 2:
+            st['refusals'][what].append('%s: %s %s' % (what, e.pgcode, str(e).strip()))
+        return False
+
     conn = bouncer_connect(port)
     cur = conn.cursor()
 
@@ -287,14 +310,15 @@ def client(args):
                     cur.execute("INSERT INTO taskauth.tasks (user_id, title) VALUES (%s, 'planted')",
                                 (other['id'],))
                     st['plant_allowed'] += 1
-                except psycopg2.Error:
+                except psycopg2.Error as e:
+                    st['plant_wrong_sqlstate'] += not refused(e, 'plant')
                     cur.execute('ROLLBACK TO SAVEPOINT plant')
                 try:
                     cur.execute('UPDATE taskauth.tasks SET user_id = %s WHERE id = %s',
                                 (other['id'], me['seeded'][0]))
                     st['plant_allowed'] += 1
-                except psycopg2.Error:
-                    pass
+                except psycopg2.Error as e:
+                    st['plant_wrong_sqlstate'] += not refused(e, 'move')
                 conn.rollback()
             elif kind == 'anon':
                 st['anon_txns'] += 1
@@ -304,8 +328,8 @@ def client(args):
                 try:
                     cur.execute("INSERT INTO taskauth.tasks (title) VALUES ('anonymous')")
                     st['anon_insert_allowed'] += 1
-                except psycopg2.Error:
-                    pass
+                except psycopg2.Error as e:
+                    st['anon_insert_wrong_sqlstate'] += not refused(e, 'anonymous insert')
                 conn.rollback()
             elif kind == 'bad':
                 st['bad_tokens'] += 1
@@ -371,6 +395,12 @@ def main():
              tot['bad_tokens'], tot['cross_attempts'], tot['rollback_txns']), flush=True)
 
     errs = [e for r in results for e in r['errors']]
+
+    def refusals(*kinds):
+        """A few of the clients' refusals of those kinds that were not row-level security's."""
+        return '\n'.join(e for k in kinds
+                         for e in [e for r in results for e in r['refusals'][k]][:2])
+
     tap(tot['unexpected_errors'] == 0 and tot['txns'] == CLIENTS * TXNS_PER_CLIENT,
         'all %d transactions ran without unexpected errors' % (CLIENTS * TXNS_PER_CLIENT),
         '%d unexpected errors, e.g.\n%s' % (tot['unexpected_errors'], '\n'.join(errs)))
@@ -396,18 +426,25 @@ def main():
         'users saw all their own tasks, no other user\'s tasks, only their own users row',
         'foreign rows %d, own seeded tasks missing %d, wrong users rows %d'
         % (tot['foreign_rows'], tot['seeded_missing'], tot['users_row_wrong']))
-    tap(tot['anon_rows'] == 0 and tot['anon_insert_allowed'] == 0 and tot['anon_txns'] > 0,
-        'anonymous transactions saw no rows and could not insert (%d)' % tot['anon_txns'],
-        'rows seen %d, inserts allowed %d' % (tot['anon_rows'], tot['anon_insert_allowed']))
+    tap(tot['anon_rows'] == 0 and tot['anon_insert_allowed'] == 0
+        and tot['anon_insert_wrong_sqlstate'] == 0 and tot['anon_txns'] > 0,
+        'anonymous transactions saw no rows and could not insert: row-level security refused it '
+        '(%s) (%d)' % (RLS_REFUSED, tot['anon_txns']),
+        'rows seen %d, inserts allowed %d, refused otherwise %d\n%s'
+        % (tot['anon_rows'], tot['anon_insert_allowed'], tot['anon_insert_wrong_sqlstate'],
+           refusals('anonymous insert')))
     tap(tot['bad_token_accepted'] == 0 and tot['bad_token_wrong_sqlstate'] == 0
         and tot['bad_tokens'] > 0,
         'tampered tokens refused with SQLSTATE 28000 (%d)' % tot['bad_tokens'],
         'accepted %d, other SQLSTATE %d'
         % (tot['bad_token_accepted'], tot['bad_token_wrong_sqlstate']))
-    tap(tot['cross_changed'] == 0 and tot['plant_allowed'] == 0 and tot['cross_attempts'] > 0,
-        'cross-user update/delete touched nothing; planting or moving a task was refused (%d)'
-        % tot['cross_attempts'],
-        'rows changed %d, plants allowed %d' % (tot['cross_changed'], tot['plant_allowed']))
+    tap(tot['cross_changed'] == 0 and tot['plant_allowed'] == 0
+        and tot['plant_wrong_sqlstate'] == 0 and tot['cross_attempts'] > 0,
+        'cross-user update/delete touched nothing; planting or moving a task was refused by '
+        'row-level security (%s) (%d)' % (RLS_REFUSED, tot['cross_attempts']),
+        'rows changed %d, plants allowed %d, refused otherwise %d\n%s'
+        % (tot['cross_changed'], tot['plant_allowed'], tot['plant_wrong_sqlstate'],
+           refusals('plant', 'move')))
 
     # Final state, read as superuser straight from the server.
     expected = {u['id']: set(u['seeded']) for u in users}
@@ -429,8 +466,12 @@ def main():
     # pgbouncer must still be healthy and have served the API role through its pool.
     alive = bouncer is not None and bouncer.poll() is None
     tap(alive, 'pgbouncer still running after the run')
+    proc = bouncer
     cleanup()
-    tap(bouncer is None, 'pgbouncer stopped')
+    tap(proc.poll() is not None and not listening(port),
+        'pgbouncer stopped: its process exited and its port refuses connections',
+        'process exit status %s; port %d %s' % (
+            proc.poll(), port, 'still accepts connections' if listening(port) else 'closed'))
     sys.exit(0 if all(tests) else 1)
 
 
