@@ -14,6 +14,7 @@ import os
 import random
 import signal
 import sys
+import threading
 
 import psycopg2
 
@@ -94,6 +95,40 @@ def client(args):
     return counts
 
 
+def check_pool(port):
+    """(ok, what was seen): pgbouncer in front of the test cluster, in transaction mode, with a
+    pool of POOL_SIZE server connections. POOL_SIZE clients each hold a transaction open; one
+    client more waits until one of them commits, then runs on the server connection that one
+    released. (In session mode it would wait until a client disconnects; with a bigger pool it
+    would not wait.)"""
+    def server(conn):
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid(), current_setting('port'), current_database()")
+            return cur.fetchone()
+
+    clients = [pool.bouncer_connect(port) for _ in range(pool.POOL_SIZE)]
+    extra = pool.bouncer_connect(port)
+    last = {}
+    waiter = threading.Thread(target=lambda: last.update(row=server(extra)), daemon=True)
+    try:
+        held = [server(c) for c in clients]       # their transactions stay open
+        waiter.start()
+        waiter.join(1.0)
+        waited = waiter.is_alive()
+        clients[0].commit()
+        waiter.join(10)
+        row = last.get('row')    # what ran once the commit was made, before any client left
+    finally:
+        for c in clients:
+            c.close()        # lets a client still waiting run, whatever happened
+        waiter.join(10)
+        extra.close()
+    ok = (all(h[1:] == (os.environ.get('PGPORT', '5432'), pool.DB) for h in held)
+          and len({h[0] for h in held}) == pool.POOL_SIZE
+          and waited and row is not None and row[0] == held[0][0])
+    return ok, {'held (pid, port, database)': held, 'waited 1 s': waited, 'then ran on': row}
+
+
 def main():
     atexit.register(pool.cleanup)
     signal.signal(signal.SIGTERM, pool.on_signal)
@@ -102,7 +137,10 @@ def main():
     with contextlib.closing(pool.admin(pool.DB)) as c, c.cursor() as cur:
         cur.execute('ALTER DATABASE %s SET taskauth.bcrypt_cost = 4' % pool.DB)
     port = pool.start_pgbouncer()
-    pool.tap(True, 'pgbouncer in transaction mode, pool of %d, in front of the cluster' % pool.POOL_SIZE)
+    ok, seen = check_pool(port)
+    pool.tap(ok, 'pgbouncer in transaction mode, pool of %d, in front of the cluster: with every '
+             'server connection in a transaction, one client more waited, then ran on the one '
+             'a commit released' % pool.POOL_SIZE, seen)
 
     # threads, not processes: each client waits on its connection, and psycopg2 releases the GIL
     with ThreadPoolExecutor(CLIENTS) as ex:
