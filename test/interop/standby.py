@@ -276,6 +276,31 @@ def run():
     follow_refusal(iss, t_ed3, lambda: primary('SELECT taskauth.revoke_user(%s)', (ext_user,)),
                    "the external user revoked (revoke_user) on the primary")
 
+    # --- revocations committing on the primary out of the order they were made (no lock orders
+    # them): a standby session that read the later one first still refuses the earlier one from
+    # its replayed commit on
+    def sid_of(token):
+        return json.loads(base64.urlsafe_b64decode(token.split('.')[1] + '=='))['sid']
+    t_a = primary("SELECT taskauth.login('alice@example.com', %s)", (PASSWORD,))
+    t_b = primary("SELECT taskauth.login('bob@example.com', %s)", (PASSWORD,))
+    wait_replay()
+    rd = connect(stby, api=True)
+    cached = [auth(rd, t_a), auth(rd, t_b), auth(rd, t_a), auth(rd, t_b)] == [alice, bob, alice, bob]
+    first = connect(prim)
+    fc = first.cursor()
+    fc.execute('BEGIN')
+    fc.execute('SELECT taskauth.revoke_session(%s)', (sid_of(t_a),))     # made first, left open
+    primary('SELECT taskauth.revoke_session(%s)', (sid_of(t_b),))        # made second, committed
+    wait_replay()
+    got_b, got_a_open = auth(rd, t_b), auth(rd, t_a)
+    fc.execute('COMMIT')
+    wait_replay()
+    got_a = auth(rd, t_a)
+    tap(cached and got_b == 'SQLSTATE 28000' and got_a_open == alice and got_a == 'SQLSTATE 28000',
+        'revocations committed out of order on the primary: a standby session with both tokens '
+        'cached refuses the later one at its replay, and the earlier one from its own',
+        (cached, got_b, got_a_open, got_a))
+
 
 def main():
     # a runner that stops the test still stops the servers
