@@ -35,6 +35,9 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 
 /* A uuid in canonical text form: 32 hex digits and 4 dashes. */
 #define UUID_TEXT_LEN 36
@@ -530,6 +533,44 @@ key_bytes(const TaskauthKey *key, bool at_jwt, size_t *len)
 {
 	*len = at_jwt ? TASKAUTH_AT_KEY_LEN : key->secret_len;
 	return at_jwt ? key->at_key : key->secret;
+}
+
+/*
+ * taskauth.backend_stats(): this backend's caches, for operators and for tests that must show
+ * a path was taken (a cache hit, a read of new revocations). Owner only.
+ */
+PG_FUNCTION_INFO_V1(taskauth_backend_stats);
+Datum
+taskauth_backend_stats(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[13];
+	bool		nulls[13] = {0};
+	ta_token_cache_counts tc = {0};
+	TaskauthRevocationStats rs;
+	int			i = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "backend_stats must return a record");
+	desc = BlessTupleDesc(desc);
+	if (token_cache != NULL)
+		ta_token_cache_counters(token_cache, &tc);
+	taskauth_revocation_stats(&rs);
+	values[i++] = Int32GetDatum(MyProcPid);
+	values[i++] = Int64GetDatum((int64) tc.hits);
+	values[i++] = Int64GetDatum((int64) tc.misses);
+	values[i++] = Int64GetDatum((int64) tc.evictions);
+	values[i++] = Int64GetDatum((int64) tc.entries);
+	values[i++] = Int64GetDatum((int64) tc.bytes);
+	values[i++] = Int64GetDatum((int64) rs.full_loads);
+	values[i++] = Int64GetDatum((int64) rs.loads);
+	values[i++] = Int64GetDatum((int64) rs.sweeps);
+	values[i++] = Int64GetDatum((int64) rs.sessions);
+	values[i++] = Int64GetDatum((int64) rs.users);
+	values[i++] = Int64GetDatum((int64) rs.bytes);
+	values[i++] = Int64GetDatum((int64) taskauth_issuer_key_reads());
+	Assert(i == lengthof(values));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
 /*

@@ -62,6 +62,13 @@ static IssuerEntry issuer_cache[ISSUER_CACHE_SIZE];
 static uint64 issuer_clock = 0;
 static uint64 key_reads = 0;
 
+/* Reads of issuers' keys (key tables and JWKS) by this backend, for backend_stats(). */
+uint64
+taskauth_issuer_key_reads(void)
+{
+	return key_reads;
+}
+
 /* key_read values with a meaning of their own */
 #define KEY_READ_STANDING 0			/* keys in taskauth.issuers */
 #define KEY_READ_NEVER PG_UINT64_MAX	/* not to be taken from the cache at all */

@@ -31,4 +31,7 @@ extern bool taskauth_issuer_registered(const char *iss, size_t iss_len);
  */
 extern bool taskauth_issuer_keys_current(uint64 key_read);
 
+/* How many times this backend has read issuers' keys. */
+extern uint64 taskauth_issuer_key_reads(void);
+
 #endif

@@ -64,6 +64,11 @@ static uint64 synced_generation = 0;
 static uint64 synced_reset = 0;
 static TimestampTz next_sweep = 0;
 
+/* What backend_stats() reports: reads of the table (all of it, or what is new), sweeps. */
+static uint64 stat_full_loads = 0;
+static uint64 stat_loads = 0;
+static uint64 stat_sweeps = 0;
+
 /*
  * Changes whenever the sets may have gained an entry (any load, clear or sweep), so that a token
  * found unrevoked at one value needs no lookup while the value stands (an entry only ever
@@ -248,6 +253,10 @@ revocations_load(Oid nsp, Oid relid, bool full)
 
 	loaded = true;
 	revocations_epoch++;
+	if (full)
+		stat_full_loads++;
+	else
+		stat_loads++;
 	synced_reset = reset;
 	/* own uncommitted rows, or an invalidation during the read: look again next time */
 	synced_generation = own_rows ? generation - 1 : generation;
@@ -271,6 +280,7 @@ taskauth_revocations_sync(void)
 			ta_revoked_sweep(revoked_sessions, now_ts);
 			ta_revoked_sweep(revoked_users, now_ts);
 			revocations_epoch++;
+			stat_sweeps++;
 			next_sweep = now_ts + SWEEP_INTERVAL_USECS;
 		}
 		return;
@@ -293,6 +303,18 @@ taskauth_revocations_sync(void)
 		return;
 	}
 	revocations_load(nsp, relid, !loaded);
+}
+
+void
+taskauth_revocation_stats(TaskauthRevocationStats *out)
+{
+	out->full_loads = stat_full_loads;
+	out->loads = stat_loads;
+	out->sweeps = stat_sweeps;
+	out->sessions = revoked_sessions ? ta_revoked_count(revoked_sessions) : 0;
+	out->users = revoked_users ? ta_revoked_count(revoked_users) : 0;
+	out->bytes = (revoked_sessions ? ta_revoked_memory(revoked_sessions) : 0) +
+		(revoked_users ? ta_revoked_memory(revoked_users) : 0);
 }
 
 /* The sets' epoch: unchanged since a token was found unrevoked, it still is. */

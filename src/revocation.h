@@ -29,6 +29,19 @@ extern bool taskauth_token_revoked(const uint8 *sub, const uint8 *sid, bool has_
  */
 extern uint64 taskauth_revocations_epoch(void);
 
+/* What this backend has done with revocations, for taskauth.backend_stats(). */
+typedef struct TaskauthRevocationStats
+{
+	uint64		full_loads;		/* reads of the whole table (the first, and after a reset) */
+	uint64		loads;			/* reads of what was new */
+	uint64		sweeps;			/* expired entries swept out of memory */
+	uint64		sessions;		/* revoked sessions held */
+	uint64		users;			/* revoked users held */
+	uint64		bytes;			/* memory of both sets */
+} TaskauthRevocationStats;
+
+extern void taskauth_revocation_stats(TaskauthRevocationStats *out);
+
 /* Define the settings and register the invalidation callback; called once from _PG_init. */
 extern void TaskauthRevocationInit(void);
 

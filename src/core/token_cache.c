@@ -27,6 +27,8 @@ struct ta_token_cache
 	uint64_t	clock;
 	uint64_t	hits;
 	uint64_t	misses;
+	uint64_t	evictions;		/* tokens dropped to make room for another */
+	size_t		bytes;			/* the entries' own allocations */
 	size_t		used;
 	entry	  **slots;			/* nsets * TA_TOKEN_CACHE_WAYS */
 	/*
@@ -118,6 +120,17 @@ entry_free(entry *e)
 	}
 }
 
+/* Free an entry the cache holds, keeping the byte count. */
+static void
+entry_drop(ta_token_cache *c, entry *e)
+{
+	if (e != NULL)
+	{
+		c->bytes -= e->size;
+		entry_free(e);
+	}
+}
+
 ta_token_cache *
 ta_token_cache_create(size_t entries)
 {
@@ -184,7 +197,7 @@ ta_token_cache_get(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 		if (e->generation != generation)
 		{
 			/* verified under keys that have changed since: forget it */
-			entry_free(e);
+			entry_drop(c, e);
 			set[w] = NULL;
 			c->tags[first + w] = 0;
 			c->used--;
@@ -209,6 +222,7 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 	int			victim,
 				free_way,
 				lru;
+	bool		same;
 	size_t		size,
 				first;
 
@@ -254,6 +268,7 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 		else if (lru < 0 || c->uses[first + w] < c->uses[first + lru])
 			lru = w;
 	}
+	same = victim >= 0;
 	if (victim < 0)
 		victim = (free_way >= 0 && c->used < c->limit) ? free_way : lru;
 	if (victim < 0)
@@ -263,11 +278,25 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 	}
 	if (set[victim] == NULL)
 		c->used++;
-	entry_free(set[victim]);
+	else if (!same)
+		c->evictions++;
+	entry_drop(c, set[victim]);
 	set[victim] = e;
+	c->bytes += e->size;
 	c->tags[first + victim] = h;
 	c->uses[first + victim] = ++c->clock;
 	return true;
+}
+
+void
+ta_token_cache_counters(const ta_token_cache *c, ta_token_cache_counts *out)
+{
+	out->hits = c->hits;
+	out->misses = c->misses;
+	out->evictions = c->evictions;
+	out->entries = c->used;
+	out->bytes = sizeof(*c) + c->bytes +
+		c->nsets * TA_TOKEN_CACHE_WAYS * (sizeof(entry *) + 2 * sizeof(uint64_t));
 }
 
 void

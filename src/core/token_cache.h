@@ -77,4 +77,16 @@ extern bool ta_token_cache_put(ta_token_cache *c, const char *token, size_t len,
 extern void ta_token_cache_stats(const ta_token_cache *c, uint64_t *hits, uint64_t *misses,
 								 size_t *entries);
 
+/* Every counter, and the memory the cache holds (its arrays and entries). */
+typedef struct ta_token_cache_counts
+{
+	uint64_t	hits;
+	uint64_t	misses;
+	uint64_t	evictions;		/* tokens dropped to make room for another */
+	size_t		entries;
+	size_t		bytes;
+} ta_token_cache_counts;
+
+extern void ta_token_cache_counters(const ta_token_cache *c, ta_token_cache_counts *out);
+
 #endif

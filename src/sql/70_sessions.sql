@@ -826,3 +826,21 @@ REVOKE ALL ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integ
 REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.count_login_attempt(bytea, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.login_locked_until(bytea, uuid) FROM PUBLIC;
+
+-- Per-backend statistics ------------------------------------------------------------------------
+
+CREATE FUNCTION taskauth.backend_stats(
+    OUT pid integer,
+    OUT token_cache_hits bigint, OUT token_cache_misses bigint, OUT token_cache_evictions bigint,
+    OUT token_cache_entries bigint, OUT token_cache_bytes bigint,
+    OUT revocation_full_loads bigint, OUT revocation_loads bigint, OUT revocation_sweeps bigint,
+    OUT revoked_sessions bigint, OUT revoked_users bigint, OUT revocation_bytes bigint,
+    OUT issuer_key_reads bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'taskauth_backend_stats'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION taskauth.backend_stats() IS
+'Owner only: this backend''s caches since it started. The verified-token cache''s hits, misses, evictions, entries and bytes; reads of the revocations (full_loads: the whole table, loads: what was new), sweeps of expired entries, the revoked sessions and users held and their bytes; reads of issuers'' keys. GRANT EXECUTE to a monitoring role that needs it.';
+
+REVOKE ALL ON FUNCTION taskauth.backend_stats() FROM PUBLIC;

@@ -85,6 +85,17 @@ def logout_with(conn, token):
 REVOKED = '28000 token revoked'
 
 
+def stats(conn):
+    """This backend's taskauth.backend_stats() as a dict."""
+    with conn.cursor() as cur:
+        cur.execute('SELECT * FROM taskauth.backend_stats()')
+        return dict(zip([d[0] for d in cur.description], cur.fetchone()))
+
+
+def delta(before, after, *names):
+    return tuple(after[n] - before[n] for n in names)
+
+
 def main():
     with contextlib.closing(connect(dbname=os.environ.get('PGDATABASE', 'postgres'))) as c:
         with c.cursor() as cur:
@@ -108,6 +119,8 @@ def run():
     cur = admin.cursor()
     cur.execute('CREATE EXTENSION taskauth CASCADE')
     cur.execute('SELECT taskauth.grant_api_access(%s::regrole)', (API_ROLE,))
+    # so that each backend can show which path its authenticate took
+    cur.execute('GRANT EXECUTE ON FUNCTION taskauth.backend_stats() TO %s' % API_ROLE)
     cur.execute("ALTER DATABASE %s SET taskauth.bcrypt_cost = 4" % DB)
     cur.execute('SET taskauth.bcrypt_cost = 4')
     cur.execute("SELECT taskauth.add_signing_key(%s, 'sess')", ('sessions-secret-0123456789abcdefghijkl',))
@@ -121,8 +134,11 @@ def run():
     # --- logout: refused in another backend from the commit on, cached or not -----------------
     alice_at, alice_rt = sign_in(a, 'alice@sessions.test')
     bob_at, _ = sign_in(a, 'bob@sessions.test')
-    tap(auth(b, alice_at) == users['alice'] and auth(b, alice_at) == users['alice'],
-        'backend B authenticates alice\'s access token twice (now cached)')
+    s0 = stats(b)
+    tap(auth(b, alice_at) == users['alice'] and auth(b, alice_at) == users['alice']
+        and delta(s0, stats(b), 'token_cache_misses', 'token_cache_hits') == (1, 1),
+        'backend B authenticates alice\'s access token twice (now cached: one miss, then a hit)',
+        delta(s0, stats(b), 'token_cache_misses', 'token_cache_hits'))
     a.autocommit = False
     with a.cursor() as c:
         c.execute('SELECT taskauth.authenticate(%s)', (alice_at,))
@@ -133,8 +149,12 @@ def run():
     tap(auth(b, alice_at) == users['alice'], 'after A rolls its logout back, B still accepts the token')
     tap(auth(a, alice_at) == users['alice'], 'and so does A itself (a rolled-back revocation is forgotten)')
     logout_with(a, alice_at)
+    s0 = stats(b)
     got = auth(b, alice_at)
-    tap(got == REVOKED, 'A commits logout(): B refuses the cached token at once: 28000 "token revoked"', got)
+    d = delta(s0, stats(b), 'token_cache_hits', 'revocation_loads', 'revocation_full_loads')
+    tap(got == REVOKED and d[0] == 1 and d[1] >= 1 and d[2] == 0,
+        'A commits logout(): B refuses the cached token at once: 28000 "token revoked" (a cache '
+        'hit, after reading only the new revocations)', (got, d))
     tap(auth(a, alice_at) == REVOKED, 'A refuses it too')
     tap(auth(b, bob_at) == users['bob'], 'bob\'s token, cached in the same backend, is untouched')
     got = err(b, 'SELECT * FROM taskauth.refresh(%s)', (alice_rt,))

@@ -3,7 +3,7 @@
 -- changed byte or a cache turned off never lets a token through that verification would refuse.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(20);
+SELECT plan(22);
 
 SET LOCAL taskauth.token_cache_size = 64;
 SELECT taskauth.add_signing_key(repeat('c-0123456789', 4), 'cache-k1') \g /dev/null
@@ -15,10 +15,16 @@ SELECT taskauth.jwt_sign(jsonb_build_object(
            'iat', extract(epoch FROM now())::bigint - 100,
            'exp', extract(epoch FROM now())::bigint - 10), repeat('c-0123456789', 4)) AS t;
 
+CREATE TEMP TABLE seen AS
+SELECT token_cache_hits AS hits, token_cache_misses AS misses FROM taskauth.backend_stats();
 SELECT is(taskauth.authenticate((SELECT t FROM tok)), '6a0c1e2f-3b4d-4e5f-8a6b-7c8d9e0f1a2b'::uuid,
           'first use: verified');
 SELECT is(taskauth.authenticate((SELECT t FROM tok)), '6a0c1e2f-3b4d-4e5f-8a6b-7c8d9e0f1a2b'::uuid,
           'second use (from the cache): the same id');
+SELECT is((SELECT (b.token_cache_misses - s.misses, b.token_cache_hits - s.hits, b.token_cache_entries > 0)::text
+             FROM taskauth.backend_stats() b, seen s),
+          '(1,1,t)', 'backend_stats: the first use missed the cache and was kept, the second hit it');
+UPDATE seen SET (hits, misses) = (SELECT token_cache_hits, token_cache_misses FROM taskauth.backend_stats());
 SELECT is(taskauth.current_user_id(), '6a0c1e2f-3b4d-4e5f-8a6b-7c8d9e0f1a2b'::uuid,
           'the cached use sets jwt.sub');
 SELECT is(taskauth.claims() ->> 'role', 'member', 'the cached use sets jwt.claims');
@@ -46,6 +52,9 @@ SELECT throws_ok($$SELECT taskauth.authenticate((SELECT t FROM tok))$$, '28000',
 SELECT taskauth.add_signing_key(repeat('c-0123456789', 4), 'cache-k2') \g /dev/null
 SELECT is(taskauth.authenticate((SELECT t FROM tok)), '6a0c1e2f-3b4d-4e5f-8a6b-7c8d9e0f1a2b'::uuid,
           'a new active key with the same secret verifies it again');
+SELECT is((SELECT (b.token_cache_hits - s.hits, b.token_cache_misses - s.misses)::text
+             FROM taskauth.backend_stats() b, seen s),
+          '(2,4)', 'backend_stats: the two uses around the leeway hit the cache; the two altered tokens, the use after the key was retired (its entry dropped) and the verification under the new key missed it');
 
 -- registering the token's iss as an external issuer: its MAC no longer stands
 CREATE TEMP TABLE tok_iss AS
