@@ -1,7 +1,8 @@
 #!/bin/bash
 # pg_dump of a database using taskauth, restored into a fresh database: CREATE EXTENSION comes
-# back from the dump, and users, tasks, signing keys (retired ones too), the API role's grants
-# and row-level security are all there and working. TAP, against the PG* cluster.
+# back from the dump, and users, tasks, signing keys (retired ones too), sessions, refresh tokens,
+# revocations and their sequence, the API role's grants and row-level security are all there and
+# working. TAP, against the PG* cluster.
 set -uo pipefail
 
 src=ta_dump_src_$$
@@ -106,26 +107,50 @@ is "$(su_sql "$dst" <<<"$q_ext")" "$(su_sql "$src" <<<"$q_ext")" \
   "CREATE EXTENSION came back from the dump, same version"
 
 # Every row, every column, compared as text between the two databases (as superuser).
-q_users="SELECT id, email, hashed_password, created_at, updated_at FROM taskauth.users ORDER BY id"
-q_tasks="SELECT id, user_id, title, description, is_completed, created_at, updated_at
-         FROM taskauth.tasks ORDER BY id"
-q_keys="SELECT to_jsonb(k)::text FROM taskauth.signing_keys k ORDER BY 1"
-want=$(su_sql "$src" <<<"$q_users")
-is "$(su_sql "$dst" <<<"$q_users")" "$want" "users identical, hashes and timestamps included (3 rows)"
-[[ $(wc -l <<<"$want") == 3 ]] || echo "# source users table does not hold 3 rows"
-want=$(su_sql "$src" <<<"$q_tasks")
-is "$(su_sql "$dst" <<<"$q_tasks")" "$want" "tasks identical, timestamps included (30 rows)"
-[[ $(wc -l <<<"$want") == 30 ]] || echo "# source tasks table does not hold 30 rows"
-want=$(su_sql "$src" <<<"$q_keys")
-is "$(su_sql "$dst" <<<"$q_keys")" "$want" "signing keys identical, the retired one included (3 rows)"
-q_sessions="SELECT to_jsonb(s)::text FROM taskauth.sessions s ORDER BY id"
-q_refresh="SELECT to_jsonb(r)::text FROM taskauth.refresh_tokens r ORDER BY token_hash"
-q_revocations="SELECT to_jsonb(r)::text FROM taskauth.revocations r ORDER BY seq"
-want=$(su_sql "$src" <<<"$q_sessions")
-is "$(su_sql "$dst" <<<"$q_sessions")" "$want" "sessions identical ($(wc -l <<<"$want") rows)"
-is "$(su_sql "$dst" <<<"$q_refresh")" "$(su_sql "$src" <<<"$q_refresh")" "refresh tokens (hashes) identical"
-want=$(su_sql "$src" <<<"$q_revocations")
-is "$(su_sql "$dst" <<<"$q_revocations")" "$want" "revocations identical ($(wc -l <<<"$want") rows)"
+# same_table NAME TABLE ROWS QUERY: QUERY (the rows of TABLE, as text) succeeds in both databases
+# and gives the same rows, TABLE holds as many rows in both, and the source holds ROWS of them:
+# "=N" exactly N, ">=N" at least N (what the script made).
+same_table() {
+  local name=$1 table=$2 spec=$3 q=$4 db out rc rows=() counts=() diag=() shown
+  for db in "$src" "$dst"; do
+    out=$(su_sql "$db" <<<"$q" 2>&1); rc=$?
+    ((rc == 0)) || diag+=("the query failed in $db: ${out//$'\n'/ | }")
+    rows+=("$out")
+    out=$(su_sql "$db" <<<"SELECT count(*) FROM $table" 2>&1); rc=$?
+    ((rc == 0)) || diag+=("counting failed in $db: ${out//$'\n'/ | }")
+    counts+=("$out")
+  done
+  [[ ${rows[0]} == "${rows[1]}" ]] || diag+=("rows differ; source: ${rows[0]//$'\n'/ | }"
+                                             "restored: ${rows[1]//$'\n'/ | }")
+  shown="${counts[0]} rows in each"
+  [[ ${counts[0]} == "${counts[1]}" ]] || {
+    shown="${counts[0]} rows in the source, ${counts[1]} restored"
+    diag+=("$table: $shown")
+  }
+  case $spec in
+    =*) [[ ${counts[0]} == "${spec#=}" ]] ||
+      diag+=("$table: ${counts[0]} rows in the source, not ${spec#=}") ;;
+    '>='*) [[ ${counts[0]} =~ ^[0-9]+$ ]] && ((counts[0] >= ${spec#>=})) ||
+      diag+=("$table: ${counts[0]} rows in the source, fewer than ${spec#>=}") ;;
+  esac
+  tap ${#diag[@]} "$name ($shown)"
+  ((${#diag[@]} == 0)) || printf '# %.300s\n' "${diag[@]}"
+}
+same_table "users identical, hashes and timestamps included" taskauth.users =3 \
+  "SELECT id, email, hashed_password, created_at, updated_at FROM taskauth.users ORDER BY id"
+same_table "tasks identical, timestamps included" taskauth.tasks =30 \
+  "SELECT id, user_id, title, description, is_completed, created_at, updated_at
+   FROM taskauth.tasks ORDER BY id"
+same_table "signing keys identical, the retired one included" taskauth.signing_keys =3 \
+  "SELECT to_jsonb(k)::text FROM taskauth.signing_keys k ORDER BY 1"
+# at least: alice's two sign-ins and carol's (logins may start sessions too); the live session's
+# refresh token; alice's sign-out and carol's revocation as a user
+same_table "sessions identical" taskauth.sessions '>=3' \
+  "SELECT to_jsonb(s)::text FROM taskauth.sessions s ORDER BY id"
+same_table "refresh tokens (hashes) identical" taskauth.refresh_tokens '>=1' \
+  "SELECT to_jsonb(r)::text FROM taskauth.refresh_tokens r ORDER BY token_hash"
+same_table "revocations identical" taskauth.revocations '>=2' \
+  "SELECT to_jsonb(r)::text FROM taskauth.revocations r ORDER BY seq"
 
 q_rls="SELECT string_agg(format('%s:%s/%s', relname, relrowsecurity, relforcerowsecurity), ' '
                          ORDER BY relname)
@@ -188,12 +213,19 @@ ERROR:  28000: token revoked
 $alice" "after the restore: the signed-out session and the revoked user stay refused, the live session works"
 out=$(api_sql "$dst" -v rt="$live_rt" <<<"SELECT expires_in FROM taskauth.refresh(:'rt')" 2>&1)
 is "$out" "900" "the live session's refresh token works in the restored database"
-out=$(su_sql "$dst" <<'SQL' 2>&1
-SELECT taskauth.revoke_session(id) FROM taskauth.sessions WHERE ended_at IS NULL LIMIT 1;
-SELECT max(seq) > (SELECT count(*) FROM taskauth.revocations) - 1 FROM taskauth.revocations;
+# the sequence's state as dumped, then a new revocation numbered past every restored one
+q_seq="SELECT last_value || ' ' || is_called FROM taskauth.revocations_seq"
+seq_src=$(su_sql "$src" <<<"$q_seq" 2>&1)
+out=$(su_sql "$dst" -v q_seq="$q_seq" 2>&1 <<'SQL'
+:q_seq;
+SELECT max(seq) AS restored_max FROM taskauth.revocations \gset
+SELECT id AS sid FROM taskauth.sessions WHERE ended_at IS NULL ORDER BY id LIMIT 1 \gset
+SELECT taskauth.revoke_session(:'sid');
+SELECT seq > :restored_max FROM taskauth.revocations WHERE session_id = :'sid';
 SQL
 )
-is "$out" $'t\nt' "a revocation after the restore is numbered past the restored ones (the sequence came back)"
+is "$out" "$seq_src"$'\nt\nt' \
+  "the revocations' sequence came back as it was, and a revocation after the restore is numbered past the restored ones"
 
 out=$(api_sql "$src" -v t="$token_k2" 2>&1 <<'SQL'
 BEGIN;
