@@ -58,8 +58,9 @@ is "$(api_sql -c "SET jwt.sub = '$bob'")" "ERROR:  42501" \
    "fresh API session: SET jwt.sub is refused (42501)"
 is "$(api_sql -c "SELECT set_config('jwt.sub', '$bob', false)")" "ERROR:  42501" \
    "fresh API session: set_config('jwt.sub') is refused"
-is "$(api_sql -c "SET jwt.sub = '$bob'" -c "SELECT count(*) FROM public.notes2")" "ERROR:  42501" \
-   "fresh API session: the forged identity never reaches the policy"
+# the session goes on past the refused SET (ON_ERROR_STOP off), and bob's row stays hidden
+is "$(api_sql -v ON_ERROR_STOP=0 -c "SET jwt.sub = '$bob'" -c "SELECT count(*) FROM public.notes2")" \
+   "ERROR:  42501"$'\n'"0" "fresh API session: the forged identity never reaches the policy"
 is "$(PGOPTIONS="-c jwt.sub=$bob" api_sql -c "SELECT coalesce(current_setting('jwt.sub', true), '<none>'), count(*) FROM public.notes2")" \
    "WARNING:  permission denied to set parameter \"jwt.sub\""$'\n'"|0" \
    "jwt.sub given in the connection's startup options is refused with a warning and reads empty"
