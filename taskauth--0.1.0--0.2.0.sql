@@ -1173,6 +1173,100 @@ REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) 
 REVOKE ALL ON FUNCTION taskauth.count_login_attempt(bytea, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.login_locked_until(bytea, uuid) FROM PUBLIC;
 
+-- An external issuer's sessions ------------------------------------------------------------------
+
+CREATE FUNCTION taskauth.issuer_session_ended()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- TG_ARGV: the session table's id, user id and expiry columns (follow_issuer_sessions)
+    old_row jsonb := to_jsonb(OLD);
+    sid uuid;
+    uid uuid;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        -- still running: an update that does not end the session revokes nothing
+        IF (to_jsonb(NEW) ->> TG_ARGV[2])::timestamptz > clock_timestamp() THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    BEGIN
+        sid := (old_row ->> TG_ARGV[0])::uuid;
+        uid := (old_row ->> TG_ARGV[1])::uuid;
+    EXCEPTION WHEN invalid_text_representation THEN
+        -- ids that are not uuids name no taskauth user: nothing of theirs can authenticate
+        RETURN NULL;
+    END;
+    IF sid IS NULL OR uid IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- kept as long as a user revocation: the issuer's tokens live as long as it says
+    INSERT INTO taskauth.revocations (session_id, user_id, expires_at, reason)
+    VALUES (sid, uid,
+            clock_timestamp() + current_setting('taskauth.token_lifetime')::interval
+                              + current_setting('taskauth.revocation_retention')::interval
+                              + current_setting('taskauth.leeway')::interval,
+            'issuer_session_ended');
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.issuer_session_ended() IS
+'Trigger function on an external issuer''s session table (follow_issuer_sessions): a session row deleted, or updated to an expiry in the past, revokes the tokens that carry its id as sid, from the commit on.';
+
+REVOKE ALL ON FUNCTION taskauth.issuer_session_ended() FROM PUBLIC;
+
+CREATE FUNCTION taskauth.follow_issuer_sessions(session_table regclass, id_column name DEFAULT 'id',
+                                                user_column name DEFAULT 'userId',
+                                                expires_column name DEFAULT 'expiresAt')
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    col name;
+BEGIN
+    FOREACH col IN ARRAY ARRAY[id_column, user_column, expires_column] LOOP
+        IF NOT EXISTS (SELECT FROM pg_attribute a
+                        WHERE a.attrelid = session_table AND a.attname = col
+                          AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'table % has no column %', session_table, quote_ident(col)
+                USING ERRCODE = 'undefined_column';
+        END IF;
+    END LOOP;
+    EXECUTE format('DROP TRIGGER IF EXISTS taskauth_session_ended ON %s', session_table);
+    EXECUTE format('DROP TRIGGER IF EXISTS taskauth_session_expired ON %s', session_table);
+    EXECUTE format('CREATE TRIGGER taskauth_session_ended AFTER DELETE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION taskauth.issuer_session_ended(%L, %L, %L)',
+                   session_table, id_column, user_column, expires_column);
+    EXECUTE format('CREATE TRIGGER taskauth_session_expired AFTER UPDATE OF %I ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION taskauth.issuer_session_ended(%L, %L, %L)',
+                   expires_column, session_table, id_column, user_column, expires_column);
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.follow_issuer_sessions(regclass, name, name, name) IS
+'Owner only: makes an external issuer''s sign-outs revoke at once. Adds triggers to its session table (Better Auth''s "session", by default) so that a session row deleted (sign-out, revoke-other-sessions, the user deleted) or given an expiry in the past revokes every token carrying that session''s id as its sid claim, in every backend from the commit on. The issuer must put the session id into its tokens'' sid claim.';
+
+CREATE FUNCTION taskauth.unfollow_issuer_sessions(session_table regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('DROP TRIGGER IF EXISTS taskauth_session_ended ON %s', session_table);
+    EXECUTE format('DROP TRIGGER IF EXISTS taskauth_session_expired ON %s', session_table);
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.unfollow_issuer_sessions(regclass) IS
+'Owner only: removes the triggers follow_issuer_sessions() added to a session table.';
+
+REVOKE ALL ON FUNCTION taskauth.follow_issuer_sessions(regclass, name, name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.unfollow_issuer_sessions(regclass) FROM PUBLIC;
+
 -- Per-backend statistics ------------------------------------------------------------------------
 
 CREATE FUNCTION taskauth.backend_stats(

@@ -783,17 +783,22 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 		taskauth_report(TA_ID_SUB_NOT_UUID);
 
 	/*
-	 * Revoked? A token of the server's own keys names its session in sid; an external issuer's
-	 * sid is its own business, so only the user's revocation (by iat) applies to its tokens.
+	 * Revoked? A token names its session in sid: the server's own session, or an external
+	 * issuer's whose session table taskauth follows (follow_issuer_sessions); a sid that is not a
+	 * uuid names no session taskauth can revoke. The user's revocation (by iat) applies to all.
 	 */
 	if (external)
 	{
+		int			sid_len;
+		const char *sid_str = claim_string(claims, NULL, 0, "sid", &sid_len);
+
 		/* verified already; kept for the checks on every later use */
 		memset(&times, 0, sizeof(times));
 		times.has_exp = claim_number(claims, "exp", &times.exp);
 		times.has_nbf = claim_number(claims, "nbf", &times.nbf);
 		times.has_iat = claim_number(claims, "iat", &times.iat);
-		if (taskauth_token_revoked(id->data, NULL, times.has_iat, times.iat))
+		has_sid = sid_str != NULL && parse_uuid(sid_str, sid_len, &sid);
+		if (taskauth_token_revoked(id->data, has_sid ? sid.data : NULL, times.has_iat, times.iat))
 			taskauth_report(TA_ID_TOKEN_REVOKED);
 	}
 	else

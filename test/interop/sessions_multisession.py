@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import time
+import uuid
 
 import jwt
 import psycopg2
@@ -90,6 +91,14 @@ def stats(conn):
     with conn.cursor() as cur:
         cur.execute('SELECT * FROM taskauth.backend_stats()')
         return dict(zip([d[0] for d in cur.description], cur.fetchone()))
+
+
+@contextlib.contextmanager
+def conn_tx(conn):
+    """A cursor in an explicit transaction of an autocommit connection (BEGIN issued)."""
+    with conn.cursor() as c:
+        c.execute('BEGIN')
+        yield c
 
 
 def delta(before, after, *names):
@@ -232,6 +241,43 @@ def run():
     later_own, _ = sign_in(a, 'bob@sessions.test')
     got = (auth(b, later_ext), auth(b, later_own))
     tap(got == (users['bob'], users['bob']), 'tokens issued in a later second are accepted', got)
+
+    # --- an external issuer's sessions, followed in its session table --------------------------------
+    one(admin, 'CREATE TABLE public.session (id uuid PRIMARY KEY, "userId" uuid NOT NULL, '
+               '"expiresAt" timestamptz NOT NULL, token text)')
+    one(admin, "SELECT taskauth.follow_issuer_sessions('public.session') IS NULL")
+    s1, s2, s3 = (str(uuid.uuid4()) for _ in range(3))
+    for s_ in (s1, s2, s3):
+        one(admin, "INSERT INTO public.session VALUES (%s, %s, now() + interval '7 days', 't') RETURNING 1",
+            (s_, users['carol']))
+
+    def ext_sid(sub, sid):
+        now = int(time.time())
+        return jwt.encode({'sub': sub, 'iss': ISSUER, 'sid': sid, 'iat': now, 'exp': now + 900}, key,
+                          algorithm='EdDSA', headers={'kid': 'ext1'})
+    e1, e2, e3 = (ext_sid(users['carol'], s_) for s_ in (s1, s2, s3))
+    s0 = stats(b)
+    cached = [auth(b, t) for t in (e1, e2, e3, e1, e2, e3)] == [users['carol']] * 6
+    tap(cached and delta(s0, stats(b), 'token_cache_hits')[0] == 3,
+        "B accepts three external tokens naming three of the issuer's sessions (sid), cached")
+    one(admin, 'DELETE FROM public.session WHERE id = %s RETURNING 1', (s1,))
+    got = [auth(b, t) for t in (e1, e2, e3)]
+    tap(got == [REVOKED, users['carol'], users['carol']],
+        "the issuer deletes session 1 (a sign-out): B refuses its token at once, the others stand", got)
+    one(admin, "UPDATE public.session SET \"expiresAt\" = now() + interval '8 days' WHERE id = %s RETURNING 1", (s2,))
+    one(admin, "UPDATE public.session SET \"expiresAt\" = now() - interval '1 second' WHERE id = %s RETURNING 1", (s3,))
+    got = [auth(b, t) for t in (e2, e3)]
+    tap(got == [users['carol'], REVOKED],
+        "a session extended stays; one given an expiry in the past is refused", got)
+    with conn_tx(admin) as c:
+        c.execute('DELETE FROM public.session WHERE id = %s', (s2,))
+        mid = auth(b, e2)
+        c.execute('ROLLBACK')
+    tap(mid == users['carol'] and auth(b, e2) == users['carol'],
+        'an uncommitted or rolled-back deletion revokes nothing', mid)
+    one(admin, "SELECT taskauth.unfollow_issuer_sessions('public.session') IS NULL")
+    one(admin, 'DELETE FROM public.session WHERE id = %s RETURNING 1', (s2,))
+    tap(auth(b, e2) == users['carol'], 'unfollowed: a deleted session revokes nothing')
 
     # --- deleting a user revokes at once ------------------------------------------------------------
     eve = one(admin, 'SELECT taskauth.register(%s, %s)::text', ('eve@sessions.test', PASSWORD))
