@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import { jwt } from 'better-auth/plugins';
+import { apiTokenKey } from './config.mjs';
 
 // The Better Auth instance over pool (its tables in schema public of the taskauth database).
 export function createAuth(pool, config) {
@@ -36,13 +37,14 @@ function jwksOptions(config) {
   };
 }
 
-// Second setup: HS256 with the shared secret, which taskauth.add_signing_key was given too.
-// The plugin's key pairs are asymmetric only, but it lets a custom function sign; it then
-// requires jwks.remoteUrl (and a keyPairConfig.alg, which only OpenID metadata would show; this
-// app serves none) and switches its own /jwks endpoint off. An HMAC key has no public part to
-// publish, so the URL names nothing.
+// Second setup: HS256 with a key derived from BETTER_AUTH_SECRET (apiTokenKey), which
+// taskauth.add_signing_key was given too; never with the secret itself, which Better Auth signs
+// its email-verification links with. The plugin's key pairs are asymmetric only, but it lets a
+// custom function sign; it then requires jwks.remoteUrl (and a keyPairConfig.alg, which only
+// OpenID metadata would show; this app serves none) and switches its own /jwks endpoint off. An
+// HMAC key has no public part to publish, so the URL names nothing.
 function hs256Options(config) {
-  const key = Buffer.from(config.secret, 'utf8');
+  const key = Buffer.from(apiTokenKey(config.secret), 'utf8');
   return {
     jwks: { remoteUrl: `${config.baseURL}/api/auth/jwks`, keyPairConfig: { alg: 'EdDSA' } },
     jwt: {

@@ -1,5 +1,6 @@
 // The app's configuration, read from environment variables, with defaults for a local run.
 import { Buffer } from 'node:buffer';
+import { createHmac } from 'node:crypto';
 
 // Used only outside production, so that a first local run needs no setup; never in production.
 const DEVELOPMENT_SECRET = 'task-app-development-secret-not-for-production';
@@ -44,4 +45,15 @@ export function loadConfig(env = process.env) {
     jwtExpiration: env.AUTH_JWT_EXPIRATION || '15m',
     keyRotationSeconds: rotation,
   };
+}
+
+// The HS256 key the API's tokens are signed and verified with when AUTH_JWT_SIGNING=hs256: the
+// base64url (no padding) of HMAC-SHA256(BETTER_AUTH_SECRET, "task-app api token"), used as the
+// 43 ASCII bytes of the key. Better Auth signs its email-verification links with the secret
+// itself, so an API token never verifies as one (RFC 8725 §3.9: one key per kind of token).
+// Better Auth MACs other values with the secret too (signed cookies show the client theirs:
+// session tokens, random state, "true", JSON objects), never this label, so no client sees this
+// key. taskauth.add_signing_key gets it in setup.sql; `node api-token-key.mjs` prints it.
+export function apiTokenKey(secret) {
+  return createHmac('sha256', Buffer.from(secret, 'utf8')).update('task-app api token').digest('base64url');
 }

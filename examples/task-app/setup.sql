@@ -2,8 +2,9 @@
 --   psql -d task_app -v ON_ERROR_STOP=1 -v authenticator_password=... \
 --        -v signing_secret=... [-v app_url=http://127.0.0.1:3000] -f setup.sql
 -- With app_url, Better Auth at that URL is registered as an issuer whose keys taskauth reads
--- from Better Auth's own jwks table; without it (the HS256 setup), signing_secret must be
--- Better Auth's BETTER_AUTH_SECRET.
+-- from Better Auth's own jwks table; without it (the HS256 setup), signing_secret must be the
+-- key the app signs its API tokens with, derived from BETTER_AUTH_SECRET, which
+-- `node api-token-key.mjs` prints (never the secret itself: README.md, "Second setup").
 
 CREATE EXTENSION IF NOT EXISTS taskauth;
 
@@ -25,7 +26,7 @@ GRANT web TO authenticator;
 
 -- The server's own signing key (at least 32 bytes). taskauth signs the tokens it issues itself
 -- (taskauth.issue_token or sign_in, run by the owner) with a key derived from it, typed at+jwt;
--- in the HS256 setup the secret itself verifies Better Auth's tokens.
+-- in the HS256 setup it is the app's API token key, and verifies Better Auth's tokens itself.
 SELECT taskauth.add_signing_key(:'signing_secret') AS signing_key_id;
 
 \if :{?app_url}

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// The example app's second setup: Better Auth signs HS256 with BETTER_AUTH_SECRET (the jwt
-// plugin's custom signer, AUTH_JWT_SIGNING=hs256) and taskauth verifies with the same secret
-// given to taskauth.add_signing_key, no issuer registered. That secret also signs Better Auth's
-// email-verification links, which GET /api/auth/verify-email checks with it alone (HS256, any
-// typ and aud, a claim email naming the address to mark verified): taskauth's own access tokens
-// (typ at+jwt, aud taskauth, a key derived from the secret) are refused there, where a token
-// signed as taskauth signed them before (the raw secret, typ JWT) verified an email its holder
-// does not own (security review 2, finding 6). Emits TAP.
+// The example app's second setup: Better Auth's API tokens are HS256 (the jwt plugin's custom
+// signer, AUTH_JWT_SIGNING=hs256) under a key derived from BETTER_AUTH_SECRET,
+// HMAC-SHA256(secret, "task-app api token") in base64url, and taskauth verifies them with that
+// key, given to taskauth.add_signing_key by the README's command (`node api-token-key.mjs`), no
+// issuer registered. The secret itself signs Better Auth's email-verification links, which GET
+// /api/auth/verify-email checks with it alone (HS256, any typ and aud, a claim email naming the
+// address to mark verified): neither Better Auth's API tokens, which carry their user's email,
+// nor taskauth's own access tokens (typ at+jwt, aud taskauth, a key taskauth derives from its
+// signing key) pass there. A token signed with the raw secret does: taskauth's tokens signed so
+// once verified an email their holder does not own (security review 2, finding 6), and the
+// app's own API tokens signed so let a signed-in user verify their email without the mail
+// (RFC 8725 §3.9, §3.11: one key per purpose). Emits TAP.
 import { createHmac, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { isDeepStrictEqual } from 'node:util';
@@ -24,13 +28,19 @@ await scenario(async (cleanup) => {
   const port = await freePort();
   const secret = newSecret();
   cleanup(() => dropAppDatabase(DB));
-  // No app_url: no issuer; the server's own key is Better Auth's secret.
-  const env = await createAppDatabase(DB, { signingSecret: secret, authSecret: secret });
+  // The README's command: no app_url, no issuer; the server's own key is derived from Better
+  // Auth's secret, computed here as the README defines it.
+  const env = await createAppDatabase(DB, { hs256: true, authSecret: secret });
+  const apiKey = createHmac('sha256', Buffer.from(secret, 'utf8')).update('task-app api token').digest('base64url');
   const app = await startApp({ ...env, PORT: String(port), AUTH_JWT_SIGNING: 'hs256' });
   cleanup(() => app.stop());
   const url = app.url;
   const db = await admin(DB);
   cleanup(() => db.end());
+  const keys = (await db.query('SELECT secret, retired_at FROM taskauth.signing_keys')).rows;
+  tap(keys.length === 1 && keys[0].secret === apiKey && apiKey.length === 43 && keys[0].retired_at === null,
+    "the README's command gave add_signing_key the derived key (43 bytes of base64url), not BETTER_AUTH_SECRET",
+    json(keys.map((k) => [k.secret === secret ? 'BETTER_AUTH_SECRET' : k.secret.length, k.retired_at])));
 
   const alice = await signUp(url, 'alice@example.com', 'correct horse battery staple');
   const bob = await signUp(url, 'bob@example.com', 'hunter2 hunter2 hunter2');
@@ -38,9 +48,11 @@ await scenario(async (cleanup) => {
   const bobJwt = await getToken(url, bob.cookie);
   tap(json(part(aliceJwt, 0)) === json({ alg: 'HS256', typ: 'JWT' }) && part(aliceJwt, 1).sub === alice.id,
     'GET /api/auth/token gives an HS256 JWT whose sub is the user id', json(part(aliceJwt, 0)));
-  const v = (await db.query('SELECT taskauth.jwt_verify($1, $2) AS c', [aliceJwt, secret])).rows[0].c;
-  tap(isDeepStrictEqual(v, part(aliceJwt, 1)), 'taskauth.jwt_verify with BETTER_AUTH_SECRET returns its claims exactly',
+  const v = (await db.query('SELECT taskauth.jwt_verify($1, $2) AS c', [aliceJwt, apiKey])).rows[0].c;
+  tap(isDeepStrictEqual(v, part(aliceJwt, 1)), 'taskauth.jwt_verify with the derived key returns its claims exactly',
     json(v));
+  const raw = await db.query('SELECT taskauth.jwt_verify($1, $2) AS c', [aliceJwt, secret]).then(() => 'verified', (e) => e.message);
+  tap(raw === 'jwt signature does not match', 'and with BETTER_AUTH_SECRET itself: "jwt signature does not match"', raw);
   const rows = (await db.query('SELECT id, email FROM taskauth.users ORDER BY email')).rows;
   tap(json(rows) === json([{ id: alice.id, email: 'alice@example.com' }, { id: bob.id, email: 'bob@example.com' }]),
     'sign-up created the taskauth.users rows (Better Auth database hook)', json(rows));
@@ -68,6 +80,11 @@ await scenario(async (cleanup) => {
     'an HS256 token made with another secret: 401', r.text);
   r = await graphql(url, '{ allTasks { nodes { title } } }', {}, `${h}.${p}.${bobJwt.split('.')[2]}`);
   tap(r.status === 401, "Alice's header and claims under Bob's signature: 401", r.text);
+  // What the app signed before: the same header and claims under BETTER_AUTH_SECRET itself.
+  const rawSigned = `${h}.${p}.${createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${h}.${p}`).digest('base64url')}`;
+  r = await graphql(url, '{ allTasks { nodes { title } } }', {}, rawSigned);
+  tap(r.status === 401 && r.body?.errors?.[0]?.message === 'jwt signature does not match',
+    "Alice's token signed with BETTER_AUTH_SECRET itself (as before): 401, the secret is no key of taskauth's", r.text);
 
   // Better Auth's GET /api/auth/verify-email?token=...: a JWT that verifies with the secret and
   // names an email marks that user's email verified.
@@ -87,7 +104,7 @@ await scenario(async (cleanup) => {
       part(squatterToken, 1).aud === 'taskauth' && part(squatterToken, 1).email === 'frank@example.com',
   'taskauth.sign_in issues an access token typed at+jwt, aud taskauth', json([part(squatterToken, 0), part(squatterToken, 1)]));
   r = await graphql(url, '{ currentUserId }', {}, squatterToken);
-  tap(r.body?.data?.currentUserId === squatter, 'which authenticates at /graphql (the key derived from the secret)', r.text);
+  tap(r.body?.data?.currentUserId === squatter, 'which authenticates at /graphql (the key taskauth derives from its own)', r.text);
   r = await verifyEmail(squatterToken);
   let text = await r.text();
   tap(r.status === 401 && text === invalid && await verified('frank@example.com') === false,
@@ -102,7 +119,8 @@ await scenario(async (cleanup) => {
   tap(r.status === 401 && text === invalid && await verified('alice@example.com') === false,
     "taskauth.issue_token's token for Alice: refused as well, her email stays unverified", `${r.status} ${text}`);
 
-  // The same claims signed the way taskauth signed before: HS256 with the secret itself, typ JWT.
+  // The same claims signed the way taskauth signed before, when its key was Better Auth's
+  // secret: HS256 with the secret itself, typ JWT.
   const { kid } = part(squatterToken, 0);
   const now = Math.floor(Date.now() / 1000);
   const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -120,14 +138,30 @@ await scenario(async (cleanup) => {
   const { createEmailVerificationToken } = await import(require.resolve('better-auth/api'));
   const link = await createEmailVerificationToken(secret, 'alice@example.com', undefined, 3600, { userId: alice.id });
   r = await graphql(url, '{ currentUserId }', {}, link);
-  tap(r.status === 401 && r.body?.errors?.[0]?.message === 'jwt has no sub claim',
-    "Better Auth's email-verification token at /graphql: 401 \"jwt has no sub claim\"", r.text);
+  tap(r.status === 401 && r.body?.errors?.[0]?.message === 'jwt signature does not match',
+    "Better Auth's email-verification token at /graphql: 401 \"jwt signature does not match\"", r.text);
 
-  // What the HS256 setup keeps (README): Better Auth's own tokens from /api/auth/token are HS256
-  // with the secret and carry the user's email, so verify-email takes them, for their own user.
+  // Better Auth's own tokens from /api/auth/token carry the user's email; signed with the secret
+  // itself (as before) they passed verify-email, and a signed-in user verified their own email
+  // without the mail. Under the derived key they are refused there and still work at /graphql.
   r = await verifyEmail(aliceJwt);
   text = await r.text();
-  tap(r.status === 200 && await verified('alice@example.com') === true && await verified('bob@example.com') === false,
-    "Better Auth's own API token does pass its verify-email, for its own user's email only (README: what this setup costs)",
+  tap(r.status === 401 && text === invalid && await verified('alice@example.com') === false,
+    "Better Auth's own API token is refused by its verify-email: 401 INVALID_TOKEN, Alice's email stays unverified",
     `${r.status} ${text}`);
+  r = await verifyEmail(bobJwt, `&callbackURL=${encodeURIComponent(`${url}/`)}`);
+  tap(r.status === 302 && r.headers.get('location') === `${url}/?error=INVALID_TOKEN` &&
+      await verified('bob@example.com') === false,
+  "Bob's as a link with callbackURL: a redirect with error=INVALID_TOKEN, his email stays unverified",
+  `${r.status} ${r.headers.get('location')}`);
+  r = await graphql(url, '{ currentUserId }', {}, aliceJwt);
+  tap(r.status === 200 && r.body?.data?.currentUserId === alice.id,
+    "and Alice's API token still authenticates at /graphql", r.text);
+  // The same claims under the secret itself, as the app signed them before: verify-email takes them.
+  r = await verifyEmail(rawSigned);
+  text = await r.text();
+  tap(r.status === 200 && text === json({ status: true, user: null }) && await verified('alice@example.com') === true &&
+      await verified('bob@example.com') === false,
+  "Alice's token signed with the secret itself (as the app signed before) passes verify-email: what the derived key prevents",
+  `${r.status} ${text}`);
 }, { tap, done });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Better Auth owns the accounts, so the API creates and claims none (security review 2, finding
 // 5, email squatting). In both of the app's setups (Better Auth's key pairs read from its jwks
-// table; the shared HS256 secret) setup.sql gives the API role
+// table; HS256 with a key derived from BETTER_AUTH_SECRET) setup.sql gives the API role
 // grant_api_access('web', accounts => false): the GraphQL schema has no register, login, signIn,
 // refresh, logout, logoutEverywhere or changePassword mutation and no sessions, an attacker's
 // register of dan@example.com posted to /graphql is refused and creates no account, and Dan then
@@ -55,7 +55,7 @@ async function check(setup, cleanup) {
     stops.push(() => dropAppDatabase(DB));
     const env = await createAppDatabase(DB, setup === 'jwks'
       ? { appUrl: `http://127.0.0.1:${port}`, signingSecret: newSecret(), authSecret: secret }
-      : { signingSecret: secret, authSecret: secret });
+      : { hs256: true, authSecret: secret });
     const app = await startApp({ ...env, PORT: String(port), ...(setup === 'hs256' && { AUTH_JWT_SIGNING: 'hs256' }) });
     stops.push(() => app.stop());
     const url = app.url;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // examples/task-app/README.md shows code as it is: every JavaScript and SQL block is a verbatim
-// part of the app's files. (Its GraphQL and shell blocks are run by api_graphql.mjs and
-// postgraphile_cli.mjs.) Emits TAP.
+// part of the app's files. (Its GraphQL and shell blocks are run by api_graphql.mjs,
+// postgraphile_cli.mjs, and the HS256 setup's command by betterauth_hs256.mjs and
+// issuer_accounts.mjs through lib/app.mjs.) Emits TAP.
 import { readFile } from 'node:fs/promises';
 import { tap, done } from '../interop/lib/tap.mjs';
 import { APP_DIR, readmeBlocks } from './lib/app.mjs';

@@ -41,8 +41,11 @@ export async function admin(database = process.env.PGDATABASE || 'postgres') {
 
 // Creates database `name` and sets it up as the README does: `node migrate.mjs`, then psql with
 // setup.sql. `appUrl` registers Better Auth at that URL as an issuer; `signingSecret` is the
-// server's own key (Better Auth's secret in the HS256 setup). Returns the app's environment.
-export async function createAppDatabase(name, { appUrl, signingSecret, authSecret }) {
+// server's own key. `hs256` runs the README's command of the HS256 setup instead of psql (its
+// signing_secret is `node api-token-key.mjs`, the key derived from authSecret): verbatim but for
+// its database name and authenticator password, which it shows as task_app and change-me.
+// Returns the app's environment.
+export async function createAppDatabase(name, { appUrl, signingSecret, authSecret, hs256 = false }) {
   const c = await admin();
   try {
     await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -59,11 +62,32 @@ export async function createAppDatabase(name, { appUrl, signingSecret, authSecre
     DATABASE_URL: dbUrl(name, 'authenticator', password),
   };
   await run('node', ['migrate.mjs'], { cwd: APP_DIR, env: { ...process.env, ...env } });
+  if (hs256) {
+    let command = await hs256SetupCommand();
+    command = replaceShown(command, ' -d task_app ', ` -d ${name} `);
+    command = replaceShown(command, ' -v authenticator_password=change-me ', ` -v authenticator_password=${password} `);
+    await run('bash', ['-euo', 'pipefail', '-c', command], { cwd: APP_DIR, env: { ...process.env, ...env } });
+    return env;
+  }
   const vars = ['-v', `authenticator_password=${password}`, '-v', `signing_secret=${signingSecret}`];
   if (appUrl) vars.push('-v', `app_url=${appUrl}`);
   await run('psql', ['-d', name, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...vars, '-f', 'setup.sql'],
     { cwd: APP_DIR });
   return env;
+}
+
+// The README's shell block that sets the HS256 setup's database up (setup.sql with the key that
+// `node api-token-key.mjs` prints).
+export async function hs256SetupCommand() {
+  const block = (await readmeBlocks('sh')).find((b) => b.includes('api-token-key.mjs') && b.includes('setup.sql'));
+  if (block === undefined) throw new Error('examples/task-app/README.md shows no HS256 setup command');
+  return block;
+}
+
+// command with `shown` replaced by `by`; throws if the README's command no longer shows it.
+function replaceShown(command, shown, by) {
+  if (!command.includes(shown)) throw new Error(`the README's HS256 setup command has no "${shown.trim()}":\n${command}`);
+  return command.replace(shown, by);
 }
 
 // Drops the database and the two roles setup.sql made.
