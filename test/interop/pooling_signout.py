@@ -31,7 +31,8 @@ def client(args):
     port, user, seed = args
     rng = random.Random(seed)
     counts = {'requests': 0, 'signouts': 0, 'refused_after': 0, 'accepted_after': 0,
-              'old_refused': 0, 'old_accepted': 0, 'valid_refused': 0, 'leaks': 0, 'other_rows': 0}
+              'old_refused': 0, 'old_accepted': 0, 'valid_refused': 0, 'leaks': 0, 'other_rows': 0,
+              'refused_on_another_backend': 0, 'backends': set()}
     conn = pool.bouncer_connect(port)
     conn.autocommit = False
     cur = conn.cursor()
@@ -41,6 +42,13 @@ def client(args):
         at = cur.fetchone()[0]
         conn.commit()
         return at
+
+    def backend():
+        """The server connection (backend pid) this transaction runs on."""
+        cur.execute('SELECT pg_backend_pid()')
+        pid = cur.fetchone()[0]
+        counts['backends'].add(pid)
+        return pid
 
     def authenticate(token):
         """(user id or None, SQLSTATE and message or None); the transaction is left open."""
@@ -64,12 +72,16 @@ def client(args):
                 counts['valid_refused'] += 1
                 token = sign_in()
                 continue
+            signed_out_on = backend()
             cur.execute('SELECT taskauth.logout()')
             conn.commit()
             counts['signouts'] += 1
-            uid, e = authenticate(token)     # the very next transaction
+            refused_on = backend()           # the very next transaction
+            uid, e = authenticate(token)
             if uid is None and e == '28000 token revoked':
                 counts['refused_after'] += 1
+                if refused_on != signed_out_on:
+                    counts['refused_on_another_backend'] += 1
             else:
                 counts['accepted_after'] += 1
                 conn.rollback()
@@ -145,8 +157,13 @@ def main():
     # threads, not processes: each client waits on its connection, and psycopg2 releases the GIL
     with ThreadPoolExecutor(CLIENTS) as ex:
         results = list(ex.map(client, [(port, users[i], 1000 + i) for i in range(CLIENTS)], timeout=600))
+    backends = set().union(*(r.pop('backends') for r in results))
     tot = {k: sum(r[k] for r in results) for k in results[0]}
-    print('# %s' % tot, flush=True)
+    print('# %s; server connections used: %s' % (tot, sorted(backends)), flush=True)
+    pool.tap(len(backends) > 1 and tot['refused_on_another_backend'] > 0,
+             'the case "whichever server connection runs it" was taken: %d server connections '
+             'served the clients, and %d refusals ran on another connection than their sign-out'
+             % (len(backends), tot['refused_on_another_backend']), (sorted(backends), tot))
     pool.tap(tot['signouts'] >= CLIENTS * TXNS_PER_CLIENT // SIGNOUT_EVERY // 2 and tot['requests'] > 0,
              '%d sign-outs interleaved with %d requests from %d clients'
              % (tot['signouts'], tot['requests'], CLIENTS))

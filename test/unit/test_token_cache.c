@@ -256,6 +256,41 @@ test_store_again_after_a_hole(void)
  * Tokens that share their last 32 bytes (the hashed part) but not the rest: each is found as
  * itself, never as another, and they share a set without losing one another.
  */
+/* The counters backend_stats() reports: evictions only for another token, bytes held. */
+static void
+test_counters(void)
+{
+	ta_token_cache *c = ta_token_cache_create(2);
+	char		claims[64],
+				tok[128];
+	ta_cached_token v = value_of(1, claims, sizeof(claims));
+	ta_token_cache_counts n0,
+				n1,
+				n2,
+				n3;
+
+	ta_token_cache_counters(c, &n0);
+	ok(n0.hits == 0 && n0.misses == 0 && n0.evictions == 0 && n0.entries == 0 && n0.bytes > 0,
+	   "a new cache counts nothing and holds only its arrays");
+	for (int i = 0; i < 2; i++)
+		ta_token_cache_put(c, token_of(10 + i, tok, sizeof(tok)), strlen(tok), 1, &v);
+	/* the same token stored again replaces itself: no eviction, no more bytes */
+	ta_token_cache_put(c, token_of(11, tok, sizeof(tok)), strlen(tok), 1, &v);
+	ta_token_cache_counters(c, &n1);
+	ok(n1.entries == 2 && n1.evictions == 0 && n1.bytes > n0.bytes,
+	   "two tokens held, one stored twice: no eviction, more bytes");
+	ta_token_cache_put(c, token_of(12, tok, sizeof(tok)), strlen(tok), 1, &v);
+	ta_token_cache_counters(c, &n2);
+	ok(n2.entries == 2 && n2.evictions == 1 && n2.bytes == n1.bytes,
+	   "a third token evicts one (counted); the bytes stay those of two entries");
+	(void) ta_token_cache_get(c, token_of(12, tok, sizeof(tok)), strlen(tok), 1);
+	(void) ta_token_cache_get(c, token_of(12, tok, sizeof(tok)), strlen(tok), 2);
+	ta_token_cache_counters(c, &n3);
+	ok(n3.hits == 1 && n3.misses == 1 && n3.entries == 1 && n3.bytes < n2.bytes,
+	   "a hit, then a miss under another generation that drops the entry and its bytes");
+	ta_token_cache_destroy(c);
+}
+
 static void
 test_same_tail(void)
 {
@@ -292,5 +327,6 @@ main(void)
 	test_hits_and_generations();
 	test_limits_and_eviction();
 	test_same_tail();
+	test_counters();
 	return done_testing();
 }
