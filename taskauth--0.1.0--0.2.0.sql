@@ -467,7 +467,7 @@ COMMENT ON COLUMN taskauth.revocations.user_id IS 'The user whose session, or al
 COMMENT ON COLUMN taskauth.revocations.revoked_at IS 'When: a user revocation refuses tokens whose iat is earlier.';
 COMMENT ON COLUMN taskauth.revocations.expires_at IS
 'When every token the row can refuse has expired (plus taskauth.leeway); prune() deletes the row after it, and backends forget it.';
-COMMENT ON COLUMN taskauth.revocations.reason IS 'Why: the end_reason of the session, or user_revoked.';
+COMMENT ON COLUMN taskauth.revocations.reason IS 'Why: the end_reason of the session, user_revoked, or issuer_session_ended (an external issuer''s session, follow_issuer_sessions).';
 COMMENT ON COLUMN taskauth.revocations.xact IS
 'The transaction that made the revocation: a backend reads again, from the oldest transaction still running at its last read, every row it may not have seen, whatever order revoking transactions commit in (no lock serializes them).';
 

@@ -69,10 +69,12 @@ su_sql "$new" -v api="$api" >/dev/null 2>&1 <<'SQL'
 CREATE EXTENSION taskauth;
 SELECT taskauth.grant_api_access(:'api');
 SQL
-snap_old=$(su_sql "$old" -f sql/catalog_snapshot.sql 2>&1) || echo "# snapshot failed: $snap_old"
-snap_new=$(su_sql "$new" -f sql/catalog_snapshot.sql 2>&1) || echo "# snapshot failed: $snap_new"
+snap_ok=0
+snap_old=$(su_sql "$old" -f sql/catalog_snapshot.sql 2>&1) || { snap_ok=1; echo "# snapshot failed: $snap_old"; }
+snap_new=$(su_sql "$new" -f sql/catalog_snapshot.sql 2>&1) || { snap_ok=1; echo "# snapshot failed: $snap_new"; }
 facts=$(wc -l <<<"$snap_new")
-if [[ $snap_old == "$snap_new" ]]; then
+# two failing snapshots must not compare equal
+if ((snap_ok == 0)) && [[ $snap_old == "$snap_new" ]]; then
   tap 0 "upgraded and fresh databases have the same $facts catalog facts"
 else
   tap 1 "upgraded and fresh databases have the same catalog facts"
@@ -82,9 +84,16 @@ fi
 
 # pg_dump records what differs from the privileges the extension's scripts set up
 # (pg_init_privs): the same for an updated and a fresh database.
-dump_norm() { pg_dump --schema-only --no-owner "$1" | grep -v -e '^--' -e '^$' -e '^\\\(un\)\?restrict ' | sed "s/$1/DB/g"; }
-d_old=$(dump_norm "$old"); d_new=$(dump_norm "$new")
-if [[ $d_old == "$d_new" ]]; then
+dump_norm() {
+  local out
+  out=$(pg_dump --schema-only --no-owner "$1") || return 1
+  grep -v -e '^--' -e '^$' -e '^\\\(un\)\?restrict ' <<<"$out" | sed "s/$1/DB/g"
+}
+dump_ok=0
+d_old=$(dump_norm "$old") || dump_ok=1
+d_new=$(dump_norm "$new") || dump_ok=1
+# two failing dumps must not compare equal
+if ((dump_ok == 0)) && [[ -n $d_new && $d_old == "$d_new" ]]; then
   tap 0 "pg_dump --schema-only of both is the same ($(wc -l <<<"$d_new") lines)"
 else
   tap 1 "pg_dump --schema-only of both is the same"
