@@ -19,7 +19,7 @@ root=$(dirname "$here")
 
 if ! command -v valgrind >/dev/null; then
   [[ $(id -u) == 0 ]] || { echo "valgrind is missing: apt-get install valgrind" >&2; exit 1; }
-  apt-get update -qq && apt-get install -y -qq valgrind >/dev/null
+  "$root/test/apt-get-wait" update -qq && "$root/test/apt-get-wait" install -y -qq valgrind >/dev/null
 fi
 
 . "$here/lib/cluster.sh"
