@@ -39,9 +39,11 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
 test:
 	test/run
 
+# The build's packages only (test/install-deps build), then the walk-through in a throwaway cluster.
 demo:
 	demo/run
 
+# Everything `make test` and `make lint` use; `test/install-deps build` or `serve` for less.
 deps:
 	test/install-deps
 
@@ -64,9 +66,10 @@ lint:
 	test/lint
 
 # The example app (examples/task-app) on 127.0.0.1, port $PORT (3000 by default), in a throwaway cluster;
-# Ctrl-C stops it and the cluster.
+# Ctrl-C stops it and the cluster. It installs the build's packages, Node and the app's npm modules
+# (the "serve" profile of test/install-deps, which it runs).
 serve:
-	examples/task-app/serve
+	TASKAUTH_DEPS=serve examples/task-app/serve
 
 # A Debian package per server version (debian/, pg_buildext), into dist/.
 package:
