@@ -28,11 +28,17 @@ export function createAuth(pool, config) {
   });
 }
 
+// The claims of Better Auth's tokens: what it signs by default (the user's fields: sub from
+// the id, email, name, ...) and the session's id as sid. When the session row goes (sign-out,
+// revoke-other-sessions, the user deleted), taskauth refuses every token whose sid names it
+// (setup.sql: taskauth.follow_issuer_sessions).
+const definePayload = ({ user, session }) => ({ ...user, sid: session.id });
+
 // Default setup: Better Auth signs with its own key pairs (EdDSA), kept in its jwks table,
 // which taskauth reads in place (taskauth.add_issuer(..., key_table => 'public.jwks')).
 function jwksOptions(config) {
   return {
-    jwt: { expirationTime: config.jwtExpiration },
+    jwt: { expirationTime: config.jwtExpiration, definePayload },
     jwks: config.keyRotationSeconds ? { rotationInterval: config.keyRotationSeconds } : undefined,
   };
 }
@@ -49,6 +55,7 @@ function hs256Options(config) {
     jwks: { remoteUrl: `${config.baseURL}/api/auth/jwks`, keyPairConfig: { alg: 'EdDSA' } },
     jwt: {
       expirationTime: config.jwtExpiration,
+      definePayload,
       sign: (payload) => signHs256(payload, key),
     },
   };

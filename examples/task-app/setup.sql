@@ -34,3 +34,11 @@ SELECT taskauth.add_signing_key(:'signing_secret') AS signing_key_id;
 SELECT taskauth.add_issuer(:'app_url', audience => :'app_url',
                            key_table => 'public.jwks', provision_users => true);
 \endif
+
+-- Better Auth's sign-outs reach taskauth at once, in both setups: a row of its session table
+-- deleted (sign-out, revoke-other-sessions, the user deleted) or given an expiry in the past
+-- revokes, from the commit on, every token whose sid names that session (auth.mjs puts the
+-- session's id into its tokens as sid: definePayload). Running it again replaces the triggers
+-- (the first time, it notes that there were none to drop: not worth a NOTICE).
+SET client_min_messages = warning;
+SELECT taskauth.follow_issuer_sessions('public.session');
