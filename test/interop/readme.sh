@@ -29,7 +29,7 @@ block() {
 }
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@" 2>&1; }
 
-echo "1..24"
+echo "1..25"
 for b in build install roles keys request own-policy sessions primitives uninstall; do
   [[ -n $(block "$b") ]] || { echo "Bail out! README has no block marked readme-test: $b"; exit 1; }
 done
@@ -115,7 +115,12 @@ is "$(run -c "SELECT has_function_privilege('token_tools', 'taskauth.verify_pass
                      has_function_privilege('web', 'taskauth.verify_password(text,text)', 'EXECUTE')")" "f|f" \
    "after grant and revoke, neither token_tools nor web can run verify_password"
 
-# Uninstalling (README names the database app)
+# Uninstalling (README names the database app). Pasted while a policy of the reader's own still
+# depends on taskauth (public.notes), the block must change nothing: the extension and the
+# preload setting both stay, so jwt.sub stays unforgeable.
+psql -X -q -At -d postgres -c "\\c $db" -f <(block uninstall) >/dev/null 2>&1
+is "$(run -c "SELECT count(*) FROM pg_extension WHERE extname = 'taskauth'")|$(run -c "SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'app')")" \
+   "1|1" "the uninstall block, refused while a policy depends on taskauth, changes nothing (extension and preload setting kept)"
 run -c "DROP TABLE public.notes" >/dev/null
 out=$(psql -X -q -At -v ON_ERROR_STOP=1 -d postgres -c "\\c $db" -f <(block uninstall) 2>&1)
 tap $? "README's uninstall block runs${out:+: $out}"
