@@ -5,6 +5,11 @@ import { getMigrations } from 'better-auth/db/migration';
 import { jwt } from 'better-auth/plugins';
 import { apiTokenKey } from './config.mjs';
 
+// The header server.mjs sets on every request to Better Auth: the address of the client's own
+// connection, which Better Auth's rate limiter counts by. A header of that name from the client
+// is overwritten, and X-Forwarded-For, which any client can send, is not read.
+export const CLIENT_ADDRESS_HEADER = 'x-task-app-client-address';
+
 // The Better Auth instance over pool (its tables in schema public of the taskauth database).
 export function createAuth(pool, config) {
   const hs256 = config.signing === 'hs256';
@@ -13,8 +18,12 @@ export function createAuth(pool, config) {
     baseURL: config.baseURL,
     secret: config.secret,
     emailAndPassword: { enabled: true },
-    // taskauth takes the token's sub as the user id, which must be a uuid.
-    advanced: { database: { generateId: 'uuid' } },
+    advanced: {
+      // taskauth takes the token's sub as the user id, which must be a uuid.
+      database: { generateId: 'uuid' },
+      ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
+    },
+    rateLimit: rateLimitOptions(config),
     telemetry: { enabled: false },
     logger: { level: 'error' },
     plugins: [jwt(hs256 ? hs256Options(config) : jwksOptions(config))],
@@ -26,6 +35,20 @@ export function createAuth(pool, config) {
       },
     }),
   });
+}
+
+// Better Auth's rate limiter, on in every mode (by default it runs in production only). It
+// counts requests per client address and path, in its rateLimit table (migrate.mjs creates it),
+// so that a restart forgets no count. Sign-ins and sign-ups: at most rateLimitMax in a row less
+// than rateLimitWindow seconds apart, then 429 until that long has passed since the last one let
+// through; other paths keep Better Auth's own rules.
+function rateLimitOptions(config) {
+  const rule = { window: config.rateLimitWindow, max: config.rateLimitMax };
+  return {
+    enabled: true,
+    storage: 'database',
+    customRules: { '/sign-in/email': rule, '/sign-up/email': rule },
+  };
 }
 
 // The claims of Better Auth's tokens: what it signs by default (the user's fields: sub from
@@ -77,7 +100,8 @@ async function createTaskauthUser(pool, user) {
   );
 }
 
-// Creates or updates Better Auth's tables (user, session, account, verification, jwks).
+// Creates or updates Better Auth's tables (user, session, account, verification, jwks,
+// rateLimit).
 export async function migrateAuth(auth) {
   const { runMigrations } = await getMigrations(auth.options);
   await runMigrations();

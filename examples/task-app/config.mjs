@@ -27,6 +27,8 @@ export function loadConfig(env = process.env) {
   const rotation = env.AUTH_KEY_ROTATION_SECONDS ? Number(env.AUTH_KEY_ROTATION_SECONDS) : undefined;
   if (rotation !== undefined && !(rotation > 0))
     throw new Error('AUTH_KEY_ROTATION_SECONDS must be a positive number of seconds');
+  const rateLimitMax = positiveInteger(env, 'AUTH_RATE_LIMIT_MAX', 5);
+  const rateLimitWindow = positiveInteger(env, 'AUTH_RATE_LIMIT_WINDOW', 60);
 
   return {
     production,
@@ -44,7 +46,19 @@ export function loadConfig(env = process.env) {
     signing,
     jwtExpiration: env.AUTH_JWT_EXPIRATION || '15m',
     keyRotationSeconds: rotation,
+    // Sign-ins and sign-ups per client address: at most rateLimitMax in a row less than
+    // rateLimitWindow seconds apart (Better Auth's rate limiter, auth.mjs).
+    rateLimitMax,
+    rateLimitWindow,
   };
+}
+
+// A positive whole number from env[name], or fallback when it is unset.
+function positiveInteger(env, name, fallback) {
+  if (env[name] === undefined || env[name] === '') return fallback;
+  const n = Number(env[name]);
+  if (!(Number.isInteger(n) && n > 0)) throw new Error(`${name} must be a positive whole number`);
+  return n;
 }
 
 // The HS256 key the API's tokens are signed and verified with when AUTH_JWT_SIGNING=hs256: the

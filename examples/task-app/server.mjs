@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { toNodeHandler } from 'better-auth/node';
 import { loadConfig } from './config.mjs';
-import { createAuth, migrateAuth } from './auth.mjs';
+import { CLIENT_ADDRESS_HEADER, createAuth, migrateAuth } from './auth.mjs';
 import { createApi } from './api.mjs';
 import { serveStatic } from './static.mjs';
 
@@ -28,8 +28,11 @@ export async function startServer(config) {
         if (!res.headersSent) res.statusCode = 500;
         res.end();
       };
-      if (path.startsWith('/api/auth/')) authHandler(req, res).catch(done);
-      else if (path === '/graphql') api(req, res);
+      if (path.startsWith('/api/auth/')) {
+        // the rate limiter's key: this connection's peer, whatever the request's headers claim
+        req.headers[CLIENT_ADDRESS_HEADER] = req.socket.remoteAddress ?? '';
+        authHandler(req, res).catch(done);
+      } else if (path === '/graphql') api(req, res);
       else serveStatic(req, res, path).catch(done);
     });
     await new Promise((resolve, reject) => {

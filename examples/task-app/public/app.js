@@ -15,14 +15,14 @@ function say(text, kind = 'error') {
   $('message').textContent = text;
 }
 
-// Calls a Better Auth endpoint; returns [status, parsed body or null].
+// Calls a Better Auth endpoint; returns [status, parsed body or null, response headers].
 async function authCall(path, body) {
   const r = await fetch(`/api/auth/${path}`, body === undefined
     ? { credentials: 'same-origin' }
     : { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body) });
   const text = await r.text();
-  return [r.status, text ? JSON.parse(text) : null];
+  return [r.status, text ? JSON.parse(text) : null, r.headers];
 }
 
 // A JWT for the current Better Auth session, or null when there is no session.
@@ -169,9 +169,13 @@ async function startSession(path, form) {
   const email = form.elements.email.value.trim();
   const password = form.elements.password.value;
   const body = path === 'sign-up/email' ? { email, password, name: email.split('@')[0] } : { email, password };
-  const [status, reply] = await authCall(path, body);
+  const [status, reply, headers] = await authCall(path, body);
   if (status === 401) throw new Shown('Wrong email or password.');
-  if (status === 429) throw new Shown('Too many attempts; please wait a minute and try again.');
+  if (status === 429) {
+    const seconds = Number.parseInt(headers.get('x-retry-after') ?? '', 10);
+    throw new Shown(seconds > 0 ? `Too many attempts; please try again in ${seconds} seconds.`
+      : 'Too many attempts; please wait a minute and try again.');
+  }
   if (status !== 200)
     throw new Shown(reply?.message ? reply.message.replace(/([^.!?])$/, '$1.') : `Request failed (HTTP ${status}).`);
   token = await fetchToken();
