@@ -16,6 +16,7 @@ export function createAuth(pool, config) {
   return betterAuth({
     database: pool,
     baseURL: config.baseURL,
+    trustedOrigins: config.trustedOrigins,
     secret: config.secret,
     emailAndPassword: { enabled: true },
     advanced: {

@@ -29,13 +29,19 @@ export function loadConfig(env = process.env) {
     throw new Error('AUTH_KEY_ROTATION_SECONDS must be a positive number of seconds');
   const rateLimitMax = positiveInteger(env, 'AUTH_RATE_LIMIT_MAX', 5);
   const rateLimitWindow = positiveInteger(env, 'AUTH_RATE_LIMIT_WINDOW', 60);
+  const demoAccounts = parseDemoAccounts(env.DEMO_ACCOUNTS);
+  if (production && demoAccounts.length > 0)
+    throw new Error('DEMO_ACCOUNTS is for local runs only; unset it when NODE_ENV=production');
+  const baseURL = (env.BETTER_AUTH_URL || `http://${host}:${port}`).replace(/\/+$/, '');
 
   return {
     production,
     host,
     port,
     // Better Auth's own variable; the issuer (iss) and audience (aud) of its tokens.
-    baseURL: (env.BETTER_AUTH_URL || `http://${host}:${port}`).replace(/\/+$/, ''),
+    baseURL,
+    // Origins besides baseURL whose sign-ins Better Auth takes: the other loopback name.
+    trustedOrigins: loopbackAlias(baseURL),
     secret,
     usingDevelopmentSecret: secret === DEVELOPMENT_SECRET,
     // PostGraphile logs in as the authenticator role and switches to apiRole per request.
@@ -50,6 +56,8 @@ export function loadConfig(env = process.env) {
     // rateLimitWindow seconds apart (Better Auth's rate limiter, auth.mjs).
     rateLimitMax,
     rateLimitWindow,
+    // [{email, password}]: accounts `make serve` creates, which the page shows.
+    demoAccounts,
   };
 }
 
@@ -59,6 +67,27 @@ function positiveInteger(env, name, fallback) {
   const n = Number(env[name]);
   if (!(Number.isInteger(n) && n > 0)) throw new Error(`${name} must be a positive whole number`);
   return n;
+}
+
+// The page may be opened under either loopback name (`make serve` prints 127.0.0.1, people type
+// localhost): for a base URL on one of them, the same URL on the other. Better Auth refuses a
+// sign-in from an origin it does not trust.
+function loopbackAlias(baseURL) {
+  const url = new URL(baseURL);
+  const other = { '127.0.0.1': 'localhost', localhost: '127.0.0.1' }[url.hostname];
+  if (other === undefined) return [];
+  url.hostname = other;
+  return [url.origin];
+}
+
+// DEMO_ACCOUNTS: "email:password" pairs separated by spaces.
+function parseDemoAccounts(text) {
+  return (text ?? '').split(/\s+/).filter(Boolean).map((pair) => {
+    const colon = pair.indexOf(':');
+    if (colon <= 0 || colon === pair.length - 1)
+      throw new Error('DEMO_ACCOUNTS must be "email:password" pairs separated by spaces');
+    return { email: pair.slice(0, colon), password: pair.slice(colon + 1) };
+  });
 }
 
 // The HS256 key the API's tokens are signed and verified with when AUTH_JWT_SIGNING=hs256: the

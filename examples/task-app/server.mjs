@@ -8,7 +8,7 @@ import { toNodeHandler } from 'better-auth/node';
 import { loadConfig } from './config.mjs';
 import { CLIENT_ADDRESS_HEADER, createAuth, migrateAuth } from './auth.mjs';
 import { createApi } from './api.mjs';
-import { serveStatic } from './static.mjs';
+import { serveDemoAccounts, serveStatic } from './static.mjs';
 
 // Starts the app; resolves once it listens, to { url, close() }.
 export async function startServer(config) {
@@ -33,6 +33,7 @@ export async function startServer(config) {
         req.headers[CLIENT_ADDRESS_HEADER] = req.socket.remoteAddress ?? '';
         authHandler(req, res).catch(done);
       } else if (path === '/graphql') api(req, res);
+      else if (path === '/demo-accounts.json') serveDemoAccounts(req, res, config.demoAccounts);
       else serveStatic(req, res, path).catch(done);
     });
     await new Promise((resolve, reject) => {

@@ -36,9 +36,12 @@ await scenario(async (cleanup) => {
   let aliceJwt = await getToken(url, alice.cookie);
   const bobJwt = await getToken(url, bob.cookie);
   const firstKid = header(aliceJwt).kid;
+  let r;
   tap(header(aliceJwt).alg === 'EdDSA' && payload(aliceJwt).sub === alice.id &&
       payload(aliceJwt).iss === appUrl && payload(aliceJwt).aud === appUrl,
   'GET /api/auth/token gives an EdDSA JWT: sub is the user id, iss and aud the app URL', json(payload(aliceJwt)));
+  r = await fetch(`${url}/demo-accounts.json`);
+  tap(r.status === 404, 'an app started without DEMO_ACCOUNTS has none for the page to show (404)', r.status);
   const jwks = await (await fetch(`${url}/api/auth/jwks`)).json();
   tap(jwks.keys.some((k) => k.kid === firstKid && k.d === undefined), 'its key is published at /api/auth/jwks, public part only',
     json(jwks));
@@ -49,7 +52,7 @@ await scenario(async (cleanup) => {
     const r = await graphql(url, '{ allTasks(orderBy: TITLE_ASC) { nodes { title userId } } }', {}, token);
     return r.body?.data?.allTasks?.nodes.map((t) => t.title) ?? r.text;
   };
-  let r = await create(aliceJwt, 'alice: buy milk');
+  r = await create(aliceJwt, 'alice: buy milk');
   tap(r.body?.data?.createTask?.task?.userId === alice.id,
     "Alice's Better Auth token creates a task at /graphql; it is hers", r.text);
   r = await create(bobJwt, 'bob: fix bike');
@@ -68,11 +71,16 @@ await scenario(async (cleanup) => {
   });
   r = await signIn('not her password');
   tap(r.status === 401, 'sign-in with a wrong password: 401', r.status);
-  r = await fetch(`${url}/api/auth/sign-in/email`, {
-    method: 'POST', headers: { 'content-type': 'application/json', origin: `http://localhost:${port}` },
+  const signInFrom = (origin) => fetch(`${url}/api/auth/sign-in/email`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin },
     body: JSON.stringify({ email: 'alice@example.com', password: 'correct horse battery staple' }),
   });
-  tap(r.status === 403, 'a sign-in from another origin (localhost instead of 127.0.0.1) is refused: 403', r.status);
+  r = await signInFrom('http://evil.example');
+  tap(r.status === 403, 'a sign-in from another origin is refused: 403', r.status);
+  r = await signInFrom(`http://127.0.0.1:${port + 1}`);
+  tap(r.status === 403, 'so is one from another port of 127.0.0.1', r.status);
+  r = await signInFrom(`http://localhost:${port}`);
+  tap(r.status === 200, 'one from the same app at http://localhost (the other loopback name) is taken', r.status);
   r = await signIn('correct horse battery staple');
   const cookie2 = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   tap(r.status === 200 && cookie2.includes('session_token'), 'sign-in with the right password: a new session', r.status);
