@@ -9,11 +9,29 @@ class Shown extends Error {}
 
 const TASK_FIELDS = 'id title description isCompleted';
 
-// Shows a message in the alert region (an error unless kind is 'info'); '' clears it.
-function say(text, kind = 'error') {
+// The message last shown and how many times in a row, and the form it is about (null: none).
+let shown = { text: '', times: 0 };
+let shownFor = null;
+
+// Shows a message in the alert region (an error unless kind is 'info') about form; '' clears
+// it. The same message again right after is counted, so that a repeated error visibly changes.
+function say(text, kind = 'error', form = null) {
+  if (text === '') {
+    $('message').textContent = '';
+    shownFor = null;
+    return;
+  }
+  shown = { text, times: text === shown.text ? shown.times + 1 : 1 };
+  shownFor = form;
   $('message').className = kind;
-  $('message').textContent = text;
+  $('message').textContent = shown.times > 1 ? `${text} (${shown.times} times in a row)` : text;
 }
+
+// A message goes stale once the user types in another form than the one it was about.
+document.addEventListener('input', (e) => {
+  const form = e.target.closest('form');
+  if ($('message').textContent && form !== shownFor) say('');
+});
 
 // Calls a Better Auth endpoint; returns [status, parsed body or null, response headers].
 async function authCall(path, body) {
@@ -63,13 +81,16 @@ function refusal(error) {
   return new Shown(`The request was refused: ${error.message}`);
 }
 
-// Runs fn for a form or button; shows what went wrong instead of throwing.
-async function act(fn) {
+// Runs fn for a form or button (form: the form it is about); shows what went wrong instead of
+// throwing. The message region is empty while it runs.
+async function act(fn, form = null) {
   say('');
+  const before = shown;
   try {
     await fn();
+    if (shown === before) shown = { text: '', times: 0 }; // it went well: no repeat to count
   } catch (e) {
-    say(e instanceof Shown ? e.message : 'Something went wrong; please try again.');
+    say(e instanceof Shown ? e.message : 'Something went wrong; please try again.', 'error', form);
     if (!(e instanceof Shown)) console.error(e);
   }
 }
@@ -80,6 +101,27 @@ function showSignedOut() {
   $('signed-in').hidden = true;
   $('signed-out').hidden = false;
   $('tasks').replaceChildren();
+}
+
+// The demo accounts, when the app runs with them (make serve): each with a button that fills
+// the sign-in form in.
+async function showDemoAccounts() {
+  const r = await fetch('/demo-accounts.json');
+  if (r.status !== 200) return;
+  const items = (await r.json()).map(({ email, password }) => {
+    const li = document.createElement('li');
+    const text = Object.assign(document.createElement('span'), { textContent: `${email} / ${password}` });
+    const use = button('Use', `Use ${email}`, () => {
+      const form = $('sign-in');
+      form.elements.email.value = email;
+      form.elements.password.value = password;
+      form.querySelector('button[type="submit"]').focus();
+    });
+    li.append(text, use);
+    return li;
+  });
+  $('demo-account-list').replaceChildren(...items);
+  $('demo-accounts').hidden = items.length === 0;
 }
 
 async function showSignedIn() {
@@ -115,17 +157,32 @@ function taskItem(task) {
     await loadTasks();
   }));
   const edit = button('Edit', `Edit ${task.title}`, () => li.replaceChildren(editForm(task)));
-  const del = button('Delete', `Delete ${task.title}`, () => act(async () => {
-    await graphql(`mutation ($id: UUID!) { deleteTaskById(input: {id: $id}) { deletedTaskId } }`,
-      { id: task.id });
-    await loadTasks();
-    say(`Deleted “${task.title}”.`, 'info');
-  }));
+  const del = button('Delete', `Delete ${task.title}`, () => li.replaceChildren(confirmDelete(task)));
   li.append(box, label, edit, del);
   if (task.description) {
     li.append(Object.assign(document.createElement('p'), { className: 'description', textContent: task.description }));
   }
   return li;
+}
+
+// Asks before a task is deleted: a deletion cannot be undone.
+function confirmDelete(task) {
+  const group = document.createElement('div');
+  group.className = 'confirm';
+  group.setAttribute('role', 'group');
+  group.setAttribute('aria-label', `Delete ${task.title}?`);
+  const question = Object.assign(document.createElement('p'), { textContent: `Delete “${task.title}”? This cannot be undone.` });
+  const yes = button('Yes, delete', `Yes, delete ${task.title}`, () => act(async () => {
+    await graphql(`mutation ($id: UUID!) { deleteTaskById(input: {id: $id}) { deletedTaskId } }`,
+      { id: task.id });
+    await loadTasks();
+    say(`Deleted “${task.title}”.`, 'info');
+  }));
+  yes.className = 'danger';
+  const keep = button('Keep', `Keep ${task.title}`, () => act(loadTasks));
+  group.append(question, yes, keep);
+  queueMicrotask(() => keep.focus());
+  return group;
 }
 
 function button(text, name, onClick) {
@@ -158,7 +215,7 @@ function editForm(task) {
         updateTaskById(input: {id: $id, taskPatch: {title: $title, description: $description}}) { task { id } } }`,
       { id: task.id, title: title.value, description: desc.value || null });
       await loadTasks();
-    });
+    }, form);
   });
   queueMicrotask(() => title.focus());
   return form;
@@ -186,11 +243,11 @@ async function startSession(path, form) {
 
 $('sign-in').addEventListener('submit', (e) => {
   e.preventDefault();
-  act(() => startSession('sign-in/email', e.target));
+  act(() => startSession('sign-in/email', e.target), e.target);
 });
 $('sign-up').addEventListener('submit', (e) => {
   e.preventDefault();
-  act(() => startSession('sign-up/email', e.target));
+  act(() => startSession('sign-up/email', e.target), e.target);
 });
 $('sign-out').addEventListener('click', () => act(async () => {
   await authCall('sign-out', {});
@@ -206,7 +263,7 @@ $('add-task').addEventListener('submit', (e) => {
     { title: form.elements.title.value, description: form.elements.description.value || null });
     form.reset();
     await loadTasks();
-  });
+  }, form);
 });
 
 // On load: a Better Auth session cookie means signed in.
@@ -215,3 +272,4 @@ act(async () => {
   if (token) await showSignedIn();
   else showSignedOut();
 });
+showDemoAccounts().catch((e) => console.error(e));
