@@ -4,7 +4,8 @@
 // (security review 2, finding 5): the schema has no signIn, refresh, logout or logoutEverywhere
 // mutation and no sessions to list, and a user signs out in Better Auth. What taskauth still does
 // for the app is refuse a revoked token at once on every server connection of the app's pool
-// (the app's pool holds several, with the token cached on more than one): the owner's
+// (the app's pool holds several, with the token cached on more than one, which the test reads
+// from backend_stats() in each request's own transaction): the owner's
 // revoke_user refuses a Better Auth user's tokens with 401 "token revoked", and sessions that the
 // owner starts with taskauth.sign_in (a service's, say) are refreshed, replayed and revoked
 // through SQL on the test's admin connection while the app answers. Before, this file drove
@@ -25,11 +26,14 @@ await scenario(async (cleanup) => {
   const port = await freePort();
   cleanup(() => dropAppDatabase(DB));
   const env = await createAppDatabase(DB, { appUrl: `http://127.0.0.1:${port}`, signingSecret: newSecret(), authSecret: newSecret() });
+  const db = await admin(DB);
+  cleanup(() => db.end());
+  // So that each request can say which server connection ran it and what its cache did: the API
+  // role may run backend_stats() here, and PostGraphile then offers it as a query.
+  await db.query('GRANT EXECUTE ON FUNCTION taskauth.backend_stats() TO web');
   const app = await startApp({ ...env, PORT: String(port) });
   cleanup(() => app.stop());
   const url = app.url;
-  const db = await admin(DB);
-  cleanup(() => db.end());
 
   const me = (token) => graphql(url, '{ currentUserId }', {}, token);
   // several requests at once, so that the app's pool has the token cached on more than one connection
@@ -52,6 +56,22 @@ await scenario(async (cleanup) => {
   let all = await many(carolJwt);
   tap(all.every((a) => a.status === 200 && a.body?.data?.currentUserId === carol.id),
     "Carol's Better Auth token authenticates her requests", all.map((a) => a.text).join('\n'));
+  // The pool: which server connections ran her requests, and whether they had her token cached
+  // (backend_stats is VOLATILE, so PostGraphile offers it as a mutation; its payload's query
+  // runs in the same transaction, on the same connection).
+  const stats = (token) => Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(() => graphql(url,
+    'mutation { backendStats(input: {}) { result { pid tokenCacheHits } query { currentUserId } } }', {}, token)));
+  const seen = new Map();
+  for (let round = 0; round < 3; round++) {
+    for (const a of await stats(carolJwt)) {
+      const p = a.body?.data?.backendStats;
+      if (p?.query?.currentUserId === carol.id && p.result) seen.set(p.result.pid, Number(p.result.tokenCacheHits));
+    }
+  }
+  const hitOn = [...seen.values()].filter((h) => h > 0).length;
+  tap(seen.size > 1 && hitOn > 1,
+    `the app's pool ran her requests on ${seen.size} server connections, ${hitOn} of them with her token cached (cache hits)`,
+    json([...seen]));
   r = await graphql(url, '{ allSessions { nodes { id } } }', {}, carolJwt);
   tap(r.status === 400 && r.body?.errors?.[0]?.message === 'Cannot query field "allSessions" on type "Query".',
     'a query of allSessions is refused: 400, no such field', r.text);
