@@ -2,15 +2,12 @@
 # README's pg_cron block for prune(), run verbatim in a cluster of its own (pg_cron must be in
 # shared_preload_libraries, which the shared test cluster does not load): the job is scheduled
 # with the command README shows, and that command prunes. TAP.
+# readme-blocks: README.md prune-cron
 set -uo pipefail
-source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/tap.sh"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/lib/tap.sh"
 
-readme=${TASKAUTH_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/README.md
-block=$(awk '
-  $0 == "<!-- readme-test: prune-cron -->" { armed = 1; next }
-  armed && /^```/ { if (inside) exit; inside = 1; next }
-  inside { print }
-' "$readme")
+block=$(/usr/bin/python3 "$here/lib/doc_blocks.py" block README.md prune-cron)
 echo "1..4"
 [[ -n $block ]] || { echo "Bail out! README has no block marked readme-test: prune-cron"; exit 1; }
 pgv=$(pg_config --version | sed 's/^PostgreSQL \([0-9]*\).*/\1/')

@@ -3,8 +3,10 @@
 # "<!-- readme-test: NAME -->" line is extracted from README.md verbatim and run with psql in a
 # database named app, in the order a reader meets them (install, roles, keys, request, own
 # policy, sessions, primitives, uninstall), and what each promises is checked. TAP.
+# readme-blocks: README.md build install roles keys request own-policy sessions primitives uninstall
 set -uo pipefail
-source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/tap.sh"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/lib/tap.sh"
 
 readme=${TASKAUTH_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/README.md
 db=app
@@ -19,20 +21,13 @@ SQL
 }
 trap cleanup EXIT
 
-# The fenced block after the marker line "<!-- readme-test: $1 -->".
-block() {
-  awk -v name="$1" '
-    $0 == "<!-- readme-test: " name " -->" { armed = 1; next }
-    armed && /^```/ { if (inside) exit; inside = 1; next }
-    inside { print }
-  ' "$readme"
-}
+# The fenced block marked "<!-- readme-test: $1 -->" on README.md, verbatim.
+block() { /usr/bin/python3 "$here/lib/doc_blocks.py" block README.md "$1"; }
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@" 2>&1; }
 
 echo "1..25"
-for b in build install roles keys request own-policy sessions primitives uninstall; do
-  [[ -n $(block "$b") ]] || { echo "Bail out! README has no block marked readme-test: $b"; exit 1; }
-done
+missing=$(/usr/bin/python3 "$here/lib/doc_blocks.py" require "$0") \
+  || { echo "Bail out! README: $missing"; exit 1; }
 cleanup
 createdb "$db" || { echo "Bail out! createdb $db failed"; exit 1; }
 
