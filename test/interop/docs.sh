@@ -7,6 +7,7 @@
 # blocks this file claims, extracted verbatim and run in a database named app, after README's
 # own blocks (install, first request, own policy) as the pages assume, and what each promises
 # is checked. TAP, the plan at the end.
+# readme-blocks: docs/tokens.md sign audience
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -27,5 +28,34 @@ out=$(docs markers "${pages[@]}"); tap $? "every block of ${#pages[@]} docs page
 out=$(docs claims README.md "${pages[@]}"); tap $? "every readme-test block of README and docs is claimed by a test, and every claimed block exists"; show "$out"
 out=$(docs toc "${pages[@]}"); tap $? "every docs page opens with a table of contents of its ## and ### headings"; show "$out"
 out=$(docs links "${linked[@]}"); tap $? "every relative link of README, docs, CHANGELOG and the example app's README resolves, anchors included"; show "$out"
+
+
+# The blocks, in a database named app as the pages name it.
+db=app
+cleanup() {
+  dropdb --if-exists --force "$db" >/dev/null 2>&1
+  psql -X -q -d postgres >/dev/null 2>&1 <<'SQL'
+DROP ROLE IF EXISTS token_tools;
+DROP ROLE IF EXISTS authenticator;
+DROP ROLE IF EXISTS web;
+SQL
+}
+trap cleanup EXIT
+run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@" 2>&1; }
+missing=$(docs require "$here/docs.sh") || { echo "Bail out! $missing"; exit 1; }
+cleanup
+createdb "$db" || { echo "Bail out! createdb $db failed"; exit 1; }
+
+# What the pages assume a reader did first: README's install, first request and own policy.
+for b in install request own-policy; do
+  out=$(block README.md "$b" | run) || { echo "Bail out! README's $b block failed: $out"; exit 1; }
+done
+
+# tokens.md: sign a token, verify it, then with an audience and an issuer (one psql session:
+# the second block uses the first one's variables)
+out=$(run -f <(block docs/tokens.md sign; block docs/tokens.md audience))
+tap $? "tokens.md's sign and audience blocks run in one psql session$( (($? == 0)) || printf ': %s' "$out")"
+is "$(grep -c '"aud": "api", "exp": [0-9]*, "iat": [0-9]*, "iss": "https://id.example", "sub": "[0-9a-f-]\{36\}"' <<<"$out")|$(grep '^{' <<<"$out" | sort -u | wc -l)" \
+   "3|1" "the three verifications return the same claims: aud, exp, iat, iss and a uuid sub"
 
 echo "1..$n"
