@@ -8,6 +8,7 @@
 # own blocks (install, first request, own policy) as the pages assume, and what each promises
 # is checked. TAP, the plan at the end.
 # readme-blocks: docs/tokens.md sign audience
+# readme-blocks: docs/passwords.md rehash
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -57,5 +58,19 @@ out=$(run -f <(block docs/tokens.md sign; block docs/tokens.md audience))
 tap $? "tokens.md's sign and audience blocks run in one psql session$( (($? == 0)) || printf ': %s' "$out")"
 is "$(grep -c '"aud": "api", "exp": [0-9]*, "iat": [0-9]*, "iss": "https://id.example", "sub": "[0-9a-f-]\{36\}"' <<<"$out")|$(grep '^{' <<<"$out" | sort -u | wc -l)" \
    "3|1" "the three verifications return the same claims: aud, exp, iat, iss and a uuid sub"
+
+# passwords.md: alice's hash made at cost 4, below today's 12; the block checks her password and
+# replaces the hash with one at today's cost
+run -c "UPDATE taskauth.users SET hashed_password = taskauth.hash_password('correct horse battery', 4)
+        WHERE email = 'alice@example.com'" >/dev/null
+out=$(run -f <(block docs/passwords.md rehash))
+is "$out" "password accepted" "passwords.md's rehash block runs and accepts alice's password"
+is "$(run -c "SELECT left(hashed_password, 7), taskauth.verify_password('correct horse battery', hashed_password)
+              FROM taskauth.users WHERE email = 'alice@example.com'")" '$2b$12$|t' \
+   "it replaced her cost-4 hash with a cost-12 one of the same password"
+hash() { run -c "SELECT hashed_password FROM taskauth.users WHERE email = 'alice@example.com'"; }
+before=$(hash); out=$(run -f <(block docs/passwords.md rehash))
+is "$out|$([[ $(hash) == "$before" ]] && echo same)" "password accepted|same" \
+   "run again, it accepts the password and leaves the current hash alone"
 
 echo "1..$n"
