@@ -9,6 +9,7 @@
 # is checked. TAP, the plan at the end.
 # readme-blocks: docs/tokens.md sign audience
 # readme-blocks: docs/passwords.md rehash
+# readme-blocks: docs/identity.md request keys
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -58,6 +59,37 @@ out=$(run -f <(block docs/tokens.md sign; block docs/tokens.md audience))
 tap $? "tokens.md's sign and audience blocks run in one psql session$( (($? == 0)) || printf ': %s' "$out")"
 is "$(grep -c '"aud": "api", "exp": [0-9]*, "iat": [0-9]*, "iss": "https://id.example", "sub": "[0-9a-f-]\{36\}"' <<<"$out")|$(grep '^{' <<<"$out" | sort -u | wc -l)" \
    "3|1" "the three verifications return the same claims: aud, exp, iat, iss and a uuid sub"
+
+# identity.md: a request in any client; after its COMMIT the session has its own role back and no
+# identity
+alice=$(run -c "SELECT id FROM taskauth.users WHERE email = 'alice@example.com'")
+out=$(run -f <(block docs/identity.md request; echo "SELECT current_user = session_user, taskauth.current_user_id() IS NULL;"))
+tap $? "identity.md's request block runs$( (($? == 0)) || printf ': %s' "$out")"
+is "$out" "$alice
+Buy milk|f
+t|t" "authenticate returns alice's id, she sees only her task, and COMMIT ends the role and the identity"
+is "$(run -c "SELECT string_agg(title, ',' ORDER BY created_at) FROM taskauth.tasks WHERE user_id = '$alice'")" "Buy milk,Buy bread" \
+   "the task it inserted is alice's (user_id filled in)"
+
+# identity.md: signing keys from a shell, the first one being the issuer's secret from the
+# environment; tokens signed before (README's, with the install's key) keep working
+token=$(run -c "SELECT taskauth.login('alice@example.com', 'correct horse battery')")
+out=$(bash -e -c "$(block docs/identity.md keys)" 2>&1)
+tap $? "identity.md's keys block runs$( (($? == 0)) || printf ': %s' "$out")"
+is "$(run -c "SELECT string_agg(kid || ':' || (retired_at IS NOT NULL) || ':' || octet_length(secret), ',' ORDER BY kid)
+              FROM taskauth.signing_keys WHERE kid LIKE 'k202%'")" "k2025:true:64,k2026:false:64" \
+   "k2025 (the 48 random bytes of BETTER_AUTH_SECRET, in base64) was added then retired; k2026 is active"
+shared_token=$(run -c "SELECT secret FROM taskauth.signing_keys WHERE kid = 'k2025'" | /usr/bin/python3 -c '
+import sys, time, jwt
+print(jwt.encode({"sub": "00000000-0000-4000-8000-000000000001", "exp": int(time.time()) + 60},
+                 sys.stdin.read().strip(), algorithm="HS256"))')
+is "$(run -c "SELECT taskauth.authenticate('$shared_token')" 2>&1 | head -1)" "ERROR:  jwt signature does not match" \
+   "a PyJWT token made with the retired shared secret is refused"
+is "$(run -c "SELECT taskauth.authenticate('$token') = '$alice'")" "t" "a token signed before the rotation still authenticates"
+is "$(run -c "SELECT taskauth.login('alice@example.com', 'correct horse battery')" | cut -d. -f1 | /usr/bin/python3 -c '
+import base64, json, sys
+h = sys.stdin.read().strip(); print(json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))["kid"])')" "k2026" \
+   "a new login signs with k2026, the newest key"
 
 # passwords.md: alice's hash made at cost 4, below today's 12; the block checks her password and
 # replaces the hash with one at today's cost

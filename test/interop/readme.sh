@@ -1,9 +1,9 @@
 #!/bin/bash
 # README's SQL, run as README shows it: every fenced block that follows a
 # "<!-- readme-test: NAME -->" line is extracted from README.md verbatim and run with psql in a
-# database named app, in the order a reader meets them (install, roles, keys, request, own
+# database named app, in the order a reader meets them (install, roles, request, own
 # policy, sessions, primitives, uninstall), and what each promises is checked. TAP.
-# readme-blocks: README.md build install roles keys request own-policy sessions primitives uninstall
+# readme-blocks: README.md build install roles request own-policy sessions primitives uninstall
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -25,7 +25,7 @@ trap cleanup EXIT
 block() { /usr/bin/python3 "$here/lib/doc_blocks.py" block README.md "$1"; }
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@" 2>&1; }
 
-echo "1..25"
+echo "1..21"
 missing=$(/usr/bin/python3 "$here/lib/doc_blocks.py" require "$0") \
   || { echo "Bail out! README: $missing"; exit 1; }
 cleanup
@@ -48,21 +48,6 @@ out=$(block roles | run)
 tap $? "README's roles block runs${out:+: $out}"
 is "$(PGUSER=authenticator PGPASSWORD=change-me psql -X -q -At -d "$db" -c "SET ROLE web" -c "SELECT current_user" 2>&1)" \
    "web" "authenticator logs in with README's password and switches to web"
-
-# Signing keys and rotation, with the shared secret in the environment
-shared=$(head -c 36 /dev/urandom | base64)
-out=$(BETTER_AUTH_SECRET=$shared run -f <(block keys))
-tap $? "README's keys block runs"
-is "$(run -c "SELECT string_agg(kid || ':' || (retired_at IS NOT NULL), ',' ORDER BY kid) FROM taskauth.signing_keys WHERE kid LIKE 'k202%'")" \
-   "k2025:true,k2026:false" "k2025 (the shared secret) was added then retired, k2026 is active"
-is "$(run -c "SELECT secret = '$shared' FROM taskauth.signing_keys WHERE kid = 'k2025'")" "t" \
-   "k2025 holds the secret from BETTER_AUTH_SECRET"
-shared_token=$(BETTER_AUTH_SECRET=$shared /usr/bin/python3 -c '
-import os, time, jwt
-print(jwt.encode({"sub": "00000000-0000-4000-8000-000000000001", "exp": int(time.time()) + 60},
-                 os.environ["BETTER_AUTH_SECRET"], algorithm="HS256"))')
-is "$(run -c "SELECT taskauth.authenticate('$shared_token')" 2>&1 | head -1)" "ERROR:  jwt signature does not match" \
-   "a PyJWT token made with the retired shared secret is refused"
 
 # A request, end to end (as the owner of the session, SET ROLE web inside)
 out=$(block request | run)
