@@ -17,11 +17,23 @@ for (const lang of ['js', 'sql']) {
     tap(i >= 0, `README ${lang} block "${block.split('\n').find((l) => l.trim() && !l.startsWith('//')).trim()}" is in ${files[i] ?? '(nowhere)'}`, block);
   }
 }
+// Blocks of the docs pages claimed below are the app README's: each is, verbatim and in the same
+// language, one of its blocks, which the checks above and the other files of this suite run.
+// readme-blocks: docs/sessions.md define-payload
+const appReadme = await readFile(`${APP_DIR}README.md`, 'utf8');
+const claims = [...(await readFile(new URL(import.meta.url), 'utf8')).matchAll(/^\/\/ readme-blocks: (\S+) (.+)$/gm)]
+  .flatMap(([, page, names]) => names.trim().split(/\s+/).map((name) => [page, name]));
+for (const [page, name] of claims) {
+  const text = await readFile(new URL(`../../${page}`, import.meta.url), 'utf8');
+  const m = text.match(new RegExp(`^<!-- readme-test: ${name.replace(/[.-]/g, '\\$&')} -->\n\`\`\`(\\w*)\n([\\s\\S]*?)^\`\`\`$`, 'm'));
+  tap(m !== null, `${page} has a block marked readme-test: ${name}`);
+  if (m === null) continue;
+  tap(appReadme.includes('```' + m[1] + '\n' + m[2] + '```'), `${page} ${name} (${m[1]}) is a block of the app README`, m[2]);
+}
 // The main README's PostGraphile section shows the same code: each of its blocks is a verbatim
 // block of the app's README, which the checks above and the other files of this suite run.
 const mainReadme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
 const section = mainReadme.slice(mainReadme.indexOf('### PostGraphile 4\n'), mainReadme.indexOf('### Operations\n'));
-const appReadme = await readFile(`${APP_DIR}README.md`, 'utf8');
 const mainBlocks = [...section.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)];
 tap(mainBlocks.length >= 5, `the main README's PostGraphile section has code blocks (${mainBlocks.length})`);
 for (const [, lang, block] of mainBlocks) {

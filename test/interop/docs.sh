@@ -10,6 +10,7 @@
 # readme-blocks: docs/tokens.md sign audience
 # readme-blocks: docs/passwords.md rehash
 # readme-blocks: docs/identity.md request keys
+# readme-blocks: docs/sessions.md sessions follow-sessions
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -44,6 +45,8 @@ SQL
 }
 trap cleanup EXIT
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@" 2>&1; }
+# As a reader pastes into psql: an error is shown and the next statement runs.
+paste() { psql -X -q -At -d "$db" "$@" 2>&1; }
 missing=$(docs require "$here/docs.sh") || { echo "Bail out! $missing"; exit 1; }
 cleanup
 createdb "$db" || { echo "Bail out! createdb $db failed"; exit 1; }
@@ -104,5 +107,60 @@ hash() { run -c "SELECT hashed_password FROM taskauth.users WHERE email = 'alice
 before=$(hash); out=$(run -f <(block docs/passwords.md rehash))
 is "$out|$([[ $(hash) == "$before" ]] && echo same)" "password accepted|same" \
    "run again, it accepts the password and leaves the current hash alone"
+
+# sessions.md: sign in, refresh, sign out; the block shows one error (the revoked token), and
+# after its RESET ROLE the session is its own role again
+out=$(paste -f <(block docs/sessions.md sessions; echo "SELECT current_user = session_user;"))
+is "$(grep -cE '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' <<<"$out")" "2" \
+   "sessions.md's block: sign_in's and refresh's access tokens authenticate"
+is "$(grep 'ERROR' <<<"$out" | sed 's/^psql:[^ ]* //')|$(tail -1 <<<"$out")" "ERROR:  token revoked|t" \
+   "after logout() commits, and only then, the token is refused: token revoked; RESET ROLE ends the role"
+is "$(run -c "SELECT count(*) FILTER (WHERE end_reason IS NOT NULL), (array_agg(end_reason ORDER BY created_at DESC))[1]
+              FROM taskauth.sessions")" "1|logout" "the signed-out session, and it alone, ended with logout"
+
+# Better Auth's own tables in the database, as the example app's migration makes them (the pages'
+# issuer blocks name them), and an Ed25519 key in its jwks table with which this test signs
+# tokens as Better Auth's jwt plugin does: iss and aud its base URL, sub the user, sid the session.
+(cd examples/task-app && AUTH_DATABASE_URL="postgres://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:${PGPORT:-5432}/$db" \
+   node migrate.mjs >/dev/null 2>&1) || { echo "Bail out! examples/task-app's node migrate.mjs failed (npm modules missing?)"; exit 1; }
+key=$(mktemp); trap 'cleanup; rm -f "$key"' EXIT
+/usr/bin/python3 - "$key" <<'PY'
+import base64, json, sys, uuid
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+k = Ed25519PrivateKey.generate()
+x = base64.urlsafe_b64encode(k.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).rstrip(b'=')
+pem = k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+json.dump({'kid': str(uuid.uuid4()), 'jwk': {'kty': 'OKP', 'crv': 'Ed25519', 'x': x.decode()}, 'pem': pem.decode()}, open(sys.argv[1], 'w'))
+PY
+run -v kid="$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kid"])' "$key")" \
+    -v jwk="$(/usr/bin/python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["jwk"]))' "$key")" >/dev/null <<'SQL'
+INSERT INTO public.jwks (id, "publicKey", "privateKey", "createdAt", alg, crv)
+VALUES (:'kid', :'jwk', 'kept by Better Auth', now(), 'EdDSA', 'Ed25519');
+SQL
+# ba_user EMAIL: a Better Auth user; prints its id. ba_session USER: a session of it; prints its id.
+ba_user() { run -c "INSERT INTO public.\"user\" (name, email, \"emailVerified\", \"updatedAt\") VALUES ('$1', '$1', true, now()) RETURNING id"; }
+ba_session() { run -c "INSERT INTO public.session (\"expiresAt\", token, \"updatedAt\", \"userId\") VALUES (now() + interval '7 days', gen_random_uuid()::text, now(), '$1') RETURNING id"; }
+# ba_token SUB EMAIL SID: an EdDSA token of Better Auth's, 15 minutes long.
+ba_token() {
+  /usr/bin/python3 - "$key" "$@" <<'PY'
+import json, sys, time, jwt
+k = json.load(open(sys.argv[1])); sub, email, sid = sys.argv[2:5]; now = int(time.time())
+print(jwt.encode({'sub': sub, 'email': email, 'sid': sid, 'iss': 'https://app.example', 'aud': 'https://app.example',
+                  'iat': now, 'exp': now + 900}, k['pem'], algorithm='EdDSA', headers={'kid': k['kid']}))
+PY
+}
+carol=$(ba_user carol@example.com); carol_s1=$(ba_session "$carol"); carol_s2=$(ba_session "$carol")
+carol_t1=$(ba_token "$carol" carol@example.com "$carol_s1"); carol_t2=$(ba_token "$carol" carol@example.com "$carol_s2")
+run -c "SELECT taskauth.add_issuer('https://app.example', audience => 'https://app.example', key_table => 'public.jwks', provision_users => true)" >/dev/null
+
+# sessions.md: taskauth follows Better Auth's session table; signing out there (the row deleted)
+# revokes that session's tokens and no other
+out=$(run -f <(block docs/sessions.md follow-sessions))
+tap $? "sessions.md's follow-sessions block runs$( (($? == 0)) || printf ': %s' "$out")"
+is "$(run -c "SELECT taskauth.authenticate('$carol_t1') = '$carol'")" "t" "a Better Auth token of carol's first session authenticates"
+run -c "DELETE FROM public.session WHERE id = '$carol_s1'" >/dev/null
+is "$(run -c "SELECT taskauth.authenticate('$carol_t1')" 2>&1 | head -1)|$(run -c "SELECT taskauth.authenticate('$carol_t2') = '$carol'")" \
+   "ERROR:  token revoked|t" "after Better Auth deletes that session's row the token is refused, her other session's token is not"
 
 echo "1..$n"

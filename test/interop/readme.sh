@@ -2,8 +2,8 @@
 # README's SQL, run as README shows it: every fenced block that follows a
 # "<!-- readme-test: NAME -->" line is extracted from README.md verbatim and run with psql in a
 # database named app, in the order a reader meets them (install, roles, request, own
-# policy, sessions, primitives, uninstall), and what each promises is checked. TAP.
-# readme-blocks: README.md build install roles request own-policy sessions primitives uninstall
+# policy, primitives, uninstall), and what each promises is checked. TAP.
+# readme-blocks: README.md build install roles request own-policy primitives uninstall
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -25,7 +25,7 @@ trap cleanup EXIT
 block() { /usr/bin/python3 "$here/lib/doc_blocks.py" block README.md "$1"; }
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@" 2>&1; }
 
-echo "1..21"
+echo "1..18"
 missing=$(/usr/bin/python3 "$here/lib/doc_blocks.py" require "$0") \
   || { echo "Bail out! README: $missing"; exit 1; }
 cleanup
@@ -78,15 +78,6 @@ SELECT count(*) FROM public.notes;
 SQL
 )" "alice's note
 0" "signed in: alice writes and reads her note; after COMMIT the session is anonymous again"
-
-# Sessions and sign-out: the block ends with the refused token, so psql stops there
-out=$(block sessions | run)
-is "$(grep -cE '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' <<<"$out")" "2" \
-   "README's sessions block: sign_in's and refresh's access tokens authenticate"
-grep -qE 'ERROR:  token revoked$' <<<"$(tail -1 <<<"$out")"
-tap $? "and after logout() commits, the token is refused: token revoked$( (($? == 0)) || printf ': %s' "$out")"
-is "$(run -c "SELECT string_agg(coalesce(end_reason, 'open'), ',' ORDER BY created_at) FROM taskauth.sessions")" \
-   "open,open,logout" "the two earlier logins' sessions stay open, the signed-out one ended with logout"
 
 # The primitives
 out=$(block primitives | run)
