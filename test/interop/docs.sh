@@ -11,6 +11,7 @@
 # readme-blocks: docs/passwords.md rehash
 # readme-blocks: docs/identity.md request keys
 # readme-blocks: docs/sessions.md sessions follow-sessions
+# readme-blocks: docs/issuers.md add-issuer migrate-accounts
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -152,7 +153,12 @@ PY
 }
 carol=$(ba_user carol@example.com); carol_s1=$(ba_session "$carol"); carol_s2=$(ba_session "$carol")
 carol_t1=$(ba_token "$carol" carol@example.com "$carol_s1"); carol_t2=$(ba_token "$carol" carol@example.com "$carol_s2")
-run -c "SELECT taskauth.add_issuer('https://app.example', audience => 'https://app.example', key_table => 'public.jwks', provision_users => true)" >/dev/null
+
+# issuers.md: Better Auth registered as an issuer; its token's user is provisioned at first sight
+out=$(run -f <(block docs/issuers.md add-issuer))
+tap $? "issuers.md's add-issuer block runs$( (($? == 0)) || printf ': %s' "$out")"
+is "$(run -c "SELECT taskauth.authenticate('$carol_t1') = '$carol'" -c "SELECT email FROM taskauth.users WHERE id = '$carol'")" "t
+carol@example.com" "a Better Auth EdDSA token (key read from its jwks table) authenticates, and its user is provisioned"
 
 # sessions.md: taskauth follows Better Auth's session table; signing out there (the row deleted)
 # revokes that session's tokens and no other
@@ -162,5 +168,19 @@ is "$(run -c "SELECT taskauth.authenticate('$carol_t1') = '$carol'")" "t" "a Bet
 run -c "DELETE FROM public.session WHERE id = '$carol_s1'" >/dev/null
 is "$(run -c "SELECT taskauth.authenticate('$carol_t1')" 2>&1 | head -1)|$(run -c "SELECT taskauth.authenticate('$carol_t2') = '$carol'")" \
    "ERROR:  token revoked|t" "after Better Auth deletes that session's row the token is refused, her other session's token is not"
+
+# issuers.md: Better Auth's accounts moved over; dave's scrypt hash (made by Better Auth's own
+# hashPassword) lets him log in through taskauth, which upgrades it
+dave=$(ba_user dave@example.com)
+dave_hash=$(cd examples/task-app && node --input-type=module \
+  -e "import { hashPassword } from 'better-auth/crypto'; console.log(await hashPassword(process.argv[1]))" 'dave-password-1')
+run -c "INSERT INTO public.account (\"accountId\", \"providerId\", \"userId\", password, \"updatedAt\")
+        VALUES ('$dave', 'credential', '$dave', '$dave_hash', now())" >/dev/null
+out=$(run -f <(block docs/issuers.md migrate-accounts))
+tap $? "issuers.md's migrate-accounts block runs$( (($? == 0)) || printf ': %s' "$out")"
+is "$(run -c "SELECT hashed_password = '$dave_hash' FROM taskauth.users WHERE id = '$dave'")" "t" "dave's Better Auth hash is his taskauth hash"
+login=$(run -c "SELECT taskauth.login('dave@example.com', 'dave-password-1') IS NOT NULL")
+is "$login|$(run -c "SELECT left(hashed_password, 7) FROM taskauth.users WHERE id = '$dave'")" 't|$2b$12$' \
+   "he logs in with his Better Auth password, and login upgraded the scrypt hash to bcrypt"
 
 echo "1..$n"

@@ -181,7 +181,7 @@ def check_links(pages):
     problems, anchors = [], {}
     for page in pages:
         for n, line in prose(page):
-            for target in LINK.findall(re.sub(r'`[^`]*`', '', line)):
+            for target in LINK.findall(line):
                 if re.match(r'^[a-z]+:', target):
                     continue
                 path, _, anchor = target.partition('#')
