@@ -12,6 +12,7 @@
 # readme-blocks: docs/identity.md request keys
 # readme-blocks: docs/sessions.md sessions follow-sessions
 # readme-blocks: docs/issuers.md add-issuer migrate-accounts
+# readme-blocks: docs/frontends.md roles postgrest-conf jwt-secret requests
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -182,5 +183,104 @@ is "$(run -c "SELECT hashed_password = '$dave_hash' FROM taskauth.users WHERE id
 login=$(run -c "SELECT taskauth.login('dave@example.com', 'dave-password-1') IS NOT NULL")
 is "$login|$(run -c "SELECT left(hashed_password, 7) FROM taskauth.users WHERE id = '$dave'")" 't|$2b$12$' \
    "he logs in with his Better Auth password, and login upgraded the scrypt hash to bcrypt"
+
+# frontends.md: the role the frontends log in as
+out=$(run -f <(block docs/frontends.md roles))
+tap $? "frontends.md's roles block runs${out:+: $out}"
+is "$(PGUSER=authenticator PGPASSWORD=change-me psql -X -q -At -d "$db" -c "SET ROLE web" -c "SELECT current_user" 2>&1)" \
+   "web" "authenticator logs in with the page's password and switches to web"
+
+# frontends.md's PostgREST part, against lib/postgrest_standin.py (PostgREST itself cannot be
+# installed here; the stand-in replays its per-request statements and error mapping, see its
+# header). Deployment A's configuration is the page's postgrest.conf block and its jwt-secret
+# line, whose placeholder is filled in as the page says (access_token_key of the newest key,
+# k2026); deployment B's is the postgrest.conf block alone.
+command -v curl >/dev/null || test/apt-get-wait install -y -qq --no-install-recommends curl >/dev/null 2>&1
+conf_b=$(mktemp); conf_a=$(mktemp); trap 'cleanup; rm -f "$key" "$conf_a" "$conf_b"' EXIT
+block docs/frontends.md postgrest-conf >"$conf_b"
+jwt_secret=$(run -c "SELECT taskauth.access_token_key(secret) FROM taskauth.signing_keys WHERE kid = 'k2026'")
+{ cat "$conf_b"; block docs/frontends.md jwt-secret | sed "s|<the result of taskauth.access_token_key(secret)>|$jwt_secret|"; } >"$conf_a"
+is "$(grep -c "^jwt-secret = \"$jwt_secret\"\$" "$conf_a")" "1" "the jwt-secret block, its placeholder filled in, is a configuration line"
+standin() { /usr/bin/python3 "$here/lib/postgrest_standin.py" --conf "$1" -- bash -c "$2"; }
+
+# The page's curl commands, in deployment A: bob registers, logs in, creates and completes a task
+out=$(standin "$conf_a" "$(block docs/frontends.md requests)"$'\n''echo "TASK=$TASK"' 2>&1)
+tap $? "frontends.md's requests block runs against the stand-in (deployment A)$( (($? == 0)) || printf ': %s' "$out")"
+bob=$(run -c "SELECT id FROM taskauth.users WHERE email = 'bob@example.com'")
+task=$(sed -n 's/^TASK=//p' <<<"$out")
+is "$(sed -n 1p <<<"$out")" "\"$bob\"" "register answers bob's id"
+is "$(sed -n 2p <<<"$out" | /usr/bin/python3 -c '
+import json, sys
+print(" ".join("|".join(str(t[k]) for k in ("id", "user_id", "title", "is_completed")) for t in json.load(sys.stdin)))')" \
+   "$task|$bob|Buy milk|True" "TASK is the new task's id; the list shows it alone, bob's, completed"
+
+# Every row of the page's table of answers, in both deployments.
+alice_task=$(run -c "SELECT id FROM taskauth.tasks WHERE user_id = '$alice' AND title = 'Buy milk'")
+expired=$(/usr/bin/python3 -c '
+import sys, time, jwt
+print(jwt.encode({"aud": "taskauth", "sub": sys.argv[2], "email": "bob@example.com", "iat": int(time.time()) - 1000,
+                  "exp": int(time.time()) - 100}, sys.argv[1], algorithm="HS256", headers={"typ": "at+jwt", "kid": "k2026"}))' "$jwt_secret" "$bob")
+answers='
+u=localhost:3000
+# req NAME CURL-ARGS...: NAME=status|the WWW-Authenticate header|the body
+req() { local n=$1; shift; local h b c; h=$(mktemp); b=$(mktemp)
+  c=$(curl -s -o "$b" -D "$h" -w "%{http_code}" "$@")
+  echo "$n=$c|$(sed -n "s/^[Ww][Ww][Ww]-[Aa]uthenticate: *//p" "$h" | tr -d "\r")|$(cat "$b")"; rm -f "$h" "$b"; }
+json=(-H "Content-Type: application/json")
+TOKEN=$(curl -s $u/rpc/login "${json[@]}" -d "{\"email\": \"bob@example.com\", \"password\": \"bob-password-1\"}" | tr -d "\"")
+BAD="${TOKEN%.*}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+'
+answers_a=$answers'
+A="Authorization: Bearer $TOKEN"
+req anon_get $u/tasks
+req anon_post $u/tasks "${json[@]}" -d "{\"title\": \"anonymous\"}"
+req bad $u/tasks -H "Authorization: Bearer $BAD"
+req expired $u/tasks -H "Authorization: Bearer $EXPIRED"
+req patch_other -X PATCH "$u/tasks?id=eq.$ALICE_TASK" -H "$A" "${json[@]}" -d "{\"title\": \"taken\"}"
+req delete_other -X DELETE "$u/tasks?id=eq.$ALICE_TASK" -H "$A"
+req plant $u/tasks -H "$A" "${json[@]}" -d "{\"title\": \"planted\", \"user_id\": \"$ALICE\"}"
+req login_wrong $u/rpc/login "${json[@]}" -d "{\"email\": \"bob@example.com\", \"password\": \"not-his-password\"}"
+req login_unknown $u/rpc/login "${json[@]}" -d "{\"email\": \"nobody@example.com\", \"password\": \"not-his-password\"}"
+req primitive $u/rpc/jwt_sign -H "$A" "${json[@]}" -d "{\"claims\": \"{}\", \"secret\": \"anything-anything-anything-anything\"}"
+req users_star "$u/users?select=*" -H "$A"
+req users_cols "$u/users?select=id,email,created_at,updated_at" -H "$A"
+S=$(curl -s $u/rpc/sign_in "${json[@]}" -H "Accept: application/vnd.pgrst.object+json" \
+      -d "{\"email\": \"bob@example.com\", \"password\": \"bob-password-1\"}" | cut -d "\"" -f 4)
+req logout -X POST $u/rpc/logout -H "Authorization: Bearer $S"
+req revoked $u/tasks -H "Authorization: Bearer $S"
+'
+answers_b=$answers'
+req b_get $u/tasks -H "X-Taskauth-Token: $TOKEN"
+req b_bearer $u/tasks -H "Authorization: Bearer $TOKEN"
+req b_bad $u/tasks -H "X-Taskauth-Token: $BAD"
+req b_expired $u/tasks -H "X-Taskauth-Token: $EXPIRED"
+req b_plant $u/tasks -H "X-Taskauth-Token: $TOKEN" "${json[@]}" -d "{\"title\": \"planted\", \"user_id\": \"$ALICE\"}"
+'
+export ALICE=$alice ALICE_TASK=$alice_task EXPIRED=$expired
+out=$(standin "$conf_a" "$answers_a" 2>&1; standin "$conf_b" "$answers_b" 2>&1)
+# answer NAME: the status, and the header when there is one; body NAME: the body's JSON, one field
+answer() { sed -n "s/^$1=\([0-9]*\)|\([^|]*\)|.*/\1 \2/p" <<<"$out" | sed 's/ $//'; }
+field() { sed -n "s/^$1=[0-9]*|[^|]*|//p" <<<"$out" | /usr/bin/python3 -c "import json, sys; print(json.load(sys.stdin)$2)"; }
+invalid='Bearer error="invalid_token"'
+is "$(answer anon_get) $(field anon_get '')" "200 []" "no token, GET /tasks: 200, []"
+is "$(answer anon_post) $(field anon_post '["code"]')" "401 Bearer 42501" "no token, POST /tasks: 401 (42501)"
+is "$(answer bad | sed 's/\(invalid_token"\).*/\1/')" "401 $invalid" "a bad token: 401 with $invalid (deployment A: PostgREST's own check)"
+is "$(answer expired | sed 's/\(invalid_token"\).*/\1/')" "401 $invalid" "an expired token: 401 with $invalid (deployment A)"
+is "$(answer patch_other)|$(answer delete_other)|$(run -c "SELECT title FROM taskauth.tasks WHERE id = '$alice_task'")" "204|204|Buy milk" \
+   "PATCH and DELETE of another user's task: 204, nothing changed"
+is "$(answer plant) $(field plant '["code"]')" "401 Bearer 42501" "setting user_id to another user: 401 (42501) in deployment A"
+is "$(answer login_wrong) $(field login_wrong '["code"]')|$(sed -n 's/^login_wrong=//p' <<<"$out" | cut -d'|' -f3 | sed 's/"message": *"[^"]*"//')" \
+   "403 28P01|$(sed -n 's/^login_unknown=//p' <<<"$out" | cut -d'|' -f3 | sed 's/"message": *"[^"]*"//')" \
+   "wrong password and unknown email at /rpc/login: 403 (28P01), the same answer"
+is "$(answer primitive) $(field primitive '["code"]')" "401 Bearer 42501" "a primitive at /rpc/jwt_sign: 401 (42501)"
+is "$(answer users_star) $(field users_star '["code"]')|$(answer users_cols) $(field users_cols '[0]["email"]') $(field users_cols '.__len__()')" \
+   "401 Bearer 42501|200 bob@example.com 1" "GET /users?select=*: 401 (42501); the columns named: 200, the caller's own row"
+is "$(answer logout)|$(answer revoked | sed 's/\(invalid_token"\).*/\1/') $(field revoked '["message"]')" "204|401 $invalid token revoked" \
+   "after POST /rpc/logout the token is answered 401 $invalid, token revoked"
+is "$(answer b_get) $(field b_get '[0]["id"]')" "200 $task" "deployment B: X-Taskauth-Token authenticates (bob's task)"
+is "$(answer b_bearer) $(field b_bearer '["code"]')" "500 PGRST300" "deployment B: an Authorization: Bearer header is answered 500 (PGRST300)"
+is "$(answer b_bad | sed 's/\(invalid_token"\).*/\1/') $(field b_bad '["message"]')|$(answer b_expired | sed 's/\(invalid_token"\).*/\1/') $(field b_expired '["message"]')" \
+   "401 $invalid jwt signature does not match|401 $invalid jwt expired" "deployment B: bad and expired tokens, 401 $invalid from pre_request"
+is "$(answer b_plant) $(field b_plant '["code"]')" "401 Bearer 42501" "setting user_id to another user: 401 (42501) in deployment B"
 
 echo "1..$n"

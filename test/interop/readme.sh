@@ -1,9 +1,9 @@
 #!/bin/bash
 # README's SQL, run as README shows it: every fenced block that follows a
 # "<!-- readme-test: NAME -->" line is extracted from README.md verbatim and run with psql in a
-# database named app, in the order a reader meets them (install, roles, request, own
+# database named app, in the order a reader meets them (install, request, own
 # policy, primitives, uninstall), and what each promises is checked. TAP.
-# readme-blocks: README.md build install roles request own-policy primitives uninstall
+# readme-blocks: README.md build install request own-policy primitives uninstall
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -25,7 +25,7 @@ trap cleanup EXIT
 block() { /usr/bin/python3 "$here/lib/doc_blocks.py" block README.md "$1"; }
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@" 2>&1; }
 
-echo "1..18"
+echo "1..16"
 missing=$(/usr/bin/python3 "$here/lib/doc_blocks.py" require "$0") \
   || { echo "Bail out! README: $missing"; exit 1; }
 cleanup
@@ -42,12 +42,6 @@ is "$(run -c "SELECT count(*), bool_and(octet_length(secret) >= 32) FROM taskaut
 grep -q "SELECT taskauth.add_signing_key('" "$readme"; tap $((! $?)) "README shows no literal signing secret to paste"
 is "$(run -c "SELECT taskauth.preload_status(), has_function_privilege('web', 'taskauth.login(text,text)', 'EXECUTE')")" \
    "session_preload_libraries|t" "the library is preloaded and web may log in"
-
-# Roles for a frontend: authenticator logs in and switches to web
-out=$(block roles | run)
-tap $? "README's roles block runs${out:+: $out}"
-is "$(PGUSER=authenticator PGPASSWORD=change-me psql -X -q -At -d "$db" -c "SET ROLE web" -c "SELECT current_user" 2>&1)" \
-   "web" "authenticator logs in with README's password and switches to web"
 
 # A request, end to end (as the owner of the session, SET ROLE web inside)
 out=$(block request | run)
