@@ -13,6 +13,7 @@
 # readme-blocks: docs/sessions.md sessions follow-sessions
 # readme-blocks: docs/issuers.md add-issuer migrate-accounts
 # readme-blocks: docs/frontends.md roles postgrest-conf jwt-secret requests
+# readme-blocks: docs/operations.md uninstall
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -282,5 +283,19 @@ is "$(answer b_bearer) $(field b_bearer '["code"]')" "500 PGRST300" "deployment 
 is "$(answer b_bad | sed 's/\(invalid_token"\).*/\1/') $(field b_bad '["message"]')|$(answer b_expired | sed 's/\(invalid_token"\).*/\1/') $(field b_expired '["message"]')" \
    "401 $invalid jwt signature does not match|401 $invalid jwt expired" "deployment B: bad and expired tokens, 401 $invalid from pre_request"
 is "$(answer b_plant) $(field b_plant '["code"]')" "401 Bearer 42501" "setting user_id to another user: 401 (42501) in deployment B"
+
+# operations.md: uninstalling (the page names the database app). Pasted while objects of the
+# reader's own still depend on taskauth (README's public.notes, whose default and policies call
+# taskauth.current_user_id(); the triggers follow_issuer_sessions put on Better Auth's session
+# table), the block must change nothing: the extension and the preload setting both stay, so
+# jwt.sub stays unforgeable. With those gone, as the page says to do first, it removes both.
+preload() { echo "$(run -c "SELECT count(*) FROM pg_extension WHERE extname = 'taskauth'")|$(run -c "SELECT count(*)
+             FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'app')")"; }
+psql -X -q -At -d postgres -c "\\c $db" -f <(block docs/operations.md uninstall) >/dev/null 2>&1
+is "$(preload)" "1|1" "the uninstall block, refused while a policy depends on taskauth, changes nothing (extension and preload setting kept)"
+run -c "DROP TABLE public.notes" -c "SELECT taskauth.unfollow_issuer_sessions('public.session')" >/dev/null
+out=$(psql -X -q -At -v ON_ERROR_STOP=1 -d postgres -c "\\c $db" -f <(block docs/operations.md uninstall) 2>&1)
+tap $? "operations.md's uninstall block runs${out:+: $out}"
+is "$(preload)" "0|0" "the extension and the database's preload setting are gone"
 
 echo "1..$n"

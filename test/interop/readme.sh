@@ -2,8 +2,8 @@
 # README's SQL, run as README shows it: every fenced block that follows a
 # "<!-- readme-test: NAME -->" line is extracted from README.md verbatim and run with psql in a
 # database named app, in the order a reader meets them (install, request, own
-# policy, primitives, uninstall), and what each promises is checked. TAP.
-# readme-blocks: README.md build install request own-policy primitives uninstall
+# policy, primitives), and what each promises is checked. TAP.
+# readme-blocks: README.md build install request own-policy primitives
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -25,7 +25,7 @@ trap cleanup EXIT
 block() { /usr/bin/python3 "$here/lib/doc_blocks.py" block README.md "$1"; }
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@" 2>&1; }
 
-echo "1..16"
+echo "1..13"
 missing=$(/usr/bin/python3 "$here/lib/doc_blocks.py" require "$0") \
   || { echo "Bail out! README: $missing"; exit 1; }
 cleanup
@@ -79,15 +79,3 @@ tap $? "README's primitives block runs${out:+: $out}"
 is "$(run -c "SELECT has_function_privilege('token_tools', 'taskauth.verify_password(text,text)', 'EXECUTE'),
                      has_function_privilege('web', 'taskauth.verify_password(text,text)', 'EXECUTE')")" "f|f" \
    "after grant and revoke, neither token_tools nor web can run verify_password"
-
-# Uninstalling (README names the database app). Pasted while a policy of the reader's own still
-# depends on taskauth (public.notes), the block must change nothing: the extension and the
-# preload setting both stay, so jwt.sub stays unforgeable.
-psql -X -q -At -d postgres -c "\\c $db" -f <(block uninstall) >/dev/null 2>&1
-is "$(run -c "SELECT count(*) FROM pg_extension WHERE extname = 'taskauth'")|$(run -c "SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'app')")" \
-   "1|1" "the uninstall block, refused while a policy depends on taskauth, changes nothing (extension and preload setting kept)"
-run -c "DROP TABLE public.notes" >/dev/null
-out=$(psql -X -q -At -v ON_ERROR_STOP=1 -d postgres -c "\\c $db" -f <(block uninstall) 2>&1)
-tap $? "README's uninstall block runs${out:+: $out}"
-is "$(run -c "SELECT count(*) FROM pg_extension WHERE extname = 'taskauth'")|$(run -c "SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'app')")" \
-   "0|0" "the extension and the database's preload setting are gone"
