@@ -14,6 +14,7 @@
 # readme-blocks: docs/issuers.md add-issuer migrate-accounts
 # readme-blocks: docs/frontends.md roles postgrest-conf jwt-secret requests
 # readme-blocks: docs/operations.md uninstall
+# readme-blocks: docs/security.md primitives
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -283,6 +284,13 @@ is "$(answer b_bearer) $(field b_bearer '["code"]')" "500 PGRST300" "deployment 
 is "$(answer b_bad | sed 's/\(invalid_token"\).*/\1/') $(field b_bad '["message"]')|$(answer b_expired | sed 's/\(invalid_token"\).*/\1/') $(field b_expired '["message"]')" \
    "401 $invalid jwt signature does not match|401 $invalid jwt expired" "deployment B: bad and expired tokens, 401 $invalid from pre_request"
 is "$(answer b_plant) $(field b_plant '["code"]')" "401 Bearer 42501" "setting user_id to another user: 401 (42501) in deployment B"
+
+# security.md: the primitives given to a back-office role and taken back
+out=$(run -f <(block docs/security.md primitives))
+tap $? "security.md's primitives block runs${out:+: $out}"
+is "$(run -c "SELECT has_function_privilege('token_tools', 'taskauth.verify_password(text,text)', 'EXECUTE'),
+                     has_function_privilege('web', 'taskauth.verify_password(text,text)', 'EXECUTE')")" "f|f" \
+   "after grant and revoke, neither token_tools nor web can run verify_password"
 
 # operations.md: uninstalling (the page names the database app). Pasted while objects of the
 # reader's own still depend on taskauth (README's public.notes, whose default and policies call

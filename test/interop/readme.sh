@@ -2,8 +2,8 @@
 # README's SQL, run as README shows it: every fenced block that follows a
 # "<!-- readme-test: NAME -->" line is extracted from README.md verbatim and run with psql in a
 # database named app, in the order a reader meets them (install, request, own
-# policy, primitives), and what each promises is checked. TAP.
-# readme-blocks: README.md build install request own-policy primitives
+# policy), and what each promises is checked. TAP.
+# readme-blocks: README.md build install request own-policy
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -25,7 +25,7 @@ trap cleanup EXIT
 block() { /usr/bin/python3 "$here/lib/doc_blocks.py" block README.md "$1"; }
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@" 2>&1; }
 
-echo "1..13"
+echo "1..11"
 missing=$(/usr/bin/python3 "$here/lib/doc_blocks.py" require "$0") \
   || { echo "Bail out! README: $missing"; exit 1; }
 cleanup
@@ -72,10 +72,3 @@ SELECT count(*) FROM public.notes;
 SQL
 )" "alice's note
 0" "signed in: alice writes and reads her note; after COMMIT the session is anonymous again"
-
-# The primitives
-out=$(block primitives | run)
-tap $? "README's primitives block runs${out:+: $out}"
-is "$(run -c "SELECT has_function_privilege('token_tools', 'taskauth.verify_password(text,text)', 'EXECUTE'),
-                     has_function_privilege('web', 'taskauth.verify_password(text,text)', 'EXECUTE')")" "f|f" \
-   "after grant and revoke, neither token_tools nor web can run verify_password"
