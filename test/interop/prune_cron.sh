@@ -34,7 +34,12 @@ out=$(BLOCK=$block pg_virtualenv -t -v "$pgv" -c "-p $port" \
   psql -X -q -At -v ON_ERROR_STOP=1 -d app -c "CREATE EXTENSION taskauth"
   echo "block: $(psql -X -q -At -v ON_ERROR_STOP=1 -d app <<<"$BLOCK" 2>&1)"
   echo "job: $(psql -X -q -At -d app -c "SELECT jobname, schedule, command, database FROM cron.job")"
-  echo "launcher: $(psql -X -q -At -d app -c "SELECT datname FROM pg_stat_activity WHERE backend_type = '"'"'pg_cron launcher'"'"'")"
+  # the launcher connects to its database shortly after the server starts: wait for it (5 s at most)
+  for i in $(seq 50); do
+    launcher=$(psql -X -q -At -d app -c "SELECT datname FROM pg_stat_activity WHERE backend_type = '"'"'pg_cron launcher'"'"'")
+    [[ -z $launcher ]] || break; sleep 0.1
+  done
+  echo "launcher: $launcher"
   # an expired revocation to prune, then the job'"'"'s own command as pg_cron would run it
   psql -X -q -At -v ON_ERROR_STOP=1 -d app -c "INSERT INTO taskauth.revocations (session_id, user_id, revoked_at, expires_at, reason)
       VALUES (gen_random_uuid(), gen_random_uuid(), now() - interval '"'"'2 days'"'"', now() - interval '"'"'1 day'"'"', '"'"'logout'"'"')"

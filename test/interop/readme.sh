@@ -1,9 +1,10 @@
 #!/bin/bash
-# README's SQL, run as README shows it: every fenced block that follows a
-# "<!-- readme-test: NAME -->" line is extracted from README.md verbatim and run with psql in a
-# database named app, in the order a reader meets them (install, request, own
-# policy), and what each promises is checked. TAP.
-# readme-blocks: README.md build install request own-policy
+# README's blocks, run as README shows them: every fenced block that follows a
+# "<!-- readme-test: NAME -->" line is extracted from README.md verbatim and run (the shell ones
+# from the top of the checkout, the SQL ones with psql in a database named app), in the order a
+# reader meets them (build, quick start, install, request, own policy), and what each promises
+# is checked. The docs pages' blocks are docs.sh's. TAP.
+# readme-blocks: README.md build quick-start install request own-policy
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/tap.sh"
@@ -25,7 +26,7 @@ trap cleanup EXIT
 block() { /usr/bin/python3 "$here/lib/doc_blocks.py" block README.md "$1"; }
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@" 2>&1; }
 
-echo "1..11"
+echo "1..15"
 missing=$(/usr/bin/python3 "$here/lib/doc_blocks.py" require "$0") \
   || { echo "Bail out! README: $missing"; exit 1; }
 cleanup
@@ -35,6 +36,26 @@ createdb "$db" || { echo "Bail out! createdb $db failed"; exit 1; }
 # make test runs; the packages are there already, so apt-get only confirms them)
 out=$(cd "$(dirname "$readme")" && DEBIAN_FRONTEND=noninteractive bash -e -c "$(block build)" 2>&1)
 tap $? "README's build block runs$( (($? == 0)) || printf ': %s' "$(tail -3 <<<"$out")")"
+# Quick start: make demo, verbatim, from the top of the checkout (its throwaway cluster on a port
+# of its own: pg_virtualenv takes PGPORT, which would be this test's cluster's); make test is the
+# command .ci/run runs, of which this file is one suite
+qs=$(block quick-start)
+is "$(sed 's/ *#.*//' <<<"$qs" | tr '\n' ';')" "make demo;make test;" "README's quick start shows make demo and make test"
+port=$(/usr/bin/python3 -c '
+import os, socket
+for p in range(15632, 15832):
+    if os.path.exists("/var/run/postgresql/.s.PGSQL.%d" % p):
+        continue
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", p)); print(p); break
+        except OSError:
+            pass')
+out=$(cd "$(dirname "$readme")" && PGPORT=$port bash -e -c "$(grep '^make demo' <<<"$qs")" 2>&1)
+tap $? "README's make demo runs$( (($? == 0)) || printf ': %s' "$(tail -5 <<<"$out")")"
+grep -q '^Demo finished: every step behaved as expected\.$' <<<"$out"; tap $? "and its walk-through ends with every step as expected"
+is "$(grep -cx 'make test' "$(dirname "$readme")/.ci/run")" "1" "make test is the command .ci/run runs"
+
 out=$(block install | run)
 tap $? "README's install block runs${out:+: $out}"
 is "$(run -c "SELECT count(*), bool_and(octet_length(secret) >= 32) FROM taskauth.signing_keys")" "1|t" \
