@@ -763,7 +763,16 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    locked timestamptz := taskauth.login_locked_until(count_login_attempt.key, count_login_attempt.user_id);
 BEGIN
+    -- A locked email is refused before anything else, whether or not it has an account.
+    IF locked IS NOT NULL THEN
+        RAISE EXCEPTION 'too many failed logins'
+            USING ERRCODE = 'PT429',
+                  DETAIL = format('Try again in %s seconds.',
+                                  ceil(extract(epoch FROM locked - clock_timestamp()))::bigint);
+    END IF;
     -- A hot standby can neither count an attempt nor start a session.
     IF pg_is_in_recovery() THEN
         RAISE EXCEPTION 'cannot check a password on a hot standby'
@@ -790,7 +799,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.count_login_attempt(bytea, uuid) IS
-'Internal to login(), sign_in() and change_password(): counts an attempt against the login throttle before its password is checked (a background worker, login_failed_detached); refuses with PT503 when it cannot be counted and with 25006 on a hot standby.';
+'Internal to login(), sign_in() and change_password(): refuses an email locked by the login throttle (PT429), else counts an attempt before its password is checked (a background worker, login_failed_detached); refuses with PT503 when it cannot be counted and with 25006 on a hot standby.';
 
 CREATE FUNCTION taskauth.sign_in_user(email text, password text, refreshable boolean,
                                       OUT user_id uuid, OUT user_email text,
@@ -805,7 +814,6 @@ DECLARE
     s record;
     throttle boolean;
     email_key bytea := sha256(convert_to(lower(btrim(coalesce(sign_in_user.email, ''))), 'UTF8'));
-    locked timestamptz;
 BEGIN
     -- load the library first, so the settings read below are its own (see register)
     PERFORM taskauth.current_user_id();
@@ -822,14 +830,8 @@ BEGIN
      WHERE lower(u.email) = lower(btrim(sign_in_user.email))
        FOR KEY SHARE;
     IF throttle THEN
-        -- refused before any password hash, whether or not the email has an account
-        locked := taskauth.login_locked_until(email_key, sign_in_user.user_id);
-        IF locked IS NOT NULL THEN
-            RAISE EXCEPTION 'too many failed logins'
-                USING ERRCODE = 'PT429',
-                      DETAIL = format('Try again in %s seconds.',
-                                      ceil(extract(epoch FROM locked - clock_timestamp()))::bigint);
-        END IF;
+        -- refused (PT429) before any password hash while locked, whether or not the email has
+        -- an account; else counted
         PERFORM taskauth.count_login_attempt(email_key, sign_in_user.user_id);
     END IF;
     -- One check, evenly timed, whether or not the account exists (stored is NULL then), and one
@@ -1015,7 +1017,6 @@ DECLARE
     min_len int := current_setting('taskauth.min_password_length')::int;
     throttle boolean := current_setting('taskauth.login_throttle_threshold')::int > 0;
     email_key bytea;
-    locked timestamptz;
 BEGIN
     IF me IS NULL THEN
         RAISE EXCEPTION 'change_password needs an authenticated transaction'
@@ -1033,13 +1034,6 @@ BEGIN
       FROM taskauth.users AS u WHERE u.id = me FOR UPDATE;
     -- The old password is guessed like a login: the same per-email throttle counts it.
     IF throttle THEN
-        locked := taskauth.login_locked_until(email_key, me);
-        IF locked IS NOT NULL THEN
-            RAISE EXCEPTION 'too many failed logins'
-                USING ERRCODE = 'PT429',
-                      DETAIL = format('Try again in %s seconds.',
-                                      ceil(extract(epoch FROM locked - clock_timestamp()))::bigint);
-        END IF;
         PERFORM taskauth.count_login_attempt(email_key, me);
     END IF;
     IF NOT taskauth.login_check(change_password.old_password, stored) THEN

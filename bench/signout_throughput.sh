@@ -44,9 +44,9 @@ WITH u AS (SELECT id, row_number() OVER () AS k FROM taskauth.users),
              FROM generate_series(1, 2 * :pool) g JOIN u ON u.k = 1 + g % 1000
            RETURNING id)
 SELECT 1 FROM s LIMIT 0;
-INSERT INTO pool_revoke SELECT row_number() OVER (), id FROM (SELECT id FROM taskauth.sessions LIMIT :pool) x;
-INSERT INTO pool_write SELECT row_number() OVER (), id
-  FROM (SELECT id FROM taskauth.sessions WHERE id NOT IN (SELECT sid FROM pool_revoke)) x;
+CREATE TEMP TABLE numbered AS SELECT row_number() OVER () AS k, id FROM taskauth.sessions;
+INSERT INTO pool_revoke SELECT (k + 1) / 2, id FROM numbered WHERE k % 2 = 1;
+INSERT INTO pool_write SELECT k / 2, id FROM numbered WHERE k % 2 = 0;
 CREATE TABLE bench_log (at timestamptz NOT NULL DEFAULT clock_timestamp(), sid uuid NOT NULL);
 VACUUM ANALYZE;
 SQL
