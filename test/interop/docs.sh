@@ -203,11 +203,14 @@ block docs/frontends.md postgrest-conf >"$conf_b"
 jwt_secret=$(run -c "SELECT taskauth.access_token_key(secret) FROM taskauth.signing_keys WHERE kid = 'k2026'")
 { cat "$conf_b"; block docs/frontends.md jwt-secret | sed "s|<the result of taskauth.access_token_key(secret)>|$jwt_secret|"; } >"$conf_a"
 is "$(grep -c "^jwt-secret = \"$jwt_secret\"\$" "$conf_a")" "1" "the jwt-secret block, its placeholder filled in, is a configuration line"
-standin() { /usr/bin/python3 "$here/lib/postgrest_standin.py" --conf "$1" -- bash -c "$2"; }
+# standin CONF SCRIPT: SCRIPT run beside the stand-in; its standard error (and the stand-in's)
+# goes to $errs, shown when a check fails
+errs=$(mktemp); trap 'cleanup; rm -f "$key" "$conf_a" "$conf_b" "$errs"' EXIT
+standin() { /usr/bin/python3 "$here/lib/postgrest_standin.py" --conf "$1" -- bash -c "$2" 2>>"$errs"; }
 
 # The page's curl commands, in deployment A: bob registers, logs in, creates and completes a task
-out=$(standin "$conf_a" "$(block docs/frontends.md requests)"$'\n''echo "TASK=$TASK"' 2>&1)
-tap $? "frontends.md's requests block runs against the stand-in (deployment A)$( (($? == 0)) || printf ': %s' "$out")"
+out=$(standin "$conf_a" "$(block docs/frontends.md requests)"$'\n''echo "TASK=$TASK"')
+tap $? "frontends.md's requests block runs against the stand-in (deployment A)$( (($? == 0)) || printf ': %s' "$out $(cat "$errs")")"
 bob=$(run -c "SELECT id FROM taskauth.users WHERE email = 'bob@example.com'")
 task=$(sed -n 's/^TASK=//p' <<<"$out")
 is "$(sed -n 1p <<<"$out")" "\"$bob\"" "register answers bob's id"
@@ -259,7 +262,8 @@ req b_expired $u/tasks -H "X-Taskauth-Token: $EXPIRED"
 req b_plant $u/tasks -H "X-Taskauth-Token: $TOKEN" "${json[@]}" -d "{\"title\": \"planted\", \"user_id\": \"$ALICE\"}"
 '
 export ALICE=$alice ALICE_TASK=$alice_task EXPIRED=$expired
-out=$(standin "$conf_a" "$answers_a" 2>&1; standin "$conf_b" "$answers_b" 2>&1)
+out=$(standin "$conf_a" "$answers_a"; standin "$conf_b" "$answers_b")
+[[ ! -s $errs ]] || sed 's/^/# stand-in: /' "$errs"
 # answer NAME: the status, and the header when there is one; body NAME: the body's JSON, one field
 answer() { sed -n "s/^$1=\([0-9]*\)|\([^|]*\)|.*/\1 \2/p" <<<"$out" | sed 's/ $//'; }
 field() { sed -n "s/^$1=[0-9]*|[^|]*|//p" <<<"$out" | /usr/bin/python3 -c "import json, sys; print(json.load(sys.stdin)$2)"; }
