@@ -31,7 +31,7 @@ linked=("${pages[@]}" CHANGELOG.md examples/task-app/README.md)
 
 # show NAME OUTPUT: a check's problems as TAP comments, when it has any.
 show() { [[ -z $1 ]] || sed 's/^/#   /' <<<"$1"; }
-out=$(docs markers "${pages[@]}"); tap $? "every block of README and ${#pages[@]} pages in all carries a marker (sql, sh and bash ones a readme-test marker)"; show "$out"
+out=$(docs markers "${pages[@]}"); tap $? "every block of the ${#pages[@]} pages (README and docs/*.md) carries a marker (sql, sh and bash ones a readme-test marker)"; show "$out"
 out=$(docs claims "${pages[@]}"); tap $? "every readme-test block of README and docs is claimed by a test, and every claimed block exists"; show "$out"
 out=$(docs toc "${pages[@]}"); tap $? "README and every docs page open with a table of contents of their ## and ### headings"; show "$out"
 out=$(docs links "${linked[@]}"); tap $? "every relative link of README, docs, CHANGELOG and the example app's README resolves, anchors included"; show "$out"
