@@ -71,7 +71,7 @@ run() {
   out=$(pgbench -n -c "$c" -j "$c" -T "$SECS" -f "$work/revoke.sql@1" -f "$work/write.sql@1" "$db" 2>&1)
   awk '
     /^SQL script 1:/ { s = 1 } /^SQL script 2:/ { s = 2 }
-    /^ - [0-9]+ transactions .* tps\)/ { gsub(/[()]/, ""); for (i = 1; i <= NF; i++) if ($i == "tps") t[s] = $(i + 2) }
+    /^ - [0-9]+ transactions .*tps = / { gsub(/[()]/, ""); for (i = 1; i <= NF; i++) if ($i == "tps") t[s] = $(i + 2) }
     END { printf "%s %s\n", t[1], t[2] }' <<<"$out"
 }
 
