@@ -6,7 +6,7 @@
 # transactions (connection start and the first sight of the 200 tokens fall out), so they do
 # not move with this machine's speed, which drifts by 30% from one timed run to the next.
 # Then the same for the policies written as a direct call (user_id = taskauth.current_user_id())
-# instead of DESIGN.md's (SELECT taskauth.current_user_id()), set for this experiment only, and
+# instead of the subquery form (SELECT taskauth.current_user_id()), set for this experiment only, and
 # a sequential scan of all 1M tasks under each form (the direct call is evaluated per row there).
 # Last, first sight of a server token: authenticate() against jwt_verify() alone, per token.
 # Instructions are not time (cache misses are not counted): read them beside request_modes.sh.

@@ -335,7 +335,7 @@ taskauth_password_needs_rehash(PG_FUNCTION_ARGS)
  * or above the maxima, or a NULL password, the check runs against a fixed hash of today's
  * parameters that no password matches. A stored hash of another algorithm or a lower cost is
  * checked as it is and the wait makes up the difference; one costlier than today's settings
- * still takes its own longer time (README, "Login timing").
+ * still takes its own longer time (docs/identity.md, "Login timing").
  */
 #define LOGIN_BCRYPT_MAX_PASSWORD	72
 /* the estimate is the median of this many recent checks at today's parameters */

@@ -169,7 +169,7 @@ def run():
     tap(verdict == 'ok' and got == {'sub': 'u'}, 'unicode secret: jwt_sign token verifies in PyJWT')
 
     conn.rollback()
-    # taskauth's own access tokens, as README's "One key per kind of token" says to verify them
+    # taskauth's own access tokens, as docs/identity.md's "One key per kind of token" says to verify them
     # (committed: login counts its attempt in a worker, which must see the extension)
     conn.autocommit = True
     cur.execute('CREATE EXTENSION taskauth')

@@ -59,7 +59,7 @@ grep -q "WARNING:  role $api may log in but not yet sign in, refresh or sign out
 tap $? "the update names the API role that needs grant_api_access again"
 is "$(su_sql "$old" -c "SELECT has_function_privilege('$api', 'taskauth.sign_in(text, text)', 'EXECUTE')")" "f" \
    "until then the role cannot sign_in (an extension script's grants would be lost by pg_dump)"
-# what README's "Upgrading" says to run after the update
+# what docs/operations.md's "Upgrading from 0.1.0" says to run after the update
 su_sql "$old" -c "SELECT taskauth.grant_api_access('$api')" >/dev/null
 is "$(su_sql "$old" -c "SELECT extversion FROM pg_extension WHERE extname = 'taskauth'")" "$current" \
    "the extension is at version $current after the update"

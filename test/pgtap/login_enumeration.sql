@@ -78,7 +78,7 @@ SELECT matches((SELECT min(fields) FROM samples),
                'that error is 28P01 "invalid email or password", no detail or hint, raised in one place');
 
 -- A Better Auth scrypt hash (~0.1 s) costs more than today's bcrypt cost 6, so it is left out of
--- the timing below (README, "Login timing": a stored hash costlier than today's check takes its
+-- the timing below (docs/identity.md, "Login timing": a stored hash costlier than today's check takes its
 -- own time until the next login rehashes it); its error is the same.
 SELECT is((SELECT fields FROM pg_temp.failed_login('scrypt@example.test', 'a-wrong-password')),
           (SELECT min(fields) FROM samples),
