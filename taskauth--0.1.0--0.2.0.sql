@@ -801,6 +801,56 @@ $$;
 COMMENT ON FUNCTION taskauth.count_login_attempt(bytea, uuid) IS
 'Internal to login(), sign_in() and change_password(): refuses an email locked by the login throttle (PT429), else counts an attempt before its password is checked (a background worker, login_failed_detached); refuses with PT503 when it cannot be counted and with 25006 on a hot standby.';
 
+CREATE FUNCTION taskauth.count_issuer_login_attempt(email text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET log_min_error_statement = panic
+AS $$
+DECLARE
+    email_key bytea := sha256(convert_to(lower(btrim(coalesce(count_issuer_login_attempt.email, ''))), 'UTF8'));
+    locked timestamptz;
+BEGIN
+    -- load the library first, so the settings read below are its own
+    PERFORM taskauth.current_user_id();
+    IF current_setting('taskauth.login_throttle_threshold')::int <= 0 THEN
+        RETURN;
+    END IF;
+    -- the same per-email lock as login(); an issuer's accounts have no taskauth sessions, so
+    -- only issuer_login_succeeded() or the lock's end lifts it
+    locked := taskauth.login_locked_until(email_key, NULL);
+    IF locked IS NOT NULL THEN
+        RAISE EXCEPTION 'too many failed logins'
+            USING ERRCODE = 'PT429',
+                  DETAIL = format('Try again in %s seconds.',
+                                  ceil(extract(epoch FROM locked - clock_timestamp()))::bigint);
+    END IF;
+    -- counted as a failure until issuer_login_succeeded() takes it back; the caller's own
+    -- transaction commits it (an issuer calls this in a statement of its own, before its check)
+    PERFORM taskauth.record_login_failure(email_key, NULL,
+                                          current_setting('taskauth.login_throttle_threshold')::int,
+                                          extract(epoch FROM current_setting('taskauth.login_throttle_lock')::interval)::int,
+                                          extract(epoch FROM current_setting('taskauth.login_throttle_max_lock')::interval)::int,
+                                          NULL);
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.count_issuer_login_attempt(text) IS
+'Owner only (grant it to an issuer''s database role): counts a sign-in attempt of an external issuer (Better Auth, say) against taskauth''s per-email login throttle, before the issuer checks the password, and refuses (PT429) while the email is locked. The issuer calls issuer_login_succeeded() when the password was right.';
+
+CREATE FUNCTION taskauth.issuer_login_succeeded(email text)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET log_min_error_statement = panic
+AS $$
+    DELETE FROM taskauth.login_throttle AS t
+     WHERE t.key = sha256(convert_to(lower(btrim(coalesce($1, ''))), 'UTF8'))
+$$;
+
+COMMENT ON FUNCTION taskauth.issuer_login_succeeded(text) IS
+'Owner only (grant it to an issuer''s database role): an external issuer''s sign-in of this email succeeded; its count starts again and any lock ends.';
+
 CREATE FUNCTION taskauth.sign_in_user(email text, password text, refreshable boolean,
                                       OUT user_id uuid, OUT user_email text,
                                       OUT session_id uuid, OUT refresh_token text)
@@ -1165,6 +1215,8 @@ REVOKE ALL ON FUNCTION taskauth.users_deleted() FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.count_login_attempt(bytea, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.count_issuer_login_attempt(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.issuer_login_succeeded(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.login_locked_until(bytea, uuid) FROM PUBLIC;
 
 -- An external issuer's sessions ------------------------------------------------------------------

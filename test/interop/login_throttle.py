@@ -199,6 +199,34 @@ def run():
         'failures while every slot was taken waited for one (%s s) and were counted, no warning'
         % ', '.join('%.1f' % w[1] for w in waited), waited)
 
+    # an external issuer's sign-ins (Better Auth's hooks) count on the same per-email throttle
+    issuer = connect(api=False)
+    one(issuer, 'SET taskauth.login_throttle_threshold = 3')
+
+    def issuer_attempt(email):
+        try:
+            one(issuer, 'SELECT taskauth.count_issuer_login_attempt(%s)', (email,))
+            return 'counted'
+        except psycopg2.Error as e:
+            return e.pgcode
+    got = [issuer_attempt('Issuer@Throttle.test ') for _ in range(4)]
+    locked_login = login(api, 'issuer@throttle.test', 'wrong')
+    tap(got == ['counted'] * 3 + ['PT429'] and failures(admin, 'issuer@throttle.test') == 3
+        and locked_login[0] == 'PT429',
+        "an issuer's three failed sign-ins lock the email (the 4th PT429), for taskauth's own login "
+        'too (one per-email count, the email trimmed and lower-cased)', (got, locked_login))
+    one(issuer, 'SELECT taskauth.issuer_login_succeeded(%s)', ('issuer@throttle.test',))
+    tap(failures(admin, 'issuer@throttle.test') is None and issuer_attempt('issuer@throttle.test') == 'counted',
+        "the issuer's successful sign-in takes the count back and ends the lock")
+    with contextlib.closing(connect()) as c:
+        try:
+            one(c, "SELECT taskauth.count_issuer_login_attempt('x@throttle.test')")
+            got = 'ran'
+        except psycopg2.Error as e:
+            got = e.pgcode
+    tap(got == '42501', 'the API role cannot count or reset an issuer\'s attempts', got)
+    issuer.close()
+
     # prune forgets a day-old, unlocked entry and keeps a fresh one
     one(admin, "UPDATE taskauth.login_throttle SET last_failure_at = now() - interval '25 hours', "
                "locked_until = NULL WHERE key = sha256(convert_to('nobody@throttle.test', 'UTF8'))")
