@@ -1,6 +1,7 @@
 // Better Auth: accounts, sessions and the JWTs the API accepts, served at /api/auth/*.
 import { createHmac } from 'node:crypto';
 import { betterAuth } from 'better-auth';
+import { APIError, createAuthMiddleware } from 'better-auth/api';
 import { getMigrations } from 'better-auth/db/migration';
 import { jwt } from 'better-auth/plugins';
 import { apiTokenKey } from './config.mjs';
@@ -25,6 +26,7 @@ export function createAuth(pool, config) {
       ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
     },
     rateLimit: rateLimitOptions(config),
+    hooks: signInThrottleHooks(pool),
     telemetry: { enabled: false },
     logger: { level: 'error' },
     plugins: [jwt(hs256 ? hs256Options(config) : jwksOptions(config))],
@@ -49,6 +51,40 @@ function rateLimitOptions(config) {
     enabled: true,
     storage: 'database',
     customRules: { '/sign-in/email': rule, '/sign-up/email': rule },
+  };
+}
+
+// taskauth's per-email login throttle over Better Auth's sign-ins, besides its rate limiter
+// (which counts per client address, and runs first: a request it refuses is not counted here).
+// Every sign-in is counted as a failure before Better Auth checks the password, in a statement
+// of its own that commits at once; one that starts a session takes its count back. Once an
+// email has failed taskauth.login_throttle_threshold (5) times in a row, its sign-ins get 429
+// from every address, the right password too, until the lock ends (PT429 from taskauth).
+function signInThrottleHooks(pool) {
+  // the email taskauth counts: the request's, as Better Auth reads it (not yet validated)
+  const emailOf = (ctx) => (ctx.path === '/sign-in/email' && typeof ctx.body?.email === 'string'
+    ? ctx.body.email : null);
+  return {
+    before: createAuthMiddleware(async (ctx) => {
+      const email = emailOf(ctx);
+      if (email === null) return;
+      try {
+        await pool.query('SELECT taskauth.count_issuer_login_attempt($1)', [email]);
+      } catch (e) {
+        if (e.code !== 'PT429') throw e;
+        // e.detail: "Try again in N seconds."
+        const seconds = /(\d+) seconds/.exec(e.detail ?? '')?.[1] ?? '60';
+        throw new APIError('TOO_MANY_REQUESTS', {
+          code: 'TOO_MANY_FAILED_SIGN_INS',
+          message: `Too many failed sign-ins for this email. Try again in ${seconds} seconds.`,
+        }, { 'X-Retry-After': seconds });
+      }
+    }),
+    after: createAuthMiddleware(async (ctx) => {
+      const email = emailOf(ctx);
+      if (email !== null && ctx.context.newSession)
+        await pool.query('SELECT taskauth.issuer_login_succeeded($1)', [email]);
+    }),
   };
 }
 
