@@ -6,8 +6,10 @@
 // 5 less than 60 s apart) get their answers, the sixth gets 429 with X-Retry-After, the right
 // password too, and an X-Forwarded-For (or the app's own client-address header) sent by the
 // client changes nothing: the app counts by the connection's address. Restarted, in production
-// mode this time, the app still refuses: the count is in the database. Restarted with a
-// 3-second window, a sign-in 3 seconds after the last one let through works again. Emits TAP.
+// mode this time, the app still refuses: the count is in the database. The five wrong passwords
+// locked the email in taskauth's own throttle as well; with that lock lifted and the app
+// restarted with a 3-second window, a sign-in 3 seconds after the last one let through works
+// again. Emits TAP.
 import { tap, done } from '../interop/lib/tap.mjs';
 import {
   admin, createAppDatabase, dropAppDatabase, freePort, newSecret, scenario, signUp, startApp,
@@ -62,6 +64,15 @@ await scenario(async (cleanup) => {
   app = await startApp({ ...env, PORT: String(port), NODE_ENV: 'production' });
   r = await signIn(PASSWORD);
   tap(r.status === 429, 'restarted (in production mode this time), the app still answers 429: the count survived', r.status);
+
+  // The five wrong passwords also locked erin's email in taskauth's own per-email throttle
+  // (auth.mjs: signInThrottleHooks; test/http/sign_in_throttle.mjs), for 30 s. The owner lifts
+  // that lock, so that what follows sees Better Auth's window alone.
+  const locked = (await db.query(`SELECT failures, locked_until > clock_timestamp() AS locked
+    FROM taskauth.login_throttle WHERE key = sha256(convert_to($1, 'UTF8'))`, [EMAIL])).rows;
+  tap(json(locked) === json([{ failures: 5, locked: true }]),
+    "the five wrong passwords (not the refused attempts) locked the email in taskauth's throttle too", json(locked));
+  await db.query('SELECT taskauth.issuer_login_succeeded($1)', [EMAIL]);
 
   // A window of 3 seconds: the count starts again 3 s after the last sign-in it let through.
   await app.stop();
