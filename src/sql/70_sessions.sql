@@ -457,7 +457,7 @@ COMMENT ON FUNCTION taskauth.count_login_attempt(bytea, uuid) IS
 
 CREATE FUNCTION taskauth.count_issuer_login_attempt(email text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET log_min_error_statement = panic
 AS $$
@@ -494,7 +494,7 @@ COMMENT ON FUNCTION taskauth.count_issuer_login_attempt(text) IS
 
 CREATE FUNCTION taskauth.issuer_login_succeeded(email text)
 RETURNS void
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET log_min_error_statement = panic
 AS $$

@@ -199,9 +199,12 @@ def run():
         'failures while every slot was taken waited for one (%s s) and were counted, no warning'
         % ', '.join('%.1f' % w[1] for w in waited), waited)
 
-    # an external issuer's sign-ins (Better Auth's hooks) count on the same per-email throttle
-    issuer = connect(api=False)
-    one(issuer, 'SET taskauth.login_throttle_threshold = 3')
+    # an external issuer's sign-ins (Better Auth's hooks) count on the same per-email throttle,
+    # run by the issuer's own role (no superuser) once granted
+    one(admin, 'CREATE ROLE %s_issuer LOGIN PASSWORD %%s' % DB, (API_PASSWORD,))
+    one(admin, 'GRANT EXECUTE ON FUNCTION taskauth.count_issuer_login_attempt(text), '
+               'taskauth.issuer_login_succeeded(text) TO %s_issuer' % DB)
+    issuer = connect_as(DB, DB + '_issuer', API_PASSWORD)
 
     def issuer_attempt(email):
         try:
@@ -226,6 +229,9 @@ def run():
             got = e.pgcode
     tap(got == '42501', 'the API role cannot count or reset an issuer\'s attempts', got)
     issuer.close()
+    one(admin, 'REVOKE ALL ON FUNCTION taskauth.count_issuer_login_attempt(text), '
+               'taskauth.issuer_login_succeeded(text) FROM %s_issuer' % DB)
+    one(admin, 'DROP ROLE %s_issuer' % DB)
 
     # prune forgets a day-old, unlocked entry and keeps a fresh one
     one(admin, "UPDATE taskauth.login_throttle SET last_failure_at = now() - interval '25 hours', "

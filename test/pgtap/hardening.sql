@@ -111,8 +111,9 @@ SELECT is((SELECT string_agg(proname, ', ' ORDER BY proname) FROM pg_proc
           NULL, 'every SECURITY DEFINER function pins search_path = pg_catalog, pg_temp');
 SELECT is((SELECT string_agg(proname, ', ' ORDER BY proname) FROM pg_proc
             WHERE pronamespace = 'taskauth'::regnamespace AND prosecdef),
-          'change_password, has_issuers, issuer_config, issuer_session_ended, login, logout, '
-          'logout_everywhere, provision_user, refresh, register, sign_in, users_deleted',
+          'change_password, count_issuer_login_attempt, has_issuers, issuer_config, '
+          'issuer_login_succeeded, issuer_session_ended, login, logout, logout_everywhere, '
+          'provision_user, refresh, register, sign_in, users_deleted',
           'the SECURITY DEFINER functions are the ones reviewed');
 SELECT is((SELECT string_agg(p.oid::regprocedure::text, ', ' ORDER BY p.oid::regprocedure::text) FROM pg_proc p
             WHERE pronamespace = 'taskauth'::regnamespace
