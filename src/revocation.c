@@ -16,7 +16,8 @@
  *
  * A statement trigger on the table sends a relcache invalidation for it after an INSERT (this
  * backend then reads the new rows), and for the sequence taskauth.revocations_seq after an
- * UPDATE, DELETE or TRUNCATE (every backend then reads the whole table again). Invalidations
+ * UPDATE, a TRUNCATE, or a DELETE of a row that had not expired (every backend then reads the
+ * whole table again); prune()'s DELETE of expired rows sends none. Invalidations
  * travel with the commit record, so standbys follow at replay. The verified-token cache is left
  * alone: a sign-out costs the other users nothing.
  *
@@ -37,6 +38,8 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
+#include "executor/tuptable.h"
+#include "utils/tuplestore.h"
 #include "core/revoked.h"
 #include "datatype/timestamp.h"
 #include "storage/lmgr.h"
@@ -361,6 +364,32 @@ taskauth_token_revoked(const uint8 *sub, const uint8 *sid, bool has_iat, double 
 }
 
 /*
+ * Whether a DELETE's transition table holds a row that had not expired: one that backends may
+ * still refuse a token by, so that they must read the table again (an un-revocation). prune()
+ * deletes only rows past expires_at plus leeway, which every backend ignores already.
+ */
+static bool
+removed_any_live(Relation rel, Tuplestorestate *removed)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	att_expires = column(desc, "expires_at");
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	TimestampTz now_ts = GetCurrentTimestamp();
+	bool		live = false;
+
+	tuplestore_rescan(removed);
+	while (!live && tuplestore_gettupleslot(removed, true, false, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, att_expires, &isnull);
+
+		live = isnull || DatumGetTimestampTz(d) >= now_ts;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return live;
+}
+
+/*
  * Statement trigger on taskauth.revocations: new rows make every backend read past its last
  * number; anything else (prune, DELETE, UPDATE, TRUNCATE) makes every backend read all again.
  */
@@ -375,6 +404,11 @@ taskauth_revocations_changed(PG_FUNCTION_ARGS)
 		elog(ERROR, "taskauth_revocations_changed must be called as a trigger");
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		CacheInvalidateRelcache(trigdata->tg_relation);
+	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) && trigdata->tg_oldtable != NULL &&
+			 !removed_any_live(trigdata->tg_relation, trigdata->tg_oldtable))
+	{
+		/* every row removed had expired: no backend can refuse a token by it any more */
+	}
 	else
 	{
 		reset = get_relname_relid("revocations_seq",

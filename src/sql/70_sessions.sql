@@ -147,7 +147,7 @@ AS 'MODULE_PATHNAME', 'taskauth_revocations_changed'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.revocations_changed() IS
-'Trigger function: tells every backend to read new revocations (after INSERT) or all of them again (after anything else).';
+'Trigger function: tells every backend to read new revocations (after INSERT), or all of them again (after an UPDATE or TRUNCATE, or a DELETE of a row that had not expired).';
 
 REVOKE ALL ON FUNCTION taskauth.revocations_changed() FROM PUBLIC;
 
@@ -158,12 +158,20 @@ FOR EACH STATEMENT EXECUTE FUNCTION taskauth.revocations_changed();
 COMMENT ON TRIGGER revocations_added ON taskauth.revocations IS
 'Makes every backend read the new revocations when they commit.';
 
+CREATE TRIGGER revocations_removed
+AFTER DELETE ON taskauth.revocations
+REFERENCING OLD TABLE AS removed
+FOR EACH STATEMENT EXECUTE FUNCTION taskauth.revocations_changed();
+
+COMMENT ON TRIGGER revocations_removed ON taskauth.revocations IS
+'Makes every backend read all revocations again when a deleted row could still refuse a token; rows that have all expired (what prune() deletes) need nothing: backends forget them by themselves.';
+
 CREATE TRIGGER revocations_rewritten
-AFTER UPDATE OR DELETE OR TRUNCATE ON taskauth.revocations
+AFTER UPDATE OR TRUNCATE ON taskauth.revocations
 FOR EACH STATEMENT EXECUTE FUNCTION taskauth.revocations_changed();
 
 COMMENT ON TRIGGER revocations_rewritten ON taskauth.revocations IS
-'Makes every backend read all revocations again when rows are changed or removed.';
+'Makes every backend read all revocations again when rows are changed or the table is truncated.';
 
 -- Internal building blocks (owner only) ---------------------------------------------------------
 

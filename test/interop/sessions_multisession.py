@@ -339,6 +339,26 @@ def run():
     tap(reason == 'refresh_token_reused', 'and the session is then ended', reason)
     got = (auth(b, first[0]), err(a, 'SELECT * FROM taskauth.refresh(%s)', (first[1],)))
     tap(got == (REVOKED, '28000 session has ended'), 'the winner\'s new tokens are refused as well', got)
+
+    # --- what makes backends read every revocation again --------------------------------------
+    one(admin, "INSERT INTO taskauth.revocations (session_id, user_id, expires_at, reason) "
+               "VALUES (gen_random_uuid(), %s, now() - interval '1 hour', 'logout') RETURNING 1",
+        (users['alice'],))
+    auth(b, bob_at)                       # B reads that row (a read of what is new)
+    s0 = stats(b)
+    pruned = one(admin, 'SELECT taskauth.prune()')
+    got = auth(b, alice_at)
+    d = delta(s0, stats(b), 'revocation_full_loads', 'revocation_loads')
+    tap(pruned >= 1 and got == REVOKED and d == (0, 0),
+        'prune() deleting expired revocations makes B read nothing again (no full reload), and '
+        'alice\'s signed-out token stays refused', (pruned, got, d))
+    one(admin, 'DELETE FROM taskauth.revocations WHERE session_id = %s RETURNING 1',
+        (claims(alice_at)['sid'],))
+    got = auth(b, alice_at)
+    d = delta(s0, stats(b), 'revocation_full_loads')
+    tap(got == users['alice'] and d == (1,),
+        'a revocation still in force deleted by hand (an un-revocation): B reads them all again '
+        'and accepts the token', (got, d))
     for c in (c1, c2, a, b, admin):
         c.close()
 
