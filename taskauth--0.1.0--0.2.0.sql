@@ -751,36 +751,50 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) IS
 'Internal to count_login_attempt(): counts an attempt as a failed login (record_login_failure, with this session''s throttling settings) in a background worker''s own transaction and waits for it, so that the attempt''s rollback cannot undo it. True only when the count is seen committed; false when no worker could be started or it did not count.';
 
-CREATE FUNCTION taskauth.login_locked_until(key bytea, user_id uuid)
-RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE
+CREATE FUNCTION taskauth.login_throttle_key(email text)
+RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    -- a lock stands until it runs out, or until the account signs in after its last failure
-    SELECT t.locked_until FROM taskauth.login_throttle AS t
-     WHERE t.key = $1 AND t.locked_until > clock_timestamp()
-       AND NOT EXISTS (SELECT FROM taskauth.sessions AS s
-                        WHERE s.user_id = $2 AND s.created_at > t.last_failure_at)
+    SELECT sha256(convert_to(lower(btrim(coalesce($1, ''))), 'UTF8'))
 $$;
 
-COMMENT ON FUNCTION taskauth.login_locked_until(bytea, uuid) IS
-'Internal to login(), sign_in() and change_password(): until when attempts of an email (its SHA-256) are refused, or NULL; a session of the account started after the last counted failure ends the lock.';
+COMMENT ON FUNCTION taskauth.login_throttle_key(text) IS
+'Internal: the key of an email in taskauth.login_throttle, the SHA-256 of the email trimmed and lower-cased (NULL counts as the empty email).';
 
-CREATE FUNCTION taskauth.count_login_attempt(key bytea, user_id uuid)
+CREATE FUNCTION taskauth.refuse_locked_login(key bytea, user_id uuid)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    locked timestamptz := taskauth.login_locked_until(count_login_attempt.key, count_login_attempt.user_id);
+    locked timestamptz;
 BEGIN
-    -- A locked email is refused before anything else, whether or not it has an account.
+    -- a lock stands until it runs out, or until the account signs in after its last failure
+    SELECT t.locked_until INTO locked FROM taskauth.login_throttle AS t
+     WHERE t.key = refuse_locked_login.key AND t.locked_until > clock_timestamp()
+       AND NOT EXISTS (SELECT FROM taskauth.sessions AS s
+                        WHERE s.user_id = refuse_locked_login.user_id AND s.created_at > t.last_failure_at);
     IF locked IS NOT NULL THEN
         RAISE EXCEPTION 'too many failed logins'
             USING ERRCODE = 'PT429',
                   DETAIL = format('Try again in %s seconds.',
                                   ceil(extract(epoch FROM locked - clock_timestamp()))::bigint);
     END IF;
+END
+$$;
+
+COMMENT ON FUNCTION taskauth.refuse_locked_login(bytea, uuid) IS
+'Internal to count_login_attempt() and count_issuer_login_attempt(): refuses (PT429, "Try again in N seconds.") an email (its login_throttle_key) while it is locked; a session of the account (user_id) started after the last counted failure ends the lock.';
+
+CREATE FUNCTION taskauth.count_login_attempt(key bytea, user_id uuid)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- A locked email is refused before anything else, whether or not it has an account.
+    PERFORM taskauth.refuse_locked_login(count_login_attempt.key, count_login_attempt.user_id);
     -- A hot standby can neither count an attempt nor start a session.
     IF pg_is_in_recovery() THEN
         RAISE EXCEPTION 'cannot check a password on a hot standby'
@@ -816,8 +830,7 @@ SET search_path = pg_catalog, pg_temp
 SET log_min_error_statement = panic
 AS $$
 DECLARE
-    email_key bytea := sha256(convert_to(lower(btrim(coalesce(count_issuer_login_attempt.email, ''))), 'UTF8'));
-    locked timestamptz;
+    email_key bytea := taskauth.login_throttle_key(count_issuer_login_attempt.email);
 BEGIN
     -- load the library first, so the settings read below are its own
     PERFORM taskauth.current_user_id();
@@ -826,13 +839,7 @@ BEGIN
     END IF;
     -- the same per-email lock as login(); an issuer's accounts have no taskauth sessions, so
     -- only issuer_login_succeeded() or the lock's end lifts it
-    locked := taskauth.login_locked_until(email_key, NULL);
-    IF locked IS NOT NULL THEN
-        RAISE EXCEPTION 'too many failed logins'
-            USING ERRCODE = 'PT429',
-                  DETAIL = format('Try again in %s seconds.',
-                                  ceil(extract(epoch FROM locked - clock_timestamp()))::bigint);
-    END IF;
+    PERFORM taskauth.refuse_locked_login(email_key, NULL);
     -- counted as a failure until issuer_login_succeeded() takes it back; the caller's own
     -- transaction commits it (an issuer calls this in a statement of its own, before its check)
     PERFORM taskauth.record_login_failure(email_key, NULL,
@@ -853,7 +860,7 @@ SET search_path = pg_catalog, pg_temp
 SET log_min_error_statement = panic
 AS $$
     DELETE FROM taskauth.login_throttle AS t
-     WHERE t.key = sha256(convert_to(lower(btrim(coalesce($1, ''))), 'UTF8'))
+     WHERE t.key = taskauth.login_throttle_key($1)
 $$;
 
 COMMENT ON FUNCTION taskauth.issuer_login_succeeded(text) IS
@@ -871,7 +878,7 @@ DECLARE
     stored text;
     s record;
     throttle boolean;
-    email_key bytea := sha256(convert_to(lower(btrim(coalesce(sign_in_user.email, ''))), 'UTF8'));
+    email_key bytea := taskauth.login_throttle_key(sign_in_user.email);
 BEGIN
     -- load the library first, so the settings read below are its own (see register)
     PERFORM taskauth.current_user_id();
@@ -900,7 +907,7 @@ BEGIN
             USING ERRCODE = 'invalid_password';
     END IF;
     -- The attempt counted above was not a failure: the session started below, once committed,
-    -- cancels the count and any lock (login_locked_until, record_login_failure). Nothing is
+    -- cancels the count and any lock (refuse_locked_login, record_login_failure). Nothing is
     -- written to the throttle here: a row this transaction held would stall the next attempt's
     -- worker.
     -- bcrypt cannot hold a password over 72 bytes (an argon2id or scrypt one, say): keep its hash
@@ -1087,7 +1094,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = format('A password needs at least %s characters.', min_len);
     END IF;
-    SELECT u.hashed_password, sha256(convert_to(lower(btrim(u.email)), 'UTF8'))
+    SELECT u.hashed_password, taskauth.login_throttle_key(u.email)
       INTO stored, email_key
       FROM taskauth.users AS u WHERE u.id = me FOR UPDATE;
     -- The old password is guessed like a login: the same per-email throttle counts it.
@@ -1225,7 +1232,8 @@ REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) 
 REVOKE ALL ON FUNCTION taskauth.count_login_attempt(bytea, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.count_issuer_login_attempt(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.issuer_login_succeeded(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.login_locked_until(bytea, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.login_throttle_key(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.refuse_locked_login(bytea, uuid) FROM PUBLIC;
 
 -- An external issuer's sessions ------------------------------------------------------------------
 

@@ -221,34 +221,36 @@ run_detached(DetachedRequest *req, const char *what)
 }
 
 /*
- * Whether a session's tokens are refused as of now: it is marked ended, or has a revocation.
- * Read with the latest snapshot, not the caller's: the worker committed after the caller's
- * statement (or, at REPEATABLE READ, transaction) took its own.
+ * Whether a query returns a row when read with the latest snapshot, not the caller's: a worker
+ * committed after the caller's statement (or, at REPEATABLE READ, transaction) took its own.
  */
 static bool
-session_refused_now(pg_uuid_t *session)
+seen_now(const char *sql, int nargs, Oid *types, Datum *values)
 {
-	Oid			types[1] = {UUIDOID};
-	Datum		values[1] = {UUIDPGetDatum(session)};
-	bool		refused = false;
-	bool		isnull;
+	bool		found = false;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PushActiveSnapshot(GetLatestSnapshot());
 	/* read_only: run under the snapshot just pushed, not a new one */
-	if (SPI_execute_with_args("SELECT EXISTS (SELECT FROM taskauth.sessions AS s"
-							  "                WHERE s.id = $1 AND s.ended_at IS NOT NULL)"
-							  "    OR EXISTS (SELECT FROM taskauth.revocations AS r WHERE r.session_id = $1)",
-							  1, types, values, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
-	{
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		refused = !isnull && DatumGetBool(d);
-	}
+	if (SPI_execute_with_args(sql, nargs, types, values, NULL, true, 1) == SPI_OK_SELECT)
+		found = SPI_processed == 1;
 	PopActiveSnapshot();
 	SPI_finish();
-	return refused;
+	return found;
+}
+
+/* Whether a session's tokens are refused as of now: it is marked ended, or has a revocation. */
+static bool
+session_refused_now(pg_uuid_t *session)
+{
+	Oid			types[1] = {UUIDOID};
+	Datum		values[1] = {UUIDPGetDatum(session)};
+
+	return seen_now("SELECT WHERE EXISTS (SELECT FROM taskauth.sessions AS s"
+					"                      WHERE s.id = $1 AND s.ended_at IS NOT NULL)"
+					"    OR EXISTS (SELECT FROM taskauth.revocations AS r WHERE r.session_id = $1)",
+					1, types, values);
 }
 
 /*
@@ -285,27 +287,16 @@ taskauth_end_session_detached(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
-/*
- * Whether the throttle row of key shows a failure counted at or after since, read with the
- * latest snapshot (the worker committed after this transaction's snapshot was taken).
- */
+/* Whether the throttle row of key shows a failure counted at or after since. */
 static bool
 failure_counted_since(bytea *key, TimestampTz since)
 {
 	Oid			types[2] = {BYTEAOID, TIMESTAMPTZOID};
 	Datum		values[2] = {PointerGetDatum(key), TimestampTzGetDatum(since)};
-	bool		counted = false;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetLatestSnapshot());
-	if (SPI_execute_with_args("SELECT FROM taskauth.login_throttle AS t"
-							  " WHERE t.key = $1 AND t.last_failure_at >= $2",
-							  2, types, values, NULL, true, 1) == SPI_OK_SELECT)
-		counted = SPI_processed == 1;
-	PopActiveSnapshot();
-	SPI_finish();
-	return counted;
+	return seen_now("SELECT FROM taskauth.login_throttle AS t"
+					" WHERE t.key = $1 AND t.last_failure_at >= $2",
+					2, types, values);
 }
 
 /*

@@ -25,7 +25,7 @@ import time
 import psycopg2
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
-from taptest import connect_as, one, results, tap  # noqa: E402
+from taptest import connect_as, one, run_with_database, tap  # noqa: E402
 
 tag = 'ta_failclosed_%d' % os.getpid()
 DB = tag
@@ -136,23 +136,7 @@ def held_open_sign_in(admin, email, user_id, signout_name, start_signout):
 
 
 def main():
-    with contextlib.closing(connect(dbname=os.environ.get('PGDATABASE', 'postgres'))) as c:
-        with c.cursor() as cur:
-            cur.execute('CREATE DATABASE %s' % DB)
-            cur.execute('CREATE ROLE %s LOGIN PASSWORD %%s' % API_ROLE, (API_PASSWORD,))
-            cur.execute('CREATE ROLE %s LOGIN PASSWORD %%s' % OTHER_ROLE, (API_PASSWORD,))
-    try:
-        run()
-    except Exception as e:  # a crash is one failed test, with its reason
-        tap(False, 'test ran to the end', repr(e))
-    finally:
-        with contextlib.closing(connect(dbname=os.environ.get('PGDATABASE', 'postgres'))) as c:
-            with c.cursor() as cur:
-                cur.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % DB)
-                cur.execute('DROP ROLE IF EXISTS %s' % API_ROLE)
-                cur.execute('DROP ROLE IF EXISTS %s' % OTHER_ROLE)
-    print('1..%d' % len(results), flush=True)
-    sys.exit(0 if all(results) else 1)
+    run_with_database(DB, {API_ROLE: API_PASSWORD, OTHER_ROLE: API_PASSWORD}, run)
 
 
 def run():

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from jwt.algorithms import OKPAlgorithm
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
-from taptest import connect_as, one, results, tap  # noqa: E402
+from taptest import connect_as, one, run_with_database, tap  # noqa: E402
 
 tag = 'ta_sess_%d' % os.getpid()
 DB = tag
@@ -106,21 +106,7 @@ def delta(before, after, *names):
 
 
 def main():
-    with contextlib.closing(connect(dbname=os.environ.get('PGDATABASE', 'postgres'))) as c:
-        with c.cursor() as cur:
-            cur.execute('CREATE DATABASE %s' % DB)
-            cur.execute('CREATE ROLE %s LOGIN PASSWORD %%s' % API_ROLE, (API_PASSWORD,))
-    try:
-        run()
-    except Exception as e:  # a crash is one failed test, with its reason
-        tap(False, 'test ran to the end', repr(e))
-    finally:
-        with contextlib.closing(connect(dbname=os.environ.get('PGDATABASE', 'postgres'))) as c:
-            with c.cursor() as cur:
-                cur.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % DB)
-                cur.execute('DROP ROLE IF EXISTS %s' % API_ROLE)
-    print('1..%d' % len(results), flush=True)
-    sys.exit(0 if all(results) else 1)
+    run_with_database(DB, {API_ROLE: API_PASSWORD}, run)
 
 
 def run():

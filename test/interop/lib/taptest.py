@@ -58,3 +58,30 @@ def in_scratch_database(name, run, extensions=('taskauth',)):
         admin.close()
     print('1..%d' % len(results), flush=True)
     return 0 if all(results) else 1
+
+
+def run_with_database(name, roles, run):
+    """Create database name and the LOGIN roles of roles ({name: password}), call run(), then
+    drop them (a crash is one failed test, with its reason), print the plan and exit with the
+    file's status."""
+    import sys
+    admin_db = os.environ.get('PGDATABASE', 'postgres')
+    admin = connect_as(admin_db)
+    with admin.cursor() as cur:
+        cur.execute('CREATE DATABASE %s' % name)
+        for role, password in roles.items():
+            cur.execute('CREATE ROLE %s LOGIN PASSWORD %%s' % role, (password,))
+    admin.close()
+    try:
+        run()
+    except Exception as e:  # a crash is one failed test, with its reason
+        tap(False, 'test ran to the end', repr(e))
+    finally:
+        admin = connect_as(admin_db)
+        with admin.cursor() as cur:
+            cur.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % name)
+            for role in roles:
+                cur.execute('DROP ROLE IF EXISTS %s' % role)
+        admin.close()
+    print('1..%d' % len(results), flush=True)
+    sys.exit(0 if all(results) else 1)
