@@ -4,7 +4,7 @@
 -- refresh token ending its session) is in test/interop/sessions_multisession.py.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(70);
+SELECT plan(80);
 
 SET LOCAL taskauth.bcrypt_cost = 4;
 CREATE TEMP TABLE kid ON COMMIT DROP AS
@@ -215,6 +215,42 @@ SELECT is((SELECT count(*) FROM taskauth.revocations) - (SELECT r FROM before_pr
 SELECT is((SELECT count(*) FROM taskauth.refresh_tokens r
             WHERE r.session_id = (pg_temp.claims_of(:'a1_access_token') ->> 'sid')::uuid), 0::bigint,
           'a pruned session''s refresh tokens go with it');
+
+-- follow_issuer_sessions, access_token_key, grant_api_access(.., accounts), the issuer throttle:
+-- bad input and who may run them -----------------------------------------------------------------
+CREATE TABLE pg_temp.no_expiry (id uuid, "userId" uuid);
+SELECT throws_ok($$SELECT taskauth.follow_issuer_sessions('pg_temp.no_expiry')$$, '42703',
+                 'table no_expiry has no column "expiresAt"',
+                 'follow_issuer_sessions names the column a session table lacks (42703)');
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'pg_temp.no_expiry'::regclass), 0::bigint,
+          'and adds no trigger');
+SELECT matches(taskauth.access_token_key('access-key-secret-0123456789abcdefghij'), '^[A-Za-z0-9_-]{43}$',
+               'access_token_key: 43 base64url characters');
+SELECT is(taskauth.access_token_key('access-key-secret-0123456789abcdefghij'),
+          taskauth.access_token_key('access-key-secret-0123456789abcdefghij'), 'the same for the same secret');
+SELECT isnt(taskauth.access_token_key('access-key-secret-0123456789abcdefghij'),
+            taskauth.access_token_key('access-key-secret-0123456789abcdefghik'), 'another for another secret');
+SELECT is(taskauth.access_token_key(NULL), NULL, 'NULL for NULL');
+CREATE ROLE ta_sess_issuer_api NOLOGIN;
+SELECT taskauth.grant_api_access('ta_sess_issuer_api', accounts => false);
+SELECT is(ARRAY[has_function_privilege('ta_sess_issuer_api', 'taskauth.register(text,text)', 'EXECUTE'),
+                has_function_privilege('ta_sess_issuer_api', 'taskauth.sign_in(text,text)', 'EXECUTE'),
+                has_table_privilege('ta_sess_issuer_api', 'taskauth.sessions', 'SELECT'),
+                has_function_privilege('ta_sess_issuer_api', 'taskauth.authenticate(text)', 'EXECUTE'),
+                has_table_privilege('ta_sess_issuer_api', 'taskauth.tasks', 'INSERT')],
+          ARRAY[false, false, false, true, true],
+          'grant_api_access(accounts => false): no accounts or sessions, authenticate and tasks');
+SELECT is((SELECT array_agg(has_function_privilege('ta_sess_issuer_api', f, 'EXECUTE') ORDER BY f)
+             FROM unnest(ARRAY['taskauth.backend_stats()', 'taskauth.count_issuer_login_attempt(text)',
+                               'taskauth.issuer_login_succeeded(text)', 'taskauth.access_token_key(text)',
+                               'taskauth.follow_issuer_sessions(regclass,name,name,name)']) f),
+          ARRAY[false, false, false, false, false], 'the owner-only functions stay out of an API role''s reach');
+SET LOCAL taskauth.login_throttle_threshold = 2;
+SELECT taskauth.count_issuer_login_attempt(' Ivy@Issuer.test'), taskauth.count_issuer_login_attempt('ivy@issuer.test');
+SELECT throws_ok($$SELECT taskauth.count_issuer_login_attempt('IVY@issuer.test')$$, 'PT429', 'too many failed logins',
+                 'count_issuer_login_attempt: the email locked after the threshold, however it is spelled (PT429)');
+SELECT is((SELECT count(*) FROM taskauth.login_throttle WHERE key = taskauth.login_throttle_key('ivy@issuer.test')
+              AND locked_until > now()), 1::bigint, 'one locked row, keyed by the email''s hash');
 
 SELECT * FROM finish();
 ROLLBACK;
