@@ -23,7 +23,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
-else ifeq ($(filter test demo deps lint serve package package-test bench-ed25519,$(MAKECMDGOALS)),)
+else ifeq ($(filter test demo deps lint serve serve-next package package-test bench-ed25519,$(MAKECMDGOALS)),)
 $(error pg_config not found: run `make deps` (or `make test`) first, or set PG_CONFIG)
 endif
 
@@ -34,7 +34,7 @@ $(OBJS): $(wildcard src/*.h src/core/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
 	cat $^ > $@
 
-.PHONY: test demo deps unit fuzz lint serve package package-test bench-ed25519
+.PHONY: test demo deps unit fuzz lint serve serve-next package package-test bench-ed25519
 # Everything: installs missing packages, builds, installs, runs all suites in a throwaway cluster.
 test:
 	test/run
@@ -70,6 +70,11 @@ lint:
 # (the "serve" profile of test/install-deps, which it runs).
 serve:
 	TASKAUTH_DEPS=serve examples/task-app/serve
+
+# The Next.js example (examples/nextjs) the same way: its production build (next build, then
+# next start) on 127.0.0.1, port $PORT (3000 by default), in a throwaway cluster; Ctrl-C stops it.
+serve-next:
+	TASKAUTH_DEPS=serve examples/nextjs/serve
 
 # A Debian package per server version (debian/, pg_buildext), into dist/.
 package:
