@@ -13,12 +13,17 @@ uvicorn started here (Debian's python3-fastapi, python3-sqlmodel, python3-uvicor
 - a token of a real Better Auth (test/interop's npm tree, lib/betterauth_cli.mjs), verified
   with the keys of its jwks table (taskauth.add_issuer), works; its sign-out ends it at once
   (taskauth.follow_issuer_sessions).
-Emits TAP.
+And docs/frontends.md's section on the move: its SQL runs verbatim (the role the app logs in
+as here), its Python excerpts are the code of both versions, and its line counts are what its
+command prints. Emits TAP.
 """
+# readme-blocks: docs/frontends.md fastapi-role fastapi-before-auth fastapi-after-session
+# readme-blocks: docs/frontends.md fastapi-before-list fastapi-after-list fastapi-lines
 import base64
 import hashlib
 import hmac
 import json
+import re
 import os
 import signal
 import socket
@@ -33,13 +38,15 @@ import uuid
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, 'lib'))
 from taptest import connect_as, one, run_with_database, tap  # noqa: E402
+import doc_blocks  # noqa: E402
 
 ROOT = os.environ.get('TASKAUTH_ROOT') or os.path.abspath(os.path.join(here, '..', '..'))
 APP_DIR = os.path.join(ROOT, 'examples', 'fastapi')
-tag = 'ta_fastapi_%d' % os.getpid()
-DB = tag
-API_ROLE = tag + '_api'
-API_PASSWORD = 'fa-' + os.urandom(8).hex()
+DB = 'ta_fastapi_%d' % os.getpid()
+PAGE = 'docs/frontends.md'
+# The login role and password of the page's fastapi-role block, which makes them.
+API_ROLE, API_PASSWORD = 'tasks_api', 'change-me'
+VERSIONS = {'before': 'bench/http/fastapi', 'after': 'examples/fastapi'}
 BETTER_AUTH_URL = 'http://localhost:3000'
 PASSWORD = 'fastapi-example-password'
 SECRET = os.urandom(32).hex()
@@ -161,6 +168,54 @@ def better_auth(*args):
     if r.returncode != 0:
         raise RuntimeError('betterauth_cli.mjs %s failed: %s' % (args[0], r.stderr.strip()[-2000:]))
     return r.stdout
+
+
+def page_block(name):
+    text = doc_blocks.find(PAGE, name)
+    if text is None:
+        raise RuntimeError('%s has no block %s' % (PAGE, name))
+    return text
+
+
+def check_excerpts():
+    """Each python block of the page is excerpts, each under a "# app/FILE.py" line, of the
+    version its name says: the code as it stands in that file."""
+    for name in ('fastapi-before-auth', 'fastapi-before-list', 'fastapi-after-session', 'fastapi-after-list'):
+        base = VERSIONS[name.split('-')[1]]
+        parts = re.split(r'^# (app/\S+\.py)\n', page_block(name), flags=re.M)
+        missing = []
+        for path, excerpt in zip(parts[1::2], parts[2::2]):
+            with open(os.path.join(ROOT, base, path), encoding='utf-8') as f:
+                if excerpt not in f.read():
+                    missing.append('%s/%s:\n%s' % (base, path, excerpt))
+        tap(parts[0] == '' and len(parts) > 2 and not missing,
+            '%s: its %d excerpts are in %s as they stand' % (name, len(parts) // 2, base), '\n'.join(missing) or parts[0])
+
+
+def check_line_counts():
+    """The page's table of lines per file is what its fastapi-lines command prints."""
+    r = subprocess.run(['bash', '-c', page_block('fastapi-lines')], cwd=ROOT, capture_output=True, text=True)
+    counted = {}
+    for line in r.stdout.split():
+        path, n = line.rsplit(':', 1)
+        for version, base in VERSIONS.items():
+            if path.startswith(base + '/') and int(n) > 0:
+                counted[(version, path[len(base) + 1:])] = int(n)
+    with open(os.path.join(ROOT, PAGE), encoding='utf-8') as f:
+        page = f.read()
+    table, totals = {}, None
+    for m in re.finditer(r'^\| (`app/\S+`|total) \| (\w+) \| (\w+) \|$', page, flags=re.M):
+        cells = dict(zip(VERSIONS, m.group(2, 3)))
+        if m.group(1) == 'total':
+            totals = {v: int(n) for v, n in cells.items()}
+            continue
+        for version, n in cells.items():
+            if n != 'deleted':
+                table[(version, m.group(1).strip('`'))] = int(n)
+    sums = {v: sum(n for (w, _), n in counted.items() if w == v) for v in VERSIONS}
+    tap(r.returncode == 0 and counted and table == counted and totals == sums,
+        "the page's table of lines per file, and its totals, are what its command counts (%s)" % sums,
+        'counted %s\ntable   %s\ntotals  %s\n%s' % (sorted(counted.items()), sorted(table.items()), totals, r.stderr))
 
 
 def scenario(server, db):
@@ -314,13 +369,17 @@ def scenario(server, db):
 
 
 def run():
+    check_excerpts()
+    check_line_counts()
     db = connect_as(DB)
     try:
         with db.cursor() as cur:
             cur.execute('CREATE EXTENSION taskauth')
             cur.execute('SELECT taskauth.add_signing_key(%s)', (SECRET,))
             cur.execute('SET taskauth.bcrypt_cost = 4')
-            cur.execute("SELECT taskauth.grant_api_access(%s, accounts => false)", (API_ROLE,))
+            cur.execute(page_block('fastapi-role'))
+        tap(one(db, 'SELECT rolcanlogin FROM pg_roles WHERE rolname = %s', (API_ROLE,)) is True,
+            "the page's fastapi-role block makes the login role %s; the app logs in as it" % API_ROLE)
         server = Server()
         try:
             ready = server.wait_ready()
@@ -334,7 +393,11 @@ def run():
             tap('Traceback' not in log and 'ERROR' not in log, "the server's log shows no error", log)
             os.unlink(server.log.name)
     finally:
+        if one(db, 'SELECT 1 FROM pg_roles WHERE rolname = %s', (API_ROLE,)):
+            with db.cursor() as cur:
+                cur.execute('DROP OWNED BY %s' % API_ROLE)
+                cur.execute('DROP ROLE %s' % API_ROLE)
         db.close()
 
 
-run_with_database(DB, {API_ROLE: API_PASSWORD}, run)
+run_with_database(DB, {}, run)
