@@ -1,29 +1,31 @@
 #!/usr/bin/env node
-// examples/nextjs, the original design's frontend on taskauth, as its production build: `next
-// build`, then `next start` on a loopback port over a scratch database set up as its README says
-// (`node migrate.mjs`, setup.sql). In headless Chromium (the Debian package, driven by
-// playwright-core): Alice signs up, adds, completes and deletes tasks; Bob, in a fresh context,
-// sees none of hers and she none of his; the database holds each task under its owner. Signing
-// out takes effect at once: a token of Alice's session that authenticated in the database just
-// before is refused there ("token revoked") right after she clicks "Sign out", and her old
-// cookie gets the sign-in page; signing in again shows her tasks. Over plain HTTP, the page
-// rendered on the server for each cookie holds only that user's tasks. The app's task queries
-// log in as `authenticator` only, never as the owner. The README's JavaScript blocks are its
-// files' code, verbatim. Emits TAP.
-import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+// examples/nextjs, the original design's frontend on taskauth, the way `make serve-next` runs it:
+// its script with a taken port exits 1 at once; what it runs in its cluster (here the test
+// cluster) sets the database up as the README says (`node migrate.mjs`, setup.sql), makes the
+// production build from scratch (`next build`, timed), starts `next start` on a loopback port
+// and prints the URL and two demo accounts. In headless Chromium (the Debian package, driven by
+// playwright-core): Alice signs in, adds, completes and deletes tasks; Carol signs up in a fresh
+// context and sees none of hers, and she none of Carol's; the database holds each task under its
+// owner. Signing out takes effect at once: a token of Alice's session that authenticated in the
+// database just before is refused there ("token revoked") right after she clicks "Sign out",
+// and her old cookie gets the sign-in page; signing in again shows her tasks. Over plain HTTP,
+// the page rendered on the server for each cookie holds only that user's tasks. The app's task
+// queries log in as `authenticator` only, never as the owner. SIGTERM stops it all. The
+// README's JavaScript blocks are its files' code, verbatim. Emits TAP.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { tap, done } from '../interop/lib/tap.mjs';
-import { admin, dbUrl, dropAppDatabase, freePort, newSecret, scenario } from './lib/app.mjs';
+import { admin, dropAppDatabase, freePort, scenario } from './lib/app.mjs';
 
 const APP = fileURLToPath(new URL('../../examples/nextjs/', import.meta.url));
-const NEXT = `${APP}node_modules/.bin/next`;
-const DB = `ta_http_nextjs_${process.pid}`;
+const DB = 'tasks'; // the database examples/nextjs/serve makes
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const run = promisify(execFile);
 const json = (x) => JSON.stringify(x);
 
 // Polls fn until it returns true or timeoutMs passes; returns the last value.
@@ -37,32 +39,26 @@ async function until(fn, timeoutMs = 10000) {
   }
 }
 
-// `next start` with env on 127.0.0.1:port, in a process group of its own; resolves once it
-// answers, to { stop(), output() }.
-async function startNext(env, port) {
-  const child = spawn(NEXT, ['start', '-H', '127.0.0.1', '-p', String(port)], {
-    cwd: APP, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+// Runs examples/nextjs/serve (what `make serve-next` runs) with args and env; a promise of
+// { code, out, ms } once it exits, with .child, the process, and .out(), its output so far.
+function serve(args, env) {
+  const started = Date.now();
+  const child = spawn(`${APP}serve`, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const app = {
-    output: () => out,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const kill = (signal) => { try { process.kill(-child.pid, signal); } catch { /* gone */ } };
-      kill('SIGTERM');
-      const t = setTimeout(() => kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-  const up = await until(async () => (await fetch(`http://127.0.0.1:${port}/`)).status === 200, 30000);
-  if (!up) {
-    await app.stop();
-    throw new Error(`next start did not answer:\n${out}`);
-  }
-  return app;
+  const result = new Promise((resolve) => child.once('exit', (code, signal) =>
+    resolve({ code: code ?? signal, out, ms: Date.now() - started })));
+  return Object.assign(result, { child, out: () => out });
+}
+
+// Listens on 127.0.0.1:port; resolves to the server (close it to free the port).
+function hold(port) {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(port, '127.0.0.1', () => resolve(s));
+  });
 }
 
 await scenario(async (cleanup) => {
@@ -76,79 +72,65 @@ await scenario(async (cleanup) => {
     `the README's ${blocks.length} JavaScript blocks are verbatim parts of the app's files`,
     blocks.filter((b) => !sources.some((s) => s.includes(b))).join('\n---\n'));
 
+  // A taken port: `make serve-next`'s script stops at once, before installing or building.
+  const taken = await freePort();
+  const holder = await hold(taken);
+  const refused = await serve([], { PORT: String(taken) });
+  holder.close();
+  tap(refused.code === 1 && refused.ms < 5000 &&
+      refused.out.includes(`port ${taken} is in use on 127.0.0.1`) && !refused.out.includes('install-deps'),
+  `with its port taken, make serve-next's script exits 1 at once, naming the port (${refused.ms} ms)`, refused.out);
+
+  // What `make serve-next` runs in its cluster, here in the test cluster.
+  const state = await mkdtemp(join(tmpdir(), 'ta-http-nextjs-'));
+  cleanup(() => rm(state, { recursive: true, force: true }));
+  cleanup(() => dropAppDatabase(DB));
+  await rm(`${APP}.next`, { recursive: true, force: true });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const password = randomBytes(12).toString('hex');
-  const env = {
-    NODE_ENV: 'production',
-    NEXT_TELEMETRY_DISABLED: '1',
-    BETTER_AUTH_URL: url,
-    BETTER_AUTH_SECRET: newSecret(),
-    AUTH_DATABASE_URL: dbUrl(DB),
-    DATABASE_URL: dbUrl(DB, 'authenticator', password),
-  };
-
-  // The production build from scratch, timed.
-  await rm(`${APP}.next`, { recursive: true, force: true });
-  const started = Date.now();
-  let build = '';
-  try {
-    build = (await run(NEXT, ['build'], { cwd: APP, env: { ...process.env, ...env }, maxBuffer: 1 << 24 })).stdout;
-  } catch (e) {
-    build = `${e.stdout}${e.stderr}`;
-  }
-  const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  console.log(`# next build took ${seconds} s`);
-  tap(/Compiled successfully/.test(build) && /ƒ \/\n/.test(build),
-    `next build makes the production build, the tasks page rendered per request (${seconds} s)`, build);
-
-  // The database, as the README sets it up.
-  cleanup(() => dropAppDatabase(DB));
-  const c = await admin();
-  try {
-    await c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-    await c.query(`CREATE DATABASE ${DB}`);
-  } finally {
-    await c.end();
-  }
-  await run('node', ['migrate.mjs'], { cwd: APP, env: { ...process.env, ...env } });
-  await run('psql', ['-d', DB, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', `authenticator_password=${password}`,
-    '-v', `app_url=${url}`, '-f', 'setup.sql'], { cwd: APP });
+  const served = serve(['--in-cluster', state], { PORT: String(port) });
+  cleanup(async () => { served.child.kill('SIGTERM'); await served; });
+  const log = () => { try { return readFileSync(join(state, 'app.log'), 'utf8'); } catch { return ''; } };
+  const ready = await until(() => served.out().includes(`running at ${url}`) || served.child.exitCode !== null, 240000);
+  const built = /built in (\d+) s/.exec(served.out())?.[1];
+  console.log(`# next build took ${built} s`);
+  tap(ready && served.child.exitCode === null && built !== undefined &&
+      served.out().includes('alice@example.com  alice-demo-password'),
+  `it builds (next build: ${built} s), starts next start and prints the URL and the demo accounts`, served.out());
+  if (!ready || served.child.exitCode !== null) throw new Error('make serve-next did not start');
   const db = await admin(DB);
   cleanup(() => db.end());
 
-  const app = await startNext(env, port);
-  cleanup(() => app.stop());
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   cleanup(() => browser.close());
 
-  // One user's page: sign up there, and what the list shows.
-  const open = async (email) => {
+  // One user's page: sign in there (or sign up, without a password), and what the list shows.
+  const open = async (email, password) => {
     const context = await browser.newContext();
     const page = await context.newPage();
     page.setDefaultTimeout(15000);
     await page.goto(url);
-    const form = page.getByRole('form', { name: 'Create an account' });
+    const form = page.getByRole('form', { name: password ? 'Sign in' : 'Create an account' });
     await form.getByLabel('Email').fill(email);
-    await form.getByLabel('Password').fill(`${email} password`);
-    await form.getByRole('button', { name: 'Sign up' }).click();
+    await form.getByLabel('Password').fill(password ?? `${email} password`);
+    await form.getByRole('button', { name: password ? 'Sign in' : 'Sign up' }).click();
     const signedIn = await until(() => page.getByText(`Signed in as ${email}`).isVisible());
     const list = page.getByRole('list', { name: 'Your tasks' });
     const titles = () => list.locator('.title').allInnerTexts();
     const add = async (title, description = '') => {
-      const add = page.getByRole('form', { name: 'New task' });
-      await add.getByLabel('Title').fill(title);
-      await add.getByLabel('Description').fill(description);
-      await add.getByRole('button', { name: 'Add task' }).click();
+      const form = page.getByRole('form', { name: 'New task' });
+      await form.getByLabel('Title').fill(title);
+      await form.getByLabel('Description').fill(description);
+      await form.getByRole('button', { name: 'Add task' }).click();
       return until(async () => (await titles()).some((t) => t.startsWith(title)));
     };
     return { context, page, list, signedIn, titles, add };
   };
   const shows = async (user, expected) => until(async () => json(await user.titles()) === json(expected));
 
-  const alice = await open('alice@example.com');
-  tap(alice.signedIn, 'Alice signs up on the page and is signed in',
-    `${await alice.page.locator('body').innerText()}\n${app.output()}`);
+  const alice = await open('alice@example.com', 'alice-demo-password');
+  tap(alice.signedIn, 'Alice (a demo account) signs in on the page',
+    `${await alice.page.locator('body').innerText()}\n${log()}`);
   const added = [await alice.add('Buy milk', 'Oat, 2 litres'), await alice.add('Write tests'), await alice.add('Call mum')];
   tap(added.every(Boolean) && await shows(alice, ['Buy milk\nOat, 2 litres', 'Write tests', 'Call mum']),
     'she adds three tasks; the page lists them in order', json(await alice.titles()));
@@ -160,30 +142,30 @@ await scenario(async (cleanup) => {
   tap(await shows(alice, ['Buy milk (done)\nOat, 2 litres', 'Write tests']), 'she deletes "Call mum"',
     json(await alice.titles()));
 
-  const bob = await open('bob@example.com');
-  tap(bob.signedIn && await bob.list.count() === 1 && json(await bob.titles()) === '[]' &&
-      await bob.page.getByText('No tasks yet.').isVisible(),
-  'Bob signs up in a fresh browser context and sees none of her tasks', json(await bob.titles()));
-  await bob.add('Walk the dog');
+  const carol = await open('carol@example.com');
+  tap(carol.signedIn && await carol.list.count() === 1 && json(await carol.titles()) === '[]' &&
+      await carol.page.getByText('No tasks yet.').isVisible(),
+  'Carol signs up on the page, in a fresh browser context, and sees none of Alice\'s tasks', json(await carol.titles()));
+  await carol.add('Walk the dog');
   await alice.page.reload();
-  tap(await shows(bob, ['Walk the dog']) && await shows(alice, ['Buy milk (done)\nOat, 2 litres', 'Write tests']),
-    'he adds one; each page lists only its own user\'s tasks', `${json(await bob.titles())} ${json(await alice.titles())}`);
+  tap(await shows(carol, ['Walk the dog']) && await shows(alice, ['Buy milk (done)\nOat, 2 litres', 'Write tests']),
+    'Carol adds one; each page lists only its own user\'s tasks', `${json(await carol.titles())} ${json(await alice.titles())}`);
 
   const rows = (await db.query(`SELECT u.email, t.title, t.is_completed FROM taskauth.tasks t
     JOIN public."user" u ON u.id::uuid = t.user_id ORDER BY t.created_at`)).rows;
   tap(json(rows) === json([
     { email: 'alice@example.com', title: 'Buy milk', is_completed: true },
     { email: 'alice@example.com', title: 'Write tests', is_completed: false },
-    { email: 'bob@example.com', title: 'Walk the dog', is_completed: false },
+    { email: 'carol@example.com', title: 'Walk the dog', is_completed: false },
   ]), 'the database holds each task under its owner, as Better Auth knows them', json(rows));
 
   // Over plain HTTP: the page the server renders for each cookie.
   const cookieOf = async (user) => (await user.context.cookies()).map((k) => `${k.name}=${k.value}`).join('; ');
   const pageFor = async (cookie) => (await fetch(url, { headers: { cookie } })).text();
   const aliceCookie = await cookieOf(alice);
-  const [aliceHtml, bobHtml, anonymousHtml] = await Promise.all([pageFor(aliceCookie), pageFor(await cookieOf(bob)), pageFor('')]);
+  const [aliceHtml, carolHtml, anonymousHtml] = await Promise.all([pageFor(aliceCookie), pageFor(await cookieOf(carol)), pageFor('')]);
   tap(aliceHtml.includes('Write tests') && !aliceHtml.includes('Walk the dog') &&
-      bobHtml.includes('Walk the dog') && !bobHtml.includes('Write tests') &&
+      carolHtml.includes('Walk the dog') && !carolHtml.includes('Write tests') &&
       anonymousHtml.includes('Create an account') && !/Walk the dog|Write tests/.test(anonymousHtml),
   'over HTTP, the server-rendered page holds only the cookie\'s user\'s tasks, and none without a cookie');
 
@@ -220,16 +202,23 @@ await scenario(async (cleanup) => {
     'her old cookie now gets the sign-in page, none of her tasks');
 
   const signIn = alice.page.getByRole('form', { name: 'Sign in' });
+  const alert = alice.page.getByRole('main').getByRole('alert');
   await signIn.getByLabel('Email').fill('alice@example.com');
   await signIn.getByLabel('Password').fill('wrong password');
   await signIn.getByRole('button', { name: 'Sign in' }).click();
-  tap(await until(async () => /invalid email or password/i.test(await alice.page.getByRole('main').getByRole('alert').textContent())),
-    'a wrong password is refused on the page', await alice.page.getByRole('main').getByRole('alert').textContent().catch((e) => e.message));
-  await signIn.getByLabel('Password').fill('alice@example.com password');
+  tap(await until(async () => /invalid email or password/i.test(await alert.textContent())),
+    'a wrong password is refused on the page', await alert.textContent().catch((e) => e.message));
+  await signIn.getByLabel('Password').fill('alice-demo-password');
   await signIn.getByRole('button', { name: 'Sign in' }).click();
   tap(await shows(alice, ['Buy milk (done)\nOat, 2 litres', 'Write tests']),
     'signed in again, she sees her tasks as she left them', json(await alice.titles()));
 
-  await app.stop();
-  tap(!/Error|⨯/.test(app.output()), 'the server logged no error', app.output());
+  // SIGTERM (what Ctrl-C leads to) stops the app and the script: exit 0, the port free again.
+  await browser.close();
+  served.child.kill('SIGTERM');
+  const stopped = await served;
+  const free = await hold(port).then((h) => { h.close(); return true; }, () => false);
+  tap(stopped.code === 0 && free, 'SIGTERM stops it: exit status 0, nothing listens on its port any more',
+    `${stopped.code} ${free}\n${stopped.out}`);
+  tap(log().includes('Ready in') && !/Error|⨯/.test(log()), 'the app logged no error', log());
 }, { tap, done });
