@@ -5,13 +5,14 @@
 // production build from scratch (`next build`, timed), starts `next start` on a loopback port
 // and prints the URL and two demo accounts. In headless Chromium (the Debian package, driven by
 // playwright-core): Alice signs in, adds, completes and deletes tasks; Carol signs up in a fresh
-// context and sees none of hers, and she none of Carol's; the database holds each task under its
-// owner. Signing out takes effect at once: a token of Alice's session that authenticated in the
-// database just before is refused there ("token revoked") right after she clicks "Sign out",
-// and her old cookie gets the sign-in page; signing in again shows her tasks. Over plain HTTP,
-// the page rendered on the server for each cookie holds only that user's tasks. The app's task
-// queries log in as `authenticator` only, never as the owner. SIGTERM stops it all. The
-// README's JavaScript blocks are its files' code, verbatim. Emits TAP.
+// context and sees none of hers, and she none of Carol's; Bob signs in at localhost; the
+// database holds each task under its owner. Signing out takes effect at once: a token of
+// Alice's session that authenticated in the database just before is refused there ("token
+// revoked") right after she clicks "Sign out", and her old cookie gets the sign-in page; a wrong
+// password and Better Auth's rate limit show on the page; signing in again shows her tasks.
+// Over plain HTTP, the page rendered on the server for each cookie holds only that user's
+// tasks. The app's task queries log in as `authenticator` only, never as the owner. SIGTERM
+// stops it all. The README's JavaScript blocks are its files' code, verbatim. Emits TAP.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -105,11 +106,11 @@ await scenario(async (cleanup) => {
   cleanup(() => browser.close());
 
   // One user's page: sign in there (or sign up, without a password), and what the list shows.
-  const open = async (email, password) => {
+  const open = async (email, password, at = url) => {
     const context = await browser.newContext();
     const page = await context.newPage();
     page.setDefaultTimeout(15000);
-    await page.goto(url);
+    await page.goto(at);
     const form = page.getByRole('form', { name: password ? 'Sign in' : 'Create an account' });
     await form.getByLabel('Email').fill(email);
     await form.getByLabel('Password').fill(password ?? `${email} password`);
@@ -150,6 +151,14 @@ await scenario(async (cleanup) => {
   await alice.page.reload();
   tap(await shows(carol, ['Walk the dog']) && await shows(alice, ['Buy milk (done)\nOat, 2 litres', 'Write tests']),
     'Carol adds one; each page lists only its own user\'s tasks', `${json(await carol.titles())} ${json(await alice.titles())}`);
+
+  // The other demo account, from a page at http://localhost:PORT (an origin Better Auth trusts
+  // because serve names it).
+  const bob = await open('bob@example.com', 'bob-demo-password', `http://localhost:${port}`);
+  tap(bob.signedIn && await shows(bob, []) && new URL(bob.page.url()).hostname === 'localhost',
+    'Bob (the other demo account) signs in from a page at http://localhost:PORT and has no tasks',
+    await bob.page.locator('body').innerText());
+  await bob.context.close();
 
   const rows = (await db.query(`SELECT u.email, t.title, t.is_completed FROM taskauth.tasks t
     JOIN public."user" u ON u.id::uuid = t.user_id ORDER BY t.created_at`)).rows;
@@ -208,10 +217,19 @@ await scenario(async (cleanup) => {
   await signIn.getByRole('button', { name: 'Sign in' }).click();
   tap(await until(async () => /invalid email or password/i.test(await alert.textContent())),
     'a wrong password is refused on the page', await alert.textContent().catch((e) => e.message));
+  // Better Auth's rate limiter (on in production): Alice's, Bob's and the wrong sign-in were three
+  // from this address in a row, less than 10 s apart; the fourth is refused until 10 s have
+  // passed since the last one let through.
   await signIn.getByLabel('Password').fill('alice-demo-password');
+  const limited = Date.now();
+  await signIn.getByRole('button', { name: 'Sign in' }).click();
+  tap(await until(async () => await alert.textContent() === 'Too many requests. Please try again later.'),
+    'a fourth sign-in from one address within 10 s is refused by Better Auth\'s rate limiter, on the page',
+    await alert.textContent().catch((e) => e.message));
+  await new Promise((r) => setTimeout(r, Math.max(0, limited + 10500 - Date.now())));
   await signIn.getByRole('button', { name: 'Sign in' }).click();
   tap(await shows(alice, ['Buy milk (done)\nOat, 2 litres', 'Write tests']),
-    'signed in again, she sees her tasks as she left them', json(await alice.titles()));
+    'after 10 s, signed in again, she sees her tasks as she left them', json(await alice.titles()));
 
   // SIGTERM (what Ctrl-C leads to) stops the app and the script: exit 0, the port free again.
   await browser.close();
