@@ -7,6 +7,17 @@
 
 #include "taskauth.h"
 
+#include "utils/uuid.h"
+
+/* A uuid in canonical text form: 32 hex digits and 4 dashes. */
+#define UUID_TEXT_LEN 36
+
+/*
+ * Parse a uuid in 8-4-4-4-12 hex form (either case) into out without raising: true on success.
+ * The one parser of a uuid a token carries (sub, sid).
+ */
+extern bool taskauth_parse_uuid(const char *s, size_t len, pg_uuid_t *out);
+
 /* Longest key id accepted (the install script's CHECK on signing_keys.kid says the same). */
 #define TASKAUTH_KID_MAX_LEN 64
 
@@ -32,7 +43,7 @@ typedef struct TaskauthKey
 {
 	char		kid[TASKAUTH_KID_MAX_LEN + 1];
 	size_t		kid_len;
-	char	   *secret;			/* malloc'd, wiped before it is freed */
+	char	   *secret;			/* in TaskauthCacheContext, wiped before it is freed */
 	size_t		secret_len;
 	char		at_key[TASKAUTH_AT_KEY_LEN + 1];	/* taskauth_derive_at_key(secret); wiped too */
 } TaskauthKey;
@@ -45,8 +56,5 @@ extern const TaskauthKey *taskauth_keys_active(int *nkeys);
 
 /* The active key with this kid, or NULL. */
 extern const TaskauthKey *taskauth_keys_find(const char *kid, size_t kid_len);
-
-/* Register the cache's invalidation callback; called once from TaskauthIdentityInit. */
-extern void TaskauthKeysInit(void);
 
 #endif

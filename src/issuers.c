@@ -7,20 +7,19 @@
  * signature matched, the claims are checked against that same issuer (iss and aud), so a token
  * cannot borrow another issuer's keys.
  *
- * Per backend, each looked-up iss is cached with its settings and keys (or as "not registered"),
- * in malloc'd memory. A statement trigger on taskauth.issuers sends a relcache invalidation that
- * drops the whole cache in every backend. Keys read from a key table (Better Auth's jwks table)
- * change without any invalidation, so they are read again after taskauth.issuer_keys_refresh
+ * Per backend, each looked-up iss is cached with its settings and keys (or as "not registered").
+ * A statement trigger on taskauth.issuers sends a relcache invalidation, which moves the
+ * registry's generation (cache.c) in every backend; the cache starts again when it has moved.
+ * Keys read from a key table (Better Auth's jwks table) change without any invalidation, so they are read again after taskauth.issuer_keys_refresh
  * seconds, and at once when a token names a kid they do not have.
  */
 #include "taskauth.h"
 
-#include <ctype.h>
-
-#include "generation.h"
+#include "cache.h"
 #include "identity.h"
 #include "issuers.h"
 #include "jwk.h"
+#include "verified.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -40,26 +39,28 @@
 #include "utils/uuid.h"
 
 /* taskauth.issuer_keys_refresh: seconds a key table's keys are used before being read again. */
-int			taskauth_issuer_keys_refresh = 60;
+#define DEFAULT_ISSUER_KEYS_REFRESH 60
+static int	issuer_keys_refresh = DEFAULT_ISSUER_KEYS_REFRESH;
 
 #define ISSUER_CACHE_SIZE 16
 
 typedef struct IssuerEntry	/* NOLINT(clang-analyzer-optin.performance.Padding): 16 entries, fields kept in reading order */
 {
-	char	   *iss;			/* malloc'd; NULL: free slot */
+	TaskauthSlot slot;			/* first: see taskauth_slot_lookup */
+	char	   *iss;			/* in TaskauthCacheContext, as the strings below */
 	bool		registered;
-	char	   *audience;		/* malloc'd or NULL */
-	Jsonb	   *jwks;			/* malloc'd copy of the key set */
+	char	   *audience;		/* or NULL */
+	Jsonb	   *jwks;			/* a copy of the key set */
 	bool		provision;
-	char	   *email_claim;	/* malloc'd */
+	char	   *email_claim;
 	bool		has_key_table;
 	TimestampTz fetched_at;
 	uint64		key_read;		/* names this read of the keys (key tables only) */
-	uint64		last_used;
 } IssuerEntry;
 
+/* The issuers looked up, and the registry's generation they were read under. */
 static IssuerEntry issuer_cache[ISSUER_CACHE_SIZE];
-static uint64 issuer_clock = 0;
+static uint64 issuer_cache_generation = 0;
 static uint64 key_reads = 0;
 
 /* Reads of issuers' keys (key tables and JWKS) by this backend, for backend_stats(). */
@@ -72,7 +73,6 @@ taskauth_issuer_key_reads(void)
 /* key_read values with a meaning of their own */
 #define KEY_READ_STANDING 0			/* keys in taskauth.issuers */
 #define KEY_READ_NEVER PG_UINT64_MAX	/* not to be taken from the cache at all */
-static Oid	issuers_relid = InvalidOid;
 
 /* Whether any issuer is registered: -1 unknown, 0 no, 1 yes. No issuers, no work per token. */
 static int	have_issuers = -1;
@@ -84,28 +84,32 @@ PG_FUNCTION_INFO_V1(taskauth_check_jwks);
 static void
 entry_clear(IssuerEntry *e)
 {
-	free(e->iss);
-	free(e->audience);
-	free(e->jwks);
-	free(e->email_claim);
+	if (e->iss != NULL)
+		pfree(e->iss);
+	if (e->audience != NULL)
+		pfree(e->audience);
+	if (e->jwks != NULL)
+		pfree(e->jwks);
+	if (e->email_claim != NULL)
+		pfree(e->email_claim);
 	memset(e, 0, sizeof(*e));
 }
 
-/* Drop the cache when taskauth.issuers (or every relation) is invalidated. */
+/* Start the cache again when the registry has changed since it was filled. */
 static void
-issuers_relcache_callback(Datum arg, Oid relid)
+issuers_sync(void)
 {
-	if (relid == InvalidOid || relid == issuers_relid)
-	{
-		for (int i = 0; i < ISSUER_CACHE_SIZE; i++)
-			entry_clear(&issuer_cache[i]);
-		issuers_relid = InvalidOid;
-		have_issuers = -1;
-		taskauth_generation_bump_keys();
-	}
+	uint64		generation = taskauth_generation(TA_SOURCE_ISSUERS);
+
+	if (generation == issuer_cache_generation)
+		return;
+	for (int i = 0; i < ISSUER_CACHE_SIZE; i++)
+		entry_clear(&issuer_cache[i]);
+	have_issuers = -1;
+	issuer_cache_generation = generation;
 }
 
-/* Define the issuer settings and register the cache's invalidation callback. */
+/* Define the issuer settings. */
 void
 TaskauthIssuersInit(void)
 {
@@ -113,22 +117,19 @@ TaskauthIssuersInit(void)
 							"Seconds that keys read from an external issuer's key table are used before being read again.",
 							"A token whose kid is not among the keys read makes them be read again at once, "
 							"so new keys work immediately; removed or expired keys stop working within this time.",
-							&taskauth_issuer_keys_refresh,
-							60, 0, 86400,
+							&issuer_keys_refresh,
+							DEFAULT_ISSUER_KEYS_REFRESH, 0, 86400,
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
-	CacheRegisterRelcacheCallback(issuers_relcache_callback, (Datum) 0);
 }
 
-/* A malloc'd copy of a string, or an out-of-memory error. */
+/* A copy of a string in the cache's context. */
 static char *
-dup_or_fail(const char *s, size_t len)
+cache_strdup(const char *s, size_t len)
 {
-	char	   *c = malloc(len + 1);
+	char	   *c = MemoryContextAlloc(TaskauthCacheContext, len + 1);
 
-	if (c == NULL)
-		taskauth_report(TA_ERR_NOMEM);
 	memcpy(c, s, len);
 	c[len] = '\0';
 	return c;
@@ -144,21 +145,14 @@ internal_function(const char *name, int nargs, Oid *argtypes)
 	return LookupFuncName(qname, nargs, argtypes, false);
 }
 
-/* Remember the registry's Oid, so that its invalidations reach the callback. */
-static void
-note_relid(void)
-{
-	if (!OidIsValid(issuers_relid))
-		issuers_relid = get_relname_relid("issuers", get_namespace_oid("taskauth", false));
-}
-
 /* Whether any external issuer is registered (cached until the registry changes). */
 static bool
 issuers_exist(void)
 {
+	issuers_sync();
 	if (have_issuers < 0)
 	{
-		note_relid();
+		(void) taskauth_cache_watch(TA_SOURCE_ISSUERS);
 		have_issuers = DatumGetBool(OidFunctionCall0(internal_function("has_issuers", 0, NULL)));
 	}
 	return have_issuers > 0;
@@ -175,14 +169,14 @@ issuer_load(IssuerEntry *e, const char *iss, size_t iss_len)
 	bool		isnull;
 	Datum		d;
 
-	note_relid();
+	(void) taskauth_cache_watch(TA_SOURCE_ISSUERS);
 
 	/* Called through the function manager: it runs as its owner, with no EXECUTE check. */
 	rec = OidFunctionCall1(fn, PointerGetDatum(cstring_to_text_with_len(iss, (int) iss_len)));
 	th = DatumGetHeapTupleHeader(rec);
 
-	e->iss = dup_or_fail(iss, iss_len);
-	e->last_used = ++issuer_clock;
+	e->iss = cache_strdup(iss, iss_len);
+	taskauth_slot_fill(&e->slot);
 	e->fetched_at = GetCurrentTimestamp();
 	e->key_read = ++key_reads;
 	d = GetAttributeByNum(th, 2, &isnull);
@@ -192,9 +186,7 @@ issuer_load(IssuerEntry *e, const char *iss, size_t iss_len)
 	{
 		Jsonb	   *j = DatumGetJsonbP(d);
 
-		e->jwks = malloc(VARSIZE(j));
-		if (e->jwks == NULL)
-			taskauth_report(TA_ERR_NOMEM);
+		e->jwks = MemoryContextAlloc(TaskauthCacheContext, VARSIZE(j));
 		memcpy(e->jwks, j, VARSIZE(j));
 	}
 	d = GetAttributeByNum(th, 1, &isnull);
@@ -202,7 +194,7 @@ issuer_load(IssuerEntry *e, const char *iss, size_t iss_len)
 	{
 		text	   *t = DatumGetTextPP(d);
 
-		e->audience = dup_or_fail(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+		e->audience = cache_strdup(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 	}
 	d = GetAttributeByNum(th, 3, &isnull);
 	e->provision = !isnull && DatumGetBool(d);
@@ -210,30 +202,43 @@ issuer_load(IssuerEntry *e, const char *iss, size_t iss_len)
 	{
 		text	   *t = isnull ? cstring_to_text("email") : DatumGetTextPP(d);
 
-		e->email_claim = dup_or_fail(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+		e->email_claim = cache_strdup(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 	}
 	d = GetAttributeByNum(th, 5, &isnull);
 	e->has_key_table = !isnull && DatumGetBool(d);
+}
+
+/* An iss looked for in the cache: its bytes and length. */
+typedef struct IssuerKey
+{
+	const char *iss;
+	size_t		len;
+} IssuerKey;
+
+static bool
+issuer_match(const void *entry, const void *key)
+{
+	const IssuerEntry *e = entry;
+	const IssuerKey *k = key;
+
+	return strlen(e->iss) == k->len && memcmp(e->iss, k->iss, k->len) == 0;
 }
 
 /* The cache slot of an iss, looked up or loaded. */
 static IssuerEntry *
 issuer_get(const char *iss, size_t iss_len)
 {
-	IssuerEntry *volatile victim = &issuer_cache[0];
+	IssuerKey	key = {.iss = iss,.len = iss_len};
+	IssuerEntry *found;
+	void	   *slot;
+	IssuerEntry *volatile victim;
 
-	for (int i = 0; i < ISSUER_CACHE_SIZE; i++)
-	{
-		IssuerEntry *e = &issuer_cache[i];
-
-		if (e->iss != NULL && strlen(e->iss) == iss_len && memcmp(e->iss, iss, iss_len) == 0)
-		{
-			e->last_used = ++issuer_clock;
-			return e;
-		}
-		if (victim->iss != NULL && (e->iss == NULL || e->last_used < victim->last_used))
-			victim = e;
-	}
+	issuers_sync();
+	found = taskauth_slot_lookup(issuer_cache, ISSUER_CACHE_SIZE, sizeof(IssuerEntry),
+								 issuer_match, &key, &slot);
+	if (found != NULL)
+		return found;
+	victim = slot;
 	entry_clear(victim);
 	PG_TRY();
 	{
@@ -286,26 +291,20 @@ string_claim(Jsonb *claims, const char *name)
 
 /* Create the users row of an external user when it does not exist yet. */
 static void
-provision(IssuerEntry *e, Jsonb *claims)
+provision(IssuerEntry *e, Jsonb *claims, TaskauthClaimString sub)
 {
-	char	   *sub = string_claim(claims, "sub");
 	char	   *email = string_claim(claims, e->email_claim);
 	Oid			argtypes[2] = {UUIDOID, TEXTOID};
-	Datum		id;
-	bool		ok;
+	pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
 
-	if (sub == NULL)
+	if (sub.val == NULL)
 		taskauth_report(TA_ID_SUB_MISSING);
 	/* The users table keys on uuid: any other sub is refused before it reaches SQL. */
-	ok = strlen(sub) == 36;
-	for (int i = 0; ok && i < 36; i++)
-		ok = (i == 8 || i == 13 || i == 18 || i == 23) ? sub[i] == '-' : isxdigit((unsigned char) sub[i]);
-	if (!ok)
+	if (!taskauth_parse_uuid(sub.val, sub.len, id))
 		taskauth_report(TA_ID_SUB_NOT_UUID);
-	id = DirectFunctionCall1(uuid_in, CStringGetDatum(sub));
 	if (email == NULL)
 		taskauth_report(TA_ISS_EMAIL_MISSING);
-	OidFunctionCall2(internal_function("provision_user", 2, argtypes), id,
+	OidFunctionCall2(internal_function("provision_user", 2, argtypes), UUIDPGetDatum(id),
 					 PointerGetDatum(cstring_to_text(email)));
 }
 
@@ -317,8 +316,8 @@ taskauth_issuer_registered(const char *iss, size_t iss_len)
 }
 
 /* Verify a token of a registered external issuer (see issuers.h). */
-Jsonb *
-taskauth_issuer_verify(const char *token, size_t token_len, uint64 *key_read)
+bool
+taskauth_issuer_verify(const char *token, size_t token_len, TaskauthVerifiedToken *out)
 {
 	ta_jws_parts parts;
 	ta_jws_asym_header hdr;
@@ -340,7 +339,7 @@ taskauth_issuer_verify(const char *token, size_t token_len, uint64 *key_read)
 
 	/* Without registered issuers every token is the server's own: cost nothing. */
 	if (!issuers_exist())
-		return NULL;
+		return false;
 	TA_CHECK(ta_jws_split(token, token_len, &parts));
 	/* The header (and its kid) go first in buf, the payload after them. */
 	hcap = TA_JWS_ASYM_HEADER_CAP(parts.header_len);
@@ -360,7 +359,7 @@ taskauth_issuer_verify(const char *token, size_t token_len, uint64 *key_read)
 	if (!ta_json_object_get(obj, "iss", 3, &t, &v) || t != TA_JSON_STRING)
 	{
 		if (hst == TA_JWT_ALG_NOT_ALLOWED)
-			return NULL;
+			return false;
 		taskauth_report(TA_JWT_ISSUER_UNKNOWN);
 	}
 	iss = palloc(v.len);
@@ -370,7 +369,7 @@ taskauth_issuer_verify(const char *token, size_t token_len, uint64 *key_read)
 	if (!e->registered)
 	{
 		if (hst == TA_JWT_ALG_NOT_ALLOWED)
-			return NULL;
+			return false;
 		taskauth_report(TA_JWT_ISSUER_UNKNOWN);
 	}
 	/* A registered issuer's tokens are public-key signed; a MAC never stands in for them. */
@@ -380,7 +379,7 @@ taskauth_issuer_verify(const char *token, size_t token_len, uint64 *key_read)
 	/* Key table keys: read again when old, or when the token names a kid we lack. */
 	if (e->has_key_table &&
 		TimestampDifferenceExceeds(e->fetched_at, GetCurrentTimestamp(),
-								   taskauth_issuer_keys_refresh * 1000))
+								   issuer_keys_refresh * 1000))
 	{
 		e = issuer_reload(e);
 		reloaded = true;
@@ -394,21 +393,23 @@ taskauth_issuer_verify(const char *token, size_t token_len, uint64 *key_read)
 		ks = taskauth_keyset_get(e->jwks);
 	}
 
-	opts.audience = e->audience;
-	opts.issuer = e->iss;
-	opts.times_out = NULL;
-	opts.flat_out = NULL;
+	memset(out, 0, sizeof(*out));
+	opts = (TaskauthVerifyOptions)
+	{
+		.audience = e->audience,.issuer = e->iss,.times_out = &out->times
+	};
 	/* header and payload were decoded above: verify without decoding them again */
 	claims = taskauth_jwt_verify_keyset_decoded(&parts, &hdr, buf + hcap, plen, ks, &opts);
-	*key_read = e->has_key_table ? e->key_read : KEY_READ_STANDING;
+	taskauth_verified_from_jsonb(claims, out);
+	out->key_read = e->has_key_table ? e->key_read : KEY_READ_STANDING;
 	/* a read-only transaction cannot create the user's row: let the next use try again */
 	if (e->provision && XactReadOnly)
-		*key_read = KEY_READ_NEVER;
+		out->key_read = KEY_READ_NEVER;
 	if (e->provision)
-		provision(e, claims);
+		provision(e, claims, out->sub);
 	pfree(buf);
 	pfree(iss);
-	return claims;
+	return true;
 }
 
 /* Whether keys of that read still stand (see issuers.h). */
@@ -419,13 +420,14 @@ taskauth_issuer_keys_current(uint64 key_read)
 		return true;
 	if (key_read == KEY_READ_NEVER)
 		return false;
+	issuers_sync();
 	for (int i = 0; i < ISSUER_CACHE_SIZE; i++)
 	{
 		IssuerEntry *e = &issuer_cache[i];
 
-		if (e->iss != NULL && e->key_read == key_read)
+		if (e->slot.used && e->key_read == key_read)
 			return !TimestampDifferenceExceeds(e->fetched_at, GetCurrentTimestamp(),
-											   taskauth_issuer_keys_refresh * 1000);
+											   issuer_keys_refresh * 1000);
 	}
 	return false;				/* read again since, or the issuer dropped from the cache */
 }

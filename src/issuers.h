@@ -7,16 +7,16 @@
 #include "taskauth.h"
 
 /*
- * Verify a token of a registered external issuer and return its claims, creating the user's
- * row first when the issuer provisions users. Returns NULL for an HMAC token (alg HS256/384/512)
- * whose iss is not registered, which the server's own keys then verify; any other token whose
- * iss is not registered raises "jwt issuer is not trusted". Failures are SQLSTATE 28000.
- *
- * *key_read receives a name for the read of the keys the token was verified with, which
- * taskauth_issuer_keys_current() tells apart later: 0 for keys kept in taskauth.issuers, which
- * change only through that table (whose invalidation empties every cache).
+ * Verify a token of a registered external issuer and fill out, creating the user's row first
+ * when the issuer provisions users. Returns false, filling nothing, for a token no registered
+ * issuer signs that the server's own keys may verify (an HMAC token whose iss is not
+ * registered, or any token while no issuer is); any other token whose iss is not registered
+ * raises "jwt issuer is not trusted". Failures are SQLSTATE 28000. out->key_read names the read
+ * of the keys the token was verified with, which taskauth_issuer_keys_current() tells apart.
  */
-extern Jsonb *taskauth_issuer_verify(const char *token, size_t token_len, uint64 *key_read);
+struct TaskauthVerifiedToken;
+extern bool taskauth_issuer_verify(const char *token, size_t token_len,
+								   struct TaskauthVerifiedToken *out);
 
 /*
  * Whether iss names a registered external issuer, whose tokens only its public keys verify (an

@@ -9,17 +9,20 @@
  * key is checked to lie on its curve, an RSA key is imported through the provider layer), so
  * parsed keys are cached per backend, by the exact bytes of the jsonb value (jsonb stores an
  * object's keys sorted and without duplicates, so equal JSON gives equal bytes). The cache holds
- * public keys only; entries live in malloc'd memory, least recently used evicted.
+ * public keys only; entries live in the caches' context (cache.c), least recently used evicted.
  */
 #include "taskauth.h"
 
 #include "jwk.h"
+#include "cache.h"
 
 #include "access/xact.h"
 #include "core/jws_asym.h"
+#include "core/ta_alloc.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #define KEYSET_CACHE_SIZE 16
@@ -28,14 +31,13 @@
 
 typedef struct KeySetCacheEntry
 {
-	char	   *bytes;			/* malloc'd copy of the jsonb value's bytes; NULL: free slot */
+	TaskauthSlot slot;			/* first: see taskauth_slot_lookup */
+	char	   *bytes;			/* a copy of the jsonb value's bytes */
 	size_t		len;
 	TaskauthKeySet set;
-	uint64		last_used;
 } KeySetCacheEntry;
 
 static KeySetCacheEntry keyset_cache[KEYSET_CACHE_SIZE];
-static uint64 keyset_clock = 0;
 
 PG_FUNCTION_INFO_V1(taskauth_jwt_verify_jwk);
 PG_FUNCTION_INFO_V1(taskauth_jwk_from_pem);
@@ -48,7 +50,7 @@ keyset_free(TaskauthKeySet *ks)
 	{
 		for (size_t i = 0; i < ks->nkeys; i++)
 			ta_jwk_free(ks->keys[i]);
-		free(ks->keys);
+		ta_free(ks->keys);
 	}
 	memset(ks, 0, sizeof(*ks));
 }
@@ -126,7 +128,7 @@ read_fields(JsonbContainer *obj, ta_jwk_fields *f)
 }
 
 /*
- * Load a JWK or JWKS into ks (malloc'd keys). Returns TA_OK or the status to raise; on failure
+ * Load a JWK or JWKS into ks (keys from ta_malloc, so in the caches' context). Returns TA_OK or the status to raise; on failure
  * nothing is left allocated.
  */
 static ta_status
@@ -146,7 +148,7 @@ keyset_load(Jsonb *key, TaskauthKeySet *ks)
 	if (keys == NULL)
 	{
 		/* A lone JWK: it must be usable, or the call is wrong whatever the token. */
-		ks->keys = malloc(sizeof(ta_jwk *));
+		ks->keys = ta_malloc(sizeof(ta_jwk *));
 		if (ks->keys == NULL)
 			return TA_ERR_NOMEM;
 		read_fields(root, &f);
@@ -170,7 +172,7 @@ keyset_load(Jsonb *key, TaskauthKeySet *ks)
 			return TA_JWK_MALFORMED;
 		if (n == 0)
 			return TA_OK;
-		ks->keys = calloc((size_t) n, sizeof(ta_jwk *));
+		ks->keys = ta_calloc((size_t) n, sizeof(ta_jwk *));
 		if (ks->keys == NULL)
 			return TA_ERR_NOMEM;
 		for (int i = 0; i < n; i++)
@@ -195,49 +197,53 @@ keyset_load(Jsonb *key, TaskauthKeySet *ks)
 	return TA_OK;
 }
 
+/* Whether a cached set was parsed from exactly these jsonb bytes. */
+static bool
+keyset_match(const void *entry, const void *key)
+{
+	const KeySetCacheEntry *e = entry;
+	const Jsonb *jb = key;
+
+	return e->len == VARSIZE_ANY_EXHDR(jb) && memcmp(e->bytes, VARDATA_ANY(jb), e->len) == 0;
+}
+
 /* The parsed form of a JWK or JWKS jsonb, cached per backend. */
 const TaskauthKeySet *
 taskauth_keyset_get(Jsonb *key)
 {
-	const char *bytes = VARDATA_ANY(key);
-	size_t		len = VARSIZE_ANY_EXHDR(key);
-	KeySetCacheEntry *victim = &keyset_cache[0];
+	KeySetCacheEntry *found;
+	KeySetCacheEntry *victim;
+	void	   *slot;
 	TaskauthKeySet ks;
 	char	   *copy;
 	ta_status	st;
 
-	for (int i = 0; i < KEYSET_CACHE_SIZE; i++)
-	{
-		KeySetCacheEntry *e = &keyset_cache[i];
-
-		if (e->bytes != NULL && e->len == len && memcmp(e->bytes, bytes, len) == 0)
-		{
-			e->last_used = ++keyset_clock;
-			return &e->set;
-		}
-		if (victim->bytes != NULL && (e->bytes == NULL || e->last_used < victim->last_used))
-			victim = e;
-	}
+	found = taskauth_slot_lookup(keyset_cache, KEYSET_CACHE_SIZE, sizeof(KeySetCacheEntry),
+								 keyset_match, key, &slot);
+	if (found != NULL)
+		return &found->set;
 
 	st = keyset_load(key, &ks);
 	if (st != TA_OK)
 		taskauth_report(st);
-	copy = malloc(len);
+	copy = MemoryContextAllocExtended(TaskauthCacheContext, VARSIZE_ANY_EXHDR(key),
+									  MCXT_ALLOC_NO_OOM);
 	if (copy == NULL)
 	{
 		keyset_free(&ks);
 		taskauth_report(TA_ERR_NOMEM);
 	}
-	memcpy(copy, bytes, len);
-	if (victim->bytes != NULL)
+	memcpy(copy, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+	victim = slot;
+	if (victim->slot.used)
 	{
-		free(victim->bytes);
+		pfree(victim->bytes);
 		keyset_free(&victim->set);
 	}
 	victim->bytes = copy;
-	victim->len = len;
+	victim->len = VARSIZE_ANY_EXHDR(key);
 	victim->set = ks;
-	victim->last_used = ++keyset_clock;
+	taskauth_slot_fill(&victim->slot);
 	return &victim->set;
 }
 
@@ -287,7 +293,7 @@ taskauth_jwt_verify_jwk(PG_FUNCTION_ARGS)
 {
 	text	   *token;
 	const TaskauthKeySet *ks;
-	TaskauthVerifyOptions opts = {NULL, NULL, NULL, NULL};
+	TaskauthVerifyOptions opts = {0};
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();

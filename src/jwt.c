@@ -4,7 +4,7 @@
  * The token work is done by src/core/jws.c; this file adds what needs the server: the
  * taskauth.leeway setting, the statement clock, per-backend caches, and jsonb conversion.
  *
- * Caches (all per backend, in malloc'd memory that outlives transactions):
+ * Caches (all per backend, outliving transactions; memory from the caches' context, cache.c):
  *   - keyed HMAC contexts by (algorithm, secret bytes), a few entries, least recently used
  *     evicted and its secret copy wiped; keying HMAC costs more than MACing a short token;
  *   - the last header segment that passed the header checks, with its algorithm and kid, since
@@ -13,6 +13,8 @@
  * Nothing is cached before it has been fully checked, so a cache hit never skips a check.
  */
 #include "taskauth.h"
+#include "cache.h"
+#include "verified.h"
 
 #include <openssl/crypto.h>
 
@@ -28,14 +30,17 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 /* taskauth.leeway: seconds of clock skew allowed on exp, nbf and iat. */
-int			taskauth_leeway = 30;
+#define DEFAULT_LEEWAY 30
+int			taskauth_leeway = DEFAULT_LEEWAY;
 
 /* taskauth.max_token_size: the largest token, in bytes, that verification looks at. */
-int			taskauth_max_token_size = 16384;
+#define DEFAULT_MAX_TOKEN_SIZE 16384
+int			taskauth_max_token_size = DEFAULT_MAX_TOKEN_SIZE;
 
 #define KEY_CACHE_SIZE 8
 #define HEADER_CACHE_MAX 1024
@@ -44,15 +49,22 @@ int			taskauth_max_token_size = 16384;
 
 typedef struct KeyCacheEntry
 {
-	ta_hmac    *hmac;			/* NULL when the slot is free */
+	TaskauthSlot slot;			/* first: see taskauth_slot_lookup */
+	ta_hmac    *hmac;
 	ta_jws_alg	alg;
-	uint8	   *secret;			/* malloc'd copy, wiped on eviction */
+	uint8	   *secret;			/* a copy, wiped on eviction */
 	size_t		secret_len;
-	uint64		last_used;
 } KeyCacheEntry;
 
+/* What get_hmac looks for. */
+typedef struct KeyCacheKey
+{
+	ta_jws_alg	alg;
+	const char *secret;
+	size_t		secret_len;
+} KeyCacheKey;
+
 static KeyCacheEntry key_cache[KEY_CACHE_SIZE];
-static uint64 key_cache_clock = 0;
 
 /* The last header segment that passed ta_jws_parse_header, and what it said. */
 static char header_cache_seg[HEADER_CACHE_MAX];
@@ -77,7 +89,7 @@ TaskauthJwtInit(void)
 							"A token counts as expired only once the current time reaches exp plus this "
 							"many seconds, and nbf and iat may lie this far in the future.",
 							&taskauth_leeway,
-							30, 0, 3600,
+							DEFAULT_LEEWAY, 0, 3600,
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
@@ -87,7 +99,7 @@ TaskauthJwtInit(void)
 							"decoded, and before it is decompressed when it is stored compressed. "
 							"Real tokens stay far below the default; the maximum is 1 MB.",
 							&taskauth_max_token_size,
-							16384, 1024, TA_JWS_MAX_TOKEN_LEN,
+							DEFAULT_MAX_TOKEN_SIZE, 1024, TA_JWS_MAX_TOKEN_LEN,
 							PGC_SUSET,
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
@@ -113,33 +125,37 @@ key_cache_evict(KeyCacheEntry *e)
 	if (e->secret != NULL)
 	{
 		OPENSSL_cleanse(e->secret, e->secret_len);
-		free(e->secret);
+		pfree(e->secret);
 	}
 	memset(e, 0, sizeof(*e));
+}
+
+static bool
+key_cache_match(const void *entry, const void *key)
+{
+	const KeyCacheEntry *e = entry;
+	const KeyCacheKey *k = key;
+
+	return e->alg == k->alg && e->secret_len == k->secret_len &&
+		CRYPTO_memcmp(e->secret, k->secret, k->secret_len) == 0;
 }
 
 /* Return a keyed HMAC context for (alg, secret), from the cache or newly made. */
 static ta_hmac *
 get_hmac(ta_jws_alg alg, const char *secret, size_t secret_len)
 {
-	KeyCacheEntry *victim = &key_cache[0];
+	KeyCacheKey key = {.alg = alg,.secret = secret,.secret_len = secret_len};
+	KeyCacheEntry *found;
+	KeyCacheEntry *victim;
+	void	   *slot;
 	ta_hmac    *h;
 	uint8	   *copy;
-	int			i;
 
-	for (i = 0; i < KEY_CACHE_SIZE; i++)
-	{
-		KeyCacheEntry *e = &key_cache[i];
-
-		if (e->hmac != NULL && e->alg == alg && e->secret_len == secret_len &&
-			CRYPTO_memcmp(e->secret, secret, secret_len) == 0)
-		{
-			e->last_used = ++key_cache_clock;
-			return e->hmac;
-		}
-		if (victim->hmac != NULL && (e->hmac == NULL || e->last_used < victim->last_used))
-			victim = e;
-	}
+	found = taskauth_slot_lookup(key_cache, KEY_CACHE_SIZE, sizeof(KeyCacheEntry),
+								 key_cache_match, &key, &slot);
+	if (found != NULL)
+		return found->hmac;
+	victim = slot;
 
 	/*
 	 * A public key's text is known to everyone: as an HMAC secret it would let anyone sign.
@@ -149,7 +165,7 @@ get_hmac(ta_jws_alg alg, const char *secret, size_t secret_len)
 	if (ta_jwk_text_is_public_key(secret, secret_len))
 		taskauth_report(TA_ARG_SECRET_IS_PUBLIC_KEY);
 	TA_CHECK(ta_hmac_new(alg, (const uint8 *) secret, secret_len, &h));
-	copy = malloc(secret_len);
+	copy = MemoryContextAllocExtended(TaskauthCacheContext, Max(secret_len, 1), MCXT_ALLOC_NO_OOM);
 	if (copy == NULL)
 	{
 		ta_hmac_free(h);
@@ -161,7 +177,7 @@ get_hmac(ta_jws_alg alg, const char *secret, size_t secret_len)
 	victim->alg = alg;
 	victim->secret = copy;
 	victim->secret_len = secret_len;
-	victim->last_used = ++key_cache_clock;
+	taskauth_slot_fill(&victim->slot);
 	return h;
 }
 
@@ -671,7 +687,7 @@ raw_key_is(ta_json_span k, const char *name)
  * writes the same, but for "-0"); any other number through numeric_in and numeric_out.
  */
 static bool
-flat_claims(const ta_json_member *members, size_t count, TaskauthFlatClaims *out)
+flat_claims(const ta_json_member *members, size_t count, TaskauthVerifiedToken *out)
 {
 	int			order[MAX_MEMBERS];
 	const char *numtext[MAX_MEMBERS];
@@ -728,9 +744,9 @@ flat_claims(const ta_json_member *members, size_t count, TaskauthFlatClaims *out
 		size += (k > 0 ? 2 : 0) + m->key.len + 2 + (numtext[k] != NULL ? strlen(numtext[k]) : v.len);
 	}
 
-	out->sub = out->sid = out->iss = NULL;
-	out->sub_len = out->sid_len = out->iss_len = 0;
-	out->text = p = palloc(size + 1);
+	out->sub.val = out->sid.val = out->iss.val = NULL;
+	out->sub.len = out->sid.len = out->iss.len = 0;
+	out->claims_text = p = palloc(size + 1);
 	*p++ = '{';
 	for (int k = 0; k < kept; k++)
 	{
@@ -753,11 +769,11 @@ flat_claims(const ta_json_member *members, size_t count, TaskauthFlatClaims *out
 			int			len = (int) v.len - 2;
 
 			if (raw_key_is(m->key, "sub"))
-				out->sub = val, out->sub_len = len;
+				out->sub.val = val, out->sub.len = len;
 			else if (raw_key_is(m->key, "sid"))
-				out->sid = val, out->sid_len = len;
+				out->sid.val = val, out->sid.len = len;
 			else if (raw_key_is(m->key, "iss"))
-				out->iss = val, out->iss_len = len;
+				out->iss.val = val, out->iss.len = len;
 		}
 		if (numtext[k] != NULL)
 		{
@@ -774,19 +790,18 @@ flat_claims(const ta_json_member *members, size_t count, TaskauthFlatClaims *out
 	}
 	*p++ = '}';
 	*p = '\0';
-	Assert((size_t) (p - out->text) <= size);
+	Assert((size_t) (p - out->claims_text) <= size);
 	return true;
 }
 
 /*
  * Verify an HMAC-signed token with the given secret and return its claims; raises SQLSTATE
- * 28000 on any failure. opts may be NULL (no audience or issuer check). With opts->flat_out,
- * flat claims come back there instead and NULL is returned (see TaskauthFlatClaims).
+ * 28000 on any failure. opts may be NULL (no audience or issuer check). With flat, claims that
+ * flat_claims can write come back there instead, and NULL is returned.
  */
-Jsonb *
-taskauth_jwt_verify_hmac(const char *token, size_t token_len,
-						 const char *secret, size_t secret_len,
-						 const TaskauthVerifyOptions *opts)
+static Jsonb *
+verify_hmac(const char *token, size_t token_len, const char *secret, size_t secret_len,
+			const TaskauthVerifyOptions *opts, TaskauthVerifiedToken *flat)
 {
 	ta_jws_parts parts;
 	ta_jws_alg	alg;
@@ -818,11 +833,10 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 		TA_CHECK(ta_jws_check_claims(payload, payload_len, &co));
 
 	/* flat claims, as authenticate() asks: no jsonb at all */
-	if (opts != NULL && opts->flat_out != NULL)
+	if (flat != NULL)
 	{
-		opts->flat_out->text = NULL;
 		if (count <= MAX_MEMBERS && GetDatabaseEncoding() == PG_UTF8 &&
-			flat_claims(members, count, opts->flat_out))
+			flat_claims(members, count, flat))
 		{
 			if (payload != payload_buf)
 				pfree(payload);
@@ -835,6 +849,52 @@ taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 	if (payload != payload_buf)
 		pfree(payload);
 	return result;
+}
+
+Jsonb *
+taskauth_jwt_verify_hmac(const char *token, size_t token_len, const char *secret,
+						 size_t secret_len, const TaskauthVerifyOptions *opts)
+{
+	return verify_hmac(token, token_len, secret, secret_len, opts, NULL);
+}
+
+/* A string member of a jsonb object, pointing into the jsonb; val NULL when absent or not one. */
+static TaskauthClaimString
+jsonb_string_claim(Jsonb *claims, const char *name)
+{
+	JsonbValue	buf;
+	JsonbValue *v = getKeyJsonValueFromContainer(&claims->root, name, (int) strlen(name), &buf);
+	TaskauthClaimString out = {0};
+
+	/* a string's bytes lie in the jsonb, not in buf */
+	if (v != NULL && v->type == jbvString)
+	{
+		out.val = v->val.string.val;
+		out.len = v->val.string.len;
+	}
+	return out;
+}
+
+void
+taskauth_verified_from_jsonb(Jsonb *claims, TaskauthVerifiedToken *out)
+{
+	out->sub = jsonb_string_claim(claims, "sub");
+	out->sid = jsonb_string_claim(claims, "sid");
+	out->iss = jsonb_string_claim(claims, "iss");
+	out->claims_text = JsonbToCString(NULL, &claims->root, VARSIZE(claims));
+}
+
+void
+taskauth_jwt_verify_hmac_token(const char *token, size_t token_len, const char *key,
+							   size_t key_len, const char *audience, TaskauthVerifiedToken *out)
+{
+	TaskauthVerifyOptions opts = {.audience = audience,.times_out = &out->times};
+	Jsonb	   *claims;
+
+	memset(out, 0, sizeof(*out));
+	claims = verify_hmac(token, token_len, key, key_len, &opts, out);
+	if (claims != NULL)
+		taskauth_verified_from_jsonb(claims, out);
 }
 
 /*
@@ -1043,7 +1103,7 @@ taskauth_jwt_verify(PG_FUNCTION_ARGS)
 {
 	text	   *token;
 	text	   *secret;
-	TaskauthVerifyOptions opts = {NULL, NULL, NULL, NULL};
+	TaskauthVerifyOptions opts = {0};
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();

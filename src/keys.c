@@ -10,7 +10,7 @@
  * cache stale when that invalidation arrives.
  */
 #include "identity.h"
-#include "generation.h"
+#include "cache.h"
 
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -34,11 +34,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-/* The cache: active keys newest first, in TopMemoryContext. */
+/* The cache: active keys newest first, and the generation of the table they were read under. */
 static TaskauthKey *cache_keys = NULL;
 static int	cache_nkeys = 0;
-static bool cache_valid = false;
-static Oid	cache_relid = InvalidOid;
+static bool cache_loaded = false;
 static uint64 cache_generation = 0;
 
 /* A key read from the table, before sorting. */
@@ -47,19 +46,6 @@ typedef struct LoadedKey
 	TaskauthKey key;
 	TimestampTz created_at;
 } LoadedKey;
-
-/* Mark the cache stale when the key table (or every relation) is invalidated. */
-static void
-keys_relcache_callback(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || relid == cache_relid)
-	{
-		cache_valid = false;
-		cache_relid = InvalidOid;
-		cache_generation++;
-		taskauth_generation_bump_keys();
-	}
-}
 
 void
 taskauth_derive_at_key(const char *secret, size_t secret_len, char out[TASKAUTH_AT_KEY_LEN + 1])
@@ -144,7 +130,6 @@ keys_attnum(TupleDesc desc, const char *name)
 static void
 keys_load(void)
 {
-	Oid			nsp;
 	Oid			relid;
 	Relation	rel;
 	Snapshot	snapshot;
@@ -161,8 +146,7 @@ keys_load(void)
 	uint64		generation;
 	TaskauthKey *keys;
 
-	nsp = get_namespace_oid("taskauth", true);
-	relid = OidIsValid(nsp) ? get_relname_relid("signing_keys", nsp) : InvalidOid;
+	relid = taskauth_cache_watch(TA_SOURCE_SIGNING_KEYS);
 	if (!OidIsValid(relid))
 		elog(ERROR, "table taskauth.signing_keys does not exist");
 
@@ -173,8 +157,7 @@ keys_load(void)
 	 * not the statement's: a key retired and committed elsewhere is never cached as active.
 	 */
 	rel = table_open(relid, AccessShareLock);
-	cache_relid = relid;
-	generation = cache_generation;
+	generation = taskauth_generation(TA_SOURCE_SIGNING_KEYS);
 	desc = RelationGetDescr(rel);
 	att_kid = keys_attnum(desc, "kid");
 	att_secret = keys_attnum(desc, "secret");
@@ -186,7 +169,7 @@ keys_load(void)
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	slot = table_slot_create(rel, NULL);
 
-	/* the secrets copied so far live in TopMemoryContext: an error must not leave them there */
+	/* the secrets copied so far live in the cache's context: an error must not leave them there */
 	PG_TRY();
 	{
 		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
@@ -222,7 +205,7 @@ keys_load(void)
 			memcpy(lk->key.kid, VARDATA_ANY(kid), lk->key.kid_len);
 			lk->key.kid[lk->key.kid_len] = '\0';
 			lk->key.secret_len = VARSIZE_ANY_EXHDR(secret);
-			lk->key.secret = MemoryContextAlloc(TopMemoryContext, lk->key.secret_len + 1);
+			lk->key.secret = MemoryContextAlloc(TaskauthCacheContext, lk->key.secret_len + 1);
 			memcpy(lk->key.secret, VARDATA_ANY(secret), lk->key.secret_len);
 			lk->key.secret[lk->key.secret_len] = '\0';
 			taskauth_derive_at_key(lk->key.secret, lk->key.secret_len, lk->key.at_key);
@@ -255,7 +238,7 @@ keys_load(void)
 	table_close(rel, AccessShareLock);
 
 	qsort(loaded, nloaded, sizeof(LoadedKey), loaded_key_cmp);
-	keys = MemoryContextAllocZero(TopMemoryContext, sizeof(TaskauthKey) * Max(nloaded, 1));
+	keys = MemoryContextAllocZero(TaskauthCacheContext, sizeof(TaskauthKey) * Max(nloaded, 1));
 	for (int i = 0; i < nloaded; i++)
 		keys[i] = loaded[i].key;
 	pfree(loaded);
@@ -264,7 +247,8 @@ keys_load(void)
 	cache_keys = keys;
 	cache_nkeys = nloaded;
 	/* an invalidation that arrived while reading makes this load good for one use only */
-	cache_valid = (generation == cache_generation);
+	cache_generation = generation;
+	cache_loaded = true;
 }
 
 /* The active keys, newest first; loads them when the cache is stale. */
@@ -273,7 +257,7 @@ taskauth_keys_active(int *nkeys)
 {
 	/* pick up key changes other backends committed since this transaction last looked */
 	AcceptInvalidationMessages();
-	if (!cache_valid)
+	if (!cache_loaded || cache_generation != taskauth_generation(TA_SOURCE_SIGNING_KEYS))
 		keys_load();
 	*nkeys = cache_nkeys;
 	return cache_keys;
@@ -292,13 +276,6 @@ taskauth_keys_find(const char *kid, size_t kid_len)
 			return &keys[i];
 	}
 	return NULL;
-}
-
-/* Register the invalidation callback that keeps the cache honest. */
-void
-TaskauthKeysInit(void)
-{
-	CacheRegisterRelcacheCallback(keys_relcache_callback, (Datum) 0);
 }
 
 /*

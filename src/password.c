@@ -30,6 +30,10 @@
 #define DEFAULT_MAX_ARGON2_TIME		10
 #define DEFAULT_MAX_ARGON2_LANES	8
 
+/* taskauth.min_password_length: shortest password register() accepts, in characters. */
+#define DEFAULT_MIN_PASSWORD_LENGTH 8
+static int	min_password_length = DEFAULT_MIN_PASSWORD_LENGTH;
+
 static int	taskauth_password_algorithm = TA_PW_SCHEME_BCRYPT;
 static int	taskauth_bcrypt_cost = DEFAULT_BCRYPT_COST;
 static int	taskauth_max_bcrypt_cost = DEFAULT_MAX_BCRYPT_COST;
@@ -50,6 +54,14 @@ static const struct config_enum_entry password_algorithm_options[] = {
 void
 TaskauthPasswordInit(void)
 {
+	DefineCustomIntVariable("taskauth.min_password_length",
+							"Shortest password, in characters, that taskauth.register() accepts.",
+							"Only superusers may change it, so that a client cannot lower it for its own session.",
+							&min_password_length,
+							DEFAULT_MIN_PASSWORD_LENGTH, 1, 1024,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
 	DefineCustomEnumVariable("taskauth.password_algorithm",
 							 "Algorithm that hash_password(password) uses.",
 							 "Either bcrypt or argon2id. Changing it makes password_needs_rehash "

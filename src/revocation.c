@@ -14,10 +14,11 @@
  * A transaction held open anywhere keeps the horizon back, and rows made since are read again at
  * every read, until it ends.
  *
- * A statement trigger on the table sends a relcache invalidation for it after an INSERT (this
- * backend then reads the new rows), and for the sequence taskauth.revocations_seq after an
- * UPDATE, a TRUNCATE, or a DELETE of a row that had not expired (every backend then reads the
- * whole table again); prune()'s DELETE of expired rows sends none. Invalidations
+ * A statement trigger on the table sends a relcache invalidation for it after an INSERT (which
+ * moves the generation of TA_SOURCE_REVOCATIONS, cache.c: this backend then reads the new rows),
+ * and for the sequence taskauth.revocations_seq after an UPDATE, a TRUNCATE, or a DELETE of a
+ * row that had not expired (TA_SOURCE_REVOCATIONS_RESET: every backend then reads the whole
+ * table again); prune()'s DELETE of expired rows sends none. Invalidations
  * travel with the commit record, so standbys follow at replay. The verified-token cache is left
  * alone: a sign-out costs the other users nothing.
  *
@@ -29,7 +30,7 @@
 #include "revocation.h"
 
 #include "taskauth.h"
-#include "generation.h"
+#include "cache.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -56,9 +57,10 @@
 #include "utils/xid8.h"
 
 /* taskauth.revocation_retention */
-int			taskauth_revocation_retention = 7 * 24 * 60 * 60;
+#define DEFAULT_REVOCATION_RETENTION (7 * 24 * 60 * 60)
+static int	revocation_retention = DEFAULT_REVOCATION_RETENTION;
 
-/* The revoked sets (malloc'd by core/revoked.c), and how far they have read. */
+/* The revoked sets (core/revoked.c, in the caches' context), and how far they have read. */
 static ta_revoked *revoked_sessions = NULL;
 static ta_revoked *revoked_users = NULL;
 static bool loaded = false;
@@ -73,32 +75,14 @@ static uint64 stat_loads = 0;
 static uint64 stat_sweeps = 0;
 
 /*
- * Changes whenever the sets may have gained an entry (any load, clear or sweep), so that a token
- * found unrevoked at one value needs no lookup while the value stands (an entry only ever
- * leaves the sets once no token it covers can still be valid).
+ * The sets' own generation: it moves whenever the sets may have gained an entry (any load, clear
+ * or sweep), so that a token found unrevoked under one value needs no lookup while the value
+ * stands (an entry only ever leaves the sets once no token it covers can still be valid).
  */
-static uint64 revocations_epoch = 1;
-
-/* The relations, as last looked up (InvalidOid: look again). */
-static Oid	revocations_relid = InvalidOid;
-static Oid	reset_relid = InvalidOid;	/* taskauth.revocations_seq */
+static uint64 sets_generation = 1;
 
 /* How often expired entries are swept out of memory. */
 #define SWEEP_INTERVAL_USECS (60 * USECS_PER_SEC)
-
-/* New rows for revocations; a reset for revocations_seq or every relation. */
-static void
-revocation_relcache_callback(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || (relid == reset_relid && OidIsValid(relid)))
-	{
-		taskauth_generation_bump_revocations_reset();
-		revocations_relid = InvalidOid;
-		reset_relid = InvalidOid;
-	}
-	else if (relid == revocations_relid && OidIsValid(relid))
-		taskauth_generation_bump_revocations();
-}
 
 void
 TaskauthRevocationInit(void)
@@ -108,12 +92,11 @@ TaskauthRevocationInit(void)
 							"revoke_user() refuses every token of the user issued before it, whoever issued it; "
 							"its entry is kept for taskauth.token_lifetime plus this long, so it should be at "
 							"least the lifetime of the tokens external issuers give.",
-							&taskauth_revocation_retention,
-							7 * 24 * 60 * 60, 0, 10 * 366 * 24 * 60 * 60,
+							&revocation_retention,
+							DEFAULT_REVOCATION_RETENTION, 0, 10 * 366 * 24 * 60 * 60,
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
-	CacheRegisterRelcacheCallback(revocation_relcache_callback, (Datum) 0);
 }
 
 /* Attribute number of a column of taskauth.revocations, or an error. */
@@ -172,12 +155,10 @@ revocations_load(Oid nsp, Oid relid, bool full)
 
 	/* opening the table processes pending invalidations; later ones will mark this load stale */
 	rel = table_open(relid, AccessShareLock);
-	generation = taskauth_generation_revocations();
-	reset = taskauth_generation_revocations_reset();
+	generation = taskauth_generation(TA_SOURCE_REVOCATIONS);
+	reset = taskauth_generation(TA_SOURCE_REVOCATIONS_RESET);
 	if (reset != synced_reset)
 		full = true;
-	revocations_relid = relid;
-	reset_relid = get_relname_relid("revocations_seq", nsp);
 
 	if (revoked_sessions == NULL)
 		revoked_sessions = ta_revoked_create();
@@ -255,7 +236,7 @@ revocations_load(Oid nsp, Oid relid, bool full)
 	table_close(rel, AccessShareLock);
 
 	loaded = true;
-	revocations_epoch++;
+	sets_generation++;
 	if (full)
 		stat_full_loads++;
 	else
@@ -271,7 +252,7 @@ taskauth_revocations_sync(void)
 	Oid			nsp;
 	Oid			relid;
 
-	if (loaded && synced_generation == taskauth_generation_revocations())
+	if (loaded && synced_generation == taskauth_generation(TA_SOURCE_REVOCATIONS))
 	{
 		TimestampTz now_ts;
 
@@ -282,7 +263,7 @@ taskauth_revocations_sync(void)
 		{
 			ta_revoked_sweep(revoked_sessions, now_ts);
 			ta_revoked_sweep(revoked_users, now_ts);
-			revocations_epoch++;
+			sets_generation++;
 			stat_sweeps++;
 			next_sweep = now_ts + SWEEP_INTERVAL_USECS;
 		}
@@ -294,7 +275,8 @@ taskauth_revocations_sync(void)
 	 * install script), nothing can have been revoked.
 	 */
 	nsp = get_namespace_oid("taskauth", true);
-	relid = OidIsValid(nsp) ? get_relname_relid("revocations", nsp) : InvalidOid;
+	relid = taskauth_cache_watch(TA_SOURCE_REVOCATIONS);
+	(void) taskauth_cache_watch(TA_SOURCE_REVOCATIONS_RESET);
 	if (!OidIsValid(relid))
 	{
 		if (revoked_sessions != NULL)
@@ -302,7 +284,7 @@ taskauth_revocations_sync(void)
 		if (revoked_users != NULL)
 			ta_revoked_clear(revoked_users);
 		loaded = false;
-		revocations_epoch++;
+		sets_generation++;
 		return;
 	}
 	revocations_load(nsp, relid, !loaded);
@@ -320,11 +302,11 @@ taskauth_revocation_stats(TaskauthRevocationStats *out)
 		(revoked_users ? ta_revoked_memory(revoked_users) : 0);
 }
 
-/* The sets' epoch: unchanged since a token was found unrevoked, it still is. */
+/* The sets' generation: unchanged since a token was found unrevoked, it still is. */
 uint64
-taskauth_revocations_epoch(void)
+taskauth_revoked_sets_generation(void)
 {
-	return revocations_epoch;
+	return sets_generation;
 }
 
 /* Unix seconds (a token's iat) as a PostgreSQL timestamp, saturating. */

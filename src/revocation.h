@@ -6,9 +6,6 @@
 
 #include "postgres.h"
 
-/* taskauth.revocation_retention: seconds a user revocation is kept beyond the token lifetime. */
-extern int	taskauth_revocation_retention;
-
 /*
  * Bring this backend's revoked sets up to date with what has committed. Call after
  * AcceptInvalidationMessages(); costs nothing when no revocation arrived since the last call.
@@ -23,11 +20,11 @@ extern void taskauth_revocations_sync(void);
 extern bool taskauth_token_revoked(const uint8 *sub, const uint8 *sid, bool has_iat, double iat);
 
 /*
- * A number that changes whenever taskauth_token_revoked() could answer differently for some
- * token (a revocation read, the sets emptied or swept): a token found unrevoked needs no new
- * lookup while it stands. Read after taskauth_revocations_sync().
+ * The revoked sets' generation: it moves whenever taskauth_token_revoked() could answer
+ * differently for some token (a revocation read, the sets emptied or swept), so a token found
+ * unrevoked needs no new lookup while it stands. Read after taskauth_revocations_sync().
  */
-extern uint64 taskauth_revocations_epoch(void);
+extern uint64 taskauth_revoked_sets_generation(void);
 
 /* What this backend has done with revocations, for taskauth.backend_stats(). */
 typedef struct TaskauthRevocationStats

@@ -54,33 +54,59 @@ taskauth_random_token(PG_FUNCTION_ARGS)
 }
 
 /* taskauth.login_throttle_threshold, _lock, _max_lock (see record_login_failure in SQL) */
-int			taskauth_login_throttle_threshold = 5;
-int			taskauth_login_throttle_lock = 30;
-int			taskauth_login_throttle_max_lock = 60 * 60;
+#define DEFAULT_LOGIN_THROTTLE_THRESHOLD 5
+#define DEFAULT_LOGIN_THROTTLE_LOCK 30
+#define DEFAULT_LOGIN_THROTTLE_MAX_LOCK (60 * 60)
+static int	login_throttle_threshold = DEFAULT_LOGIN_THROTTLE_THRESHOLD;
+static int	login_throttle_lock = DEFAULT_LOGIN_THROTTLE_LOCK;
+static int	login_throttle_max_lock = DEFAULT_LOGIN_THROTTLE_MAX_LOCK;
 
+/* taskauth.session_lifetime and session_idle_lifetime (read by refresh() in SQL) */
+#define DEFAULT_SESSION_LIFETIME (30 * 24 * 60 * 60)
+#define DEFAULT_SESSION_IDLE_LIFETIME (7 * 24 * 60 * 60)
+static int	session_lifetime = DEFAULT_SESSION_LIFETIME;
+static int	session_idle_lifetime = DEFAULT_SESSION_IDLE_LIFETIME;
+
+/* Define the session and login-throttling settings. */
 void
 TaskauthSessionsInit(void)
 {
+	DefineCustomIntVariable("taskauth.session_lifetime",
+							"How long a session started by sign_in() can be refreshed, from its start.",
+							"After this, refresh() refuses its refresh token and the user signs in again.",
+							&session_lifetime,
+							DEFAULT_SESSION_LIFETIME, 60, 10 * 366 * 24 * 60 * 60,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("taskauth.session_idle_lifetime",
+							"How long a session can go without a refresh before refresh() refuses it.",
+							NULL,
+							&session_idle_lifetime,
+							DEFAULT_SESSION_IDLE_LIFETIME, 60, 10 * 366 * 24 * 60 * 60,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("taskauth.login_throttle_threshold",
 							"Consecutive failed logins of one email after which further attempts are refused for a while.",
 							"Counted per email whether or not it has an account, reset by a successful login; "
 							"0 turns throttling off.",
-							&taskauth_login_throttle_threshold,
-							5, 0, 1000,
+							&login_throttle_threshold,
+							DEFAULT_LOGIN_THROTTLE_THRESHOLD, 0, 1000,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("taskauth.login_throttle_lock",
 							"How long logins of an email are refused once its failures reach the threshold.",
 							"Each further failure after a lock doubles it, up to taskauth.login_throttle_max_lock.",
-							&taskauth_login_throttle_lock,
-							30, 1, 24 * 60 * 60,
+							&login_throttle_lock,
+							DEFAULT_LOGIN_THROTTLE_LOCK, 1, 24 * 60 * 60,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("taskauth.login_throttle_max_lock",
 							"The longest lock of an email's logins after repeated failures.",
 							NULL,
-							&taskauth_login_throttle_max_lock,
-							60 * 60, 1, 30 * 24 * 60 * 60,
+							&login_throttle_max_lock,
+							DEFAULT_LOGIN_THROTTLE_MAX_LOCK, 1, 30 * 24 * 60 * 60,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 }
@@ -329,9 +355,9 @@ taskauth_login_failed_detached(PG_FUNCTION_ARGS)
 	req.has_seen_success = PG_NARGS() > 2 && !PG_ARGISNULL(2);
 	if (req.has_seen_success)
 		req.seen_success = PG_GETARG_TIMESTAMPTZ(2);
-	req.threshold = taskauth_login_throttle_threshold;
-	req.lock_seconds = taskauth_login_throttle_lock;
-	req.max_lock_seconds = taskauth_login_throttle_max_lock;
+	req.threshold = login_throttle_threshold;
+	req.lock_seconds = login_throttle_lock;
+	req.max_lock_seconds = login_throttle_max_lock;
 	/* the worker's clock_timestamp() is read after this */
 	since = GetCurrentTimestamp();
 	if (!run_detached(&req, "count a failed login"))

@@ -2,6 +2,7 @@
  * taskauth.c: module entry. _PG_init only hands off to each area.
  */
 #include "taskauth.h"
+#include "cache.h"
 #include "revocation.h"
 
 #include "utils/guc.h"
@@ -14,6 +15,8 @@ void		_PG_init(void);	/* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-d
 void
 _PG_init(void)
 {
+	/* first: every other area allocates from the caches' context */
+	TaskauthCacheInit();
 	TaskauthJwtInit();
 	TaskauthPasswordInit();
 	TaskauthIdentityInit();

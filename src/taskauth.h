@@ -22,33 +22,13 @@ extern void TaskauthIdentityInit(void);
 extern void TaskauthIssuersInit(void);
 extern void TaskauthSessionsInit(void);
 
-/* jwt.c: verification options and the C entry that identity.c reuses. */
+/* jwt.c: the checks verification makes beyond the signature. */
 typedef struct TaskauthVerifyOptions
 {
 	const char *audience;		/* NULL: any or no aud */
 	const char *issuer;			/* NULL: any or no iss */
 	struct ta_jws_times *times_out; /* NULL, or where to store the time claims on success */
-	struct TaskauthFlatClaims *flat_out;	/* NULL, or see TaskauthFlatClaims */
 } TaskauthVerifyOptions;
-
-/*
- * What authenticate() needs of a verified token's claims, read straight from the token when
- * every top-level value is a scalar and no key or string holds an escape (every token the
- * server issues): then the HMAC verifier fills this and builds no jsonb (returns NULL).
- * Otherwise text is NULL and the jsonb is returned as usual.
- */
-typedef struct TaskauthFlatClaims
-{
-	char	   *text;			/* the claims as jsonb_out writes them (palloc'd), or NULL */
-	/* the string values of sub, sid and iss (as jsonb keeps them: the last given), pointing
-	 * into text, not NUL-terminated; NULL when the claim is absent or not a string */
-	const char *sub;
-	const char *sid;
-	const char *iss;
-	int			sub_len;
-	int			sid_len;
-	int			iss_len;
-} TaskauthFlatClaims;
 
 /* taskauth.leeway, seconds of clock skew allowed on exp, nbf and iat (jwt.c). */
 extern int	taskauth_leeway;
@@ -70,8 +50,8 @@ struct ta_jws_claim_opts;
 extern void taskauth_claim_opts(const TaskauthVerifyOptions *opts, struct ta_jws_claim_opts *co);
 
 /*
- * Verifies an HMAC-signed token with the given secret and returns its claims, or NULL when
- * opts->flat_out took them (see TaskauthFlatClaims). Raises SQLSTATE 28000 on any failure.
+ * Verifies an HMAC-signed token with the given secret and returns its claims (opts may be NULL).
+ * Raises SQLSTATE 28000 on any failure.
  */
 extern Jsonb *taskauth_jwt_verify_hmac(const char *token, size_t token_len,
 									   const char *secret, size_t secret_len,

@@ -3,6 +3,7 @@
  * Ed25519 through libsodium (see ta_asym_verifier_verify for why).
  */
 #include "core/asym.h"
+#include "core/ta_alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -190,7 +191,7 @@ ta_asym_verifier_new(EVP_PKEY *pkey, ta_asym_alg alg, ta_asym_verifier **out)
 			break;
 	}
 
-	v = calloc(1, sizeof(*v));
+	v = ta_calloc(1, sizeof(*v));
 	if (v == NULL)
 		return TA_ERR_NOMEM;
 	v->alg = alg;
@@ -260,7 +261,7 @@ ta_asym_verifier_free(ta_asym_verifier *v)
 	if (v == NULL)
 		return;
 	EVP_PKEY_CTX_free(v->pctx);
-	free(v);
+	ta_free(v);
 }
 
 /* Verify sig over input with a verifier. */

@@ -2,6 +2,7 @@
  * jwk.c: JSON Web Keys as OpenSSL public keys, key selection, PEM to JWK.
  */
 #include "core/jwk.h"
+#include "core/ta_alloc.h"
 
 #include "core/b64url.h"
 #include "core/json.h"
@@ -97,7 +98,7 @@ jwk_load_rsa(const ta_jwk_fields *f, ta_jwk *key)
 	/* Refuse an oversized modulus before decoding it. */
 	if (f->n.len > (JWK_MEMBER_MAX * 4) / 3 + 4)
 		return TA_JWK_RSA_TOO_LARGE;
-	buf = malloc(JWK_MEMBER_MAX + 16);
+	buf = ta_malloc(JWK_MEMBER_MAX + 16);
 	if (buf == NULL)
 		return TA_ERR_NOMEM;
 	nlen = b64url_decode(f->n.p, f->n.len, buf, JWK_MEMBER_MAX);
@@ -161,7 +162,7 @@ out:
 	OSSL_PARAM_BLD_free(bld);
 	BN_free(n);
 	BN_free(e);
-	free(buf);
+	ta_free(buf);
 	return st;
 }
 
@@ -309,17 +310,17 @@ jwk_load_into(const ta_jwk_fields *f, ta_jwk *key)
 ta_status
 ta_jwk_load(const ta_jwk_fields *f, ta_jwk **out)
 {
-	ta_jwk	   *key = calloc(1, sizeof(ta_jwk));
+	ta_jwk	   *key = ta_calloc(1, sizeof(ta_jwk));
 
 	*out = NULL;
 	if (key == NULL)
 		return TA_ERR_NOMEM;
 	if (f->kid.p != NULL && !f->malformed)
 	{
-		key->kid = malloc(f->kid.len + 1);
+		key->kid = ta_malloc(f->kid.len + 1);
 		if (key->kid == NULL)
 		{
-			free(key);
+			ta_free(key);
 			return TA_ERR_NOMEM;
 		}
 		memcpy(key->kid, f->kid.p, f->kid.len);
@@ -353,8 +354,8 @@ ta_jwk_free(ta_jwk *key)
 	for (int i = 0; i < TA_ASYM_ALG_COUNT; i++)
 		ta_asym_verifier_free(key->verifiers[i]);
 	EVP_PKEY_free(key->pkey);
-	free(key->kid);
-	free(key);
+	ta_free(key->kid);
+	ta_free(key);
 }
 
 /* Whether a usable key may verify alg. */
@@ -659,8 +660,8 @@ b64_is_public_key(const char *s, size_t len)
 
 	if (len == 0 || s[0] != 'M' || len > (size_t) 64 * 1024)
 		return false;
-	clean = malloc(len + 4);
-	der = malloc(len + 4);
+	clean = ta_malloc(len + 4);
+	der = ta_malloc(len + 4);
 	if (clean == NULL || der == NULL)
 		goto out;
 	for (size_t i = 0; i < len; i++)
@@ -689,8 +690,8 @@ b64_is_public_key(const char *s, size_t len)
 		found = dlen > 0 && der_is_public_key(der, dlen);
 	}
 out:
-	free(clean);
-	free(der);
+	ta_free(clean);
+	ta_free(der);
 	return found;
 }
 

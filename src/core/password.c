@@ -11,6 +11,7 @@
  * argon2 write; yescrypt as libxcrypt writes it.
  */
 #include "core/password.h"
+#include "core/ta_alloc.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -495,7 +496,7 @@ copy_password(const char *password, size_t password_len, char **out)
 
 	if (memchr(password, '\0', password_len) != NULL)
 		return TA_PW_HAS_NUL;
-	buf = malloc(password_len + 1);
+	buf = ta_malloc(password_len + 1);
 	if (buf == NULL)
 		return TA_ERR_NOMEM;
 	memcpy(buf, password, password_len);
@@ -511,7 +512,7 @@ free_password(char *buf, size_t password_len)
 	if (buf != NULL)
 	{
 		OPENSSL_cleanse(buf, password_len + 1);
-		free(buf);
+		ta_free(buf);
 	}
 }
 
@@ -527,7 +528,7 @@ run_crypt(const char *password, const char *setting, char *out, size_t out_cap)
 	ta_status	st = TA_OK;
 	size_t		n;
 
-	data = calloc(1, sizeof(*data));
+	data = ta_calloc(1, sizeof(*data));
 	if (data == NULL)
 		return TA_ERR_NOMEM;
 	errno = 0;
@@ -543,7 +544,7 @@ run_crypt(const char *password, const char *setting, char *out, size_t out_cap)
 			memcpy(out, res, n + 1);
 	}
 	OPENSSL_cleanse(data, sizeof(*data));
-	free(data);
+	ta_free(data);
 	return st;
 }
 

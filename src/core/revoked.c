@@ -7,6 +7,7 @@
  * The slot for a hash is chosen by multiplying into the table size (no power of two needed).
  */
 #include "core/revoked.h"
+#include "core/ta_alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,7 @@ slot_of(uint64_t h, size_t nslots)
 static slot *
 slots_alloc(size_t n)
 {
-	slot	   *s = malloc(n * sizeof(slot));
+	slot	   *s = ta_malloc(n * sizeof(slot));
 
 	if (s == NULL)
 		return NULL;
@@ -95,7 +96,7 @@ rebuild(ta_revoked *s, size_t n, int64_t keep_from)
 			kept++;
 		}
 	}
-	free(s->slots);
+	ta_free(s->slots);
 	s->slots = fresh;
 	s->nslots = n;
 	s->count = kept;
@@ -105,14 +106,14 @@ rebuild(ta_revoked *s, size_t n, int64_t keep_from)
 ta_revoked *
 ta_revoked_create(void)
 {
-	ta_revoked *s = calloc(1, sizeof(ta_revoked));
+	ta_revoked *s = ta_calloc(1, sizeof(ta_revoked));
 
 	if (s == NULL)
 		return NULL;
 	s->slots = slots_alloc(MIN_SLOTS);
 	if (s->slots == NULL)
 	{
-		free(s);
+		ta_free(s);
 		return NULL;
 	}
 	s->nslots = MIN_SLOTS;
@@ -124,8 +125,8 @@ ta_revoked_destroy(ta_revoked *s)
 {
 	if (s == NULL)
 		return;
-	free(s->slots);
-	free(s);
+	ta_free(s->slots);
+	ta_free(s);
 }
 
 void

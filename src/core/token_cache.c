@@ -5,6 +5,7 @@
  * NUL. Entries are wiped before they are freed, since a token is a bearer credential.
  */
 #include "core/token_cache.h"
+#include "core/ta_alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +117,7 @@ entry_free(entry *e)
 	if (e != NULL)
 	{
 		OPENSSL_cleanse(e, e->size);
-		free(e);
+		ta_free(e);
 	}
 }
 
@@ -139,20 +140,20 @@ ta_token_cache_create(size_t entries)
 
 	while (nsets * TA_TOKEN_CACHE_WAYS / 2 < entries && nsets < (SIZE_MAX / 2) / TA_TOKEN_CACHE_WAYS)
 		nsets *= 2;
-	c = calloc(1, sizeof(*c));
+	c = ta_calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
 	c->nsets = nsets;
 	c->limit = entries > 0 ? entries : 1;
-	c->slots = calloc(nsets * TA_TOKEN_CACHE_WAYS, sizeof(entry *));
-	c->tags = calloc(nsets * TA_TOKEN_CACHE_WAYS, sizeof(uint64_t));
-	c->uses = calloc(nsets * TA_TOKEN_CACHE_WAYS, sizeof(uint64_t));
+	c->slots = ta_calloc(nsets * TA_TOKEN_CACHE_WAYS, sizeof(entry *));
+	c->tags = ta_calloc(nsets * TA_TOKEN_CACHE_WAYS, sizeof(uint64_t));
+	c->uses = ta_calloc(nsets * TA_TOKEN_CACHE_WAYS, sizeof(uint64_t));
 	if (c->slots == NULL || c->tags == NULL || c->uses == NULL)
 	{
-		free(c->slots);
-		free(c->tags);
-		free(c->uses);
-		free(c);
+		ta_free(c->slots);
+		ta_free(c->tags);
+		ta_free(c->uses);
+		ta_free(c);
 		return NULL;
 	}
 	return c;
@@ -165,10 +166,10 @@ ta_token_cache_destroy(ta_token_cache *c)
 		return;
 	for (size_t i = 0; i < c->nsets * TA_TOKEN_CACHE_WAYS; i++)
 		entry_free(c->slots[i]);
-	free(c->slots);
-	free(c->tags);
-	free(c->uses);
-	free(c);
+	ta_free(c->slots);
+	ta_free(c->tags);
+	ta_free(c->uses);
+	ta_free(c);
 }
 
 size_t
@@ -229,7 +230,7 @@ ta_token_cache_put(ta_token_cache *c, const char *token, size_t len, uint64_t ge
 	if (len > TA_TOKEN_CACHE_MAX_TOKEN || value->claims_len > TA_TOKEN_CACHE_MAX_CLAIMS)
 		return false;
 	size = sizeof(entry) + len + value->claims_len + 1;
-	e = malloc(size);
+	e = ta_malloc(size);
 	if (e == NULL)
 		return false;
 	h = token_hash(token, len);
