@@ -67,13 +67,16 @@ typedef struct KeyCacheKey
 static KeyCacheEntry key_cache[KEY_CACHE_SIZE];
 
 /* The last header segment that passed ta_jws_parse_header, and what it said. */
-static char header_cache_seg[HEADER_CACHE_MAX];
-static size_t header_cache_len = 0;	/* 0: empty */
-static ta_jws_alg header_cache_alg;
-static bool header_cache_has_kid;
-static bool header_cache_at_jwt;
-static char header_cache_kid[HEADER_CACHE_MAX];
-static size_t header_cache_kid_len;
+static struct
+{
+	char		seg[HEADER_CACHE_MAX];
+	size_t		len;			/* 0: empty */
+	ta_jws_alg	alg;
+	bool		has_kid;
+	bool		at_jwt;
+	char		kid[HEADER_CACHE_MAX];
+	size_t		kid_len;
+}			header_cache;
 
 static char payload_buf[PAYLOAD_BUF_SIZE];
 
@@ -195,15 +198,15 @@ checked_header(const ta_jws_parts *parts, char **kid_out, bool *at_jwt_out)
 	char	   *buf;
 	char	   *kid = NULL;
 
-	if (header_cache_len != 0 && parts->header_len == header_cache_len &&
-		memcmp(parts->header, header_cache_seg, header_cache_len) == 0)
+	if (header_cache.len != 0 && parts->header_len == header_cache.len &&
+		memcmp(parts->header, header_cache.seg, header_cache.len) == 0)
 	{
 		if (kid_out != NULL)
-			*kid_out = header_cache_has_kid ?
-				pnstrdup(header_cache_kid, header_cache_kid_len) : NULL;
+			*kid_out = header_cache.has_kid ?
+				pnstrdup(header_cache.kid, header_cache.kid_len) : NULL;
 		if (at_jwt_out != NULL)
-			*at_jwt_out = header_cache_at_jwt;
-		return header_cache_alg;
+			*at_jwt_out = header_cache.at_jwt;
+		return header_cache.alg;
 	}
 
 	cap = TA_B64URL_DECODED_MAX(parts->header_len);
@@ -219,14 +222,14 @@ checked_header(const ta_jws_parts *parts, char **kid_out, bool *at_jwt_out)
 	/* a kid is shorter than its header, so it fits the cache whenever the header does */
 	if (parts->header_len <= HEADER_CACHE_MAX)
 	{
-		memcpy(header_cache_seg, parts->header, parts->header_len);
-		header_cache_len = parts->header_len;
-		header_cache_alg = hdr.alg;
-		header_cache_has_kid = hdr.has_kid;
-		header_cache_at_jwt = hdr.at_jwt;
-		header_cache_kid_len = kid_len;
+		memcpy(header_cache.seg, parts->header, parts->header_len);
+		header_cache.len = parts->header_len;
+		header_cache.alg = hdr.alg;
+		header_cache.has_kid = hdr.has_kid;
+		header_cache.at_jwt = hdr.at_jwt;
+		header_cache.kid_len = kid_len;
 		if (kid != NULL)
-			memcpy(header_cache_kid, kid, kid_len);
+			memcpy(header_cache.kid, kid, kid_len);
 	}
 	pfree(buf);
 	if (kid_out != NULL)
@@ -927,8 +930,8 @@ taskauth_jwt_header_hmac(const char *token, size_t token_len, char **kid_out, bo
 	*at_jwt_out = false;
 	if (ta_jws_split(token, token_len, &parts) != TA_OK)
 		return false;
-	if (header_cache_len == 0 || parts.header_len != header_cache_len ||
-		memcmp(parts.header, header_cache_seg, header_cache_len) != 0)
+	if (header_cache.len == 0 || parts.header_len != header_cache.len ||
+		memcmp(parts.header, header_cache.seg, header_cache.len) != 0)
 	{
 		ta_jws_header hdr;
 		size_t		cap = TA_B64URL_DECODED_MAX(parts.header_len);

@@ -353,11 +353,14 @@ taskauth_password_needs_rehash(PG_FUNCTION_ARGS)
 /* the estimate is the median of this many recent checks at today's parameters */
 #define LOGIN_SAMPLES				9
 
-static double login_estimate_us = -1;
-static ta_pw_policy login_estimate_policy;
-static double login_samples[LOGIN_SAMPLES];
-static int	login_nsamples = 0;
-static int	login_next_sample = 0;
+static struct
+{
+	double		estimate_us;	/* -1: none yet */
+	ta_pw_policy policy;		/* the policy the samples were taken under */
+	double		samples[LOGIN_SAMPLES];
+	int			nsamples;
+	int			next_sample;
+}			login = {.estimate_us = -1};
 
 /*
  * Remember one check's duration and make the estimate the median of the recent ones: a check
@@ -369,12 +372,12 @@ login_estimate_add(double us)
 	double		sorted[LOGIN_SAMPLES];
 	int			n;
 
-	login_samples[login_next_sample] = us;
-	login_next_sample = (login_next_sample + 1) % LOGIN_SAMPLES;
-	if (login_nsamples < LOGIN_SAMPLES)
-		login_nsamples++;
-	n = login_nsamples;
-	memcpy(sorted, login_samples, sizeof(double) * n);
+	login.samples[login.next_sample] = us;
+	login.next_sample = (login.next_sample + 1) % LOGIN_SAMPLES;
+	if (login.nsamples < LOGIN_SAMPLES)
+		login.nsamples++;
+	n = login.nsamples;
+	memcpy(sorted, login.samples, sizeof(double) * n);
 	for (int i = 1; i < n; i++)
 	{
 		double		v = sorted[i];
@@ -384,7 +387,7 @@ login_estimate_add(double us)
 			sorted[j + 1] = sorted[j];
 		sorted[j + 1] = v;
 	}
-	login_estimate_us = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+	login.estimate_us = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
 /* A hash of today's parameters with a fixed salt and digest: it matches no password in use. */
@@ -466,15 +469,15 @@ taskauth_login_check(PG_FUNCTION_ARGS)
 		bool		usable = false;
 		bool		rehash = true;
 
-		if (login_estimate_us < 0 ||
-			memcmp(&policy, &login_estimate_policy, sizeof(policy)) != 0)
+		if (login.estimate_us < 0 ||
+			memcmp(&policy, &login.policy, sizeof(policy)) != 0)
 		{
 			/* measure today's check once; every kind of input pays for it alike */
 			INSTR_TIME_SET_CURRENT(start);
 			(void) login_check_once(pw_data, pw_len, dummy, strlen(dummy), &limits, &usable);
-			login_nsamples = login_next_sample = 0;
+			login.nsamples = login.next_sample = 0;
 			login_estimate_add(login_elapsed_us(start));
-			login_estimate_policy = policy;
+			login.policy = policy;
 		}
 
 		INSTR_TIME_SET_CURRENT(start);
@@ -509,9 +512,9 @@ taskauth_login_check(PG_FUNCTION_ARGS)
 	if (at_policy)
 		login_estimate_add(elapsed);
 	/* wait out the rest, a little at a time so that a cancel is served */
-	while (elapsed < login_estimate_us)
+	while (elapsed < login.estimate_us)
 	{
-		double		rest = login_estimate_us - elapsed;
+		double		rest = login.estimate_us - elapsed;
 
 		pg_usleep((long) (rest < 10000 ? rest : 10000));
 		CHECK_FOR_INTERRUPTS();

@@ -70,9 +70,12 @@ static uint64 synced_reset = 0;
 static TimestampTz next_sweep = 0;
 
 /* What backend_stats() reports: reads of the table (all of it, or what is new), sweeps. */
-static uint64 stat_full_loads = 0;
-static uint64 stat_loads = 0;
-static uint64 stat_sweeps = 0;
+static struct
+{
+	uint64		full_loads;
+	uint64		loads;
+	uint64		sweeps;
+}			stats;
 
 /*
  * The sets' own generation: it moves whenever the sets may have gained an entry (any load, clear
@@ -238,9 +241,9 @@ revocations_load(Oid nsp, Oid relid, bool full)
 	loaded = true;
 	sets_generation++;
 	if (full)
-		stat_full_loads++;
+		stats.full_loads++;
 	else
-		stat_loads++;
+		stats.loads++;
 	synced_reset = reset;
 	/* own uncommitted rows, or an invalidation during the read: look again next time */
 	synced_generation = own_rows ? generation - 1 : generation;
@@ -264,7 +267,7 @@ taskauth_revocations_sync(void)
 			ta_revoked_sweep(revoked_sessions, now_ts);
 			ta_revoked_sweep(revoked_users, now_ts);
 			sets_generation++;
-			stat_sweeps++;
+			stats.sweeps++;
 			next_sweep = now_ts + SWEEP_INTERVAL_USECS;
 		}
 		return;
@@ -293,9 +296,9 @@ taskauth_revocations_sync(void)
 void
 taskauth_revocation_stats(TaskauthRevocationStats *out)
 {
-	out->full_loads = stat_full_loads;
-	out->loads = stat_loads;
-	out->sweeps = stat_sweeps;
+	out->full_loads = stats.full_loads;
+	out->loads = stats.loads;
+	out->sweeps = stats.sweeps;
 	out->sessions = revoked_sessions ? ta_revoked_count(revoked_sessions) : 0;
 	out->users = revoked_users ? ta_revoked_count(revoked_users) : 0;
 	out->bytes = (revoked_sessions ? ta_revoked_memory(revoked_sessions) : 0) +
