@@ -10,6 +10,10 @@
 # Each session also times jwt_verify alone on the HS256 and EdDSA tokens (no identity, no cache;
 # for EdDSA nearly all of it is the signature check), so first sight can be read against the
 # bare verification of the same moment on a machine whose speed drifts.
+# BEFORE_COPT adds compiler flags to the BEFORE build only: with BEFORE=HEAD and
+# BEFORE_COPT=-DTASKAUTH_SERVER_JSONB, "before" is this build with the server's jsonb_in (and
+# jsonb_out's text) in place of jwt.c's hand-written jsonb builder and claims writer
+# (bench/results-jsonb-writers.md).
 # Run inside a cluster after make install: pg_virtualenv -t bench/authenticate_kinds.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +32,7 @@ cleanup() {
 trap cleanup EXIT
 
 git worktree add -q "$work/before" "$BEFORE"
-make -s -C "$work/before" >/dev/null
+make -s -C "$work/before" ${BEFORE_COPT:+COPT="$BEFORE_COPT"} >/dev/null
 cp "$work/before/taskauth.so" "$libdir/taskauth_before.so"
 
 psql -X -q -d postgres -c "CREATE DATABASE $DB"

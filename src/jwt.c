@@ -26,6 +26,9 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#endif
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/json.h"
@@ -594,8 +597,9 @@ payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_
 
 	/*
 	 * Another database encoding needs the text converted, and \u escapes too, which jsonb_in
-	 * does along with parsing. A character the encoding lacks makes those raise their own error;
-	 * it is replaced by a token error so that every failure of verification is SQLSTATE 28000.
+	 * does along with parsing. A character the encoding lacks makes those raise their own error
+	 * (a data exception, class 22); it is replaced by a token error so that every failure of
+	 * verification is SQLSTATE 28000. Any other error (a cancel, out of memory) goes on as it is.
 	 */
 	if (GetDatabaseEncoding() != PG_UTF8)
 	{
@@ -605,12 +609,30 @@ payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_
 		PG_TRY();
 		{
 			char	   *conv = pg_any_to_server(payload, (int) len, PG_UTF8);
+#if PG_VERSION_NUM >= 160000
+			/* jsonb_in's own errors come back softly, without unwinding */
+			ErrorSaveContext escontext = {T_ErrorSaveContext};
+			Datum		d;
 
+			if (DirectInputFunctionCallSafe(jsonb_in, conv, InvalidOid, -1,
+											(Node *) &escontext, &d))
+				jb = DatumGetJsonbP(d);
+#else
 			jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(conv)));
+#endif
 		}
 		PG_CATCH();
 		{
+			ErrorData  *edata;
+
 			MemoryContextSwitchTo(mcxt);
+			edata = CopyErrorData();
+			if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			{
+				FreeErrorData(edata);
+				PG_RE_THROW();
+			}
+			FreeErrorData(edata);
 			FlushErrorState();
 			jb = NULL;
 		}
@@ -619,6 +641,10 @@ payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_
 			taskauth_report(TA_JWT_ENCODING);
 		return jb;
 	}
+#ifdef TASKAUTH_SERVER_JSONB
+	/* bench/jsonb_writers.sh's baseline: the server's own parser instead of the builder below */
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(payload)));
+#endif
 	if (members != NULL)
 	{
 		/* the top level was scanned already, escapes noted: no second pass over it */
@@ -700,6 +726,10 @@ flat_claims(const ta_json_member *members, size_t count, TaskauthVerifiedToken *
 	char	   *p;
 
 	Assert(count <= MAX_MEMBERS);
+#ifdef TASKAUTH_SERVER_JSONB
+	/* bench/jsonb_writers.sh's baseline: jsonb_in, then jsonb_out's text */
+	return false;
+#endif
 	for (i = 0; i < count; i++)
 	{
 		const ta_json_member *m = &members[i];
