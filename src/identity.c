@@ -47,7 +47,7 @@ static int	token_lifetime = DEFAULT_TOKEN_LIFETIME;
 
 /*
  * Value of each byte as a hex digit, or -1: a table rather than comparisons, since the digits
- * of a random uuid defeat branch prediction (two uuids per token were 6% of a first sight).
+ * of a random uuid defeat branch prediction, and two uuids are parsed per first sight.
  */
 static const signed char hex_values[256] = {
 	['0'] = 0 + 1,['1'] = 1 + 1,['2'] = 2 + 1,['3'] = 3 + 1,['4'] = 4 + 1,

@@ -156,8 +156,9 @@ taskauth_detached_main(Datum arg)
 		elog(ERROR, "SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
 	/* never wait long: the backend that asked waits for this worker */
-	SPI_execute("SET LOCAL lock_timeout = '5s'", false, 0);
-	SPI_execute("SET LOCAL statement_timeout = '30s'", false, 0);
+	if (SPI_execute("SET LOCAL lock_timeout = '5s'", false, 0) != SPI_OK_UTILITY ||
+		SPI_execute("SET LOCAL statement_timeout = '30s'", false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "taskauth worker could not set its time limits");
 	if (req.kind == DETACHED_END_SESSION)
 	{
 		Oid			types[1] = {UUIDOID};
@@ -202,9 +203,12 @@ taskauth_detached_main(Datum arg)
  * Run a request in a background worker and wait for it to end. Registration is retried for up
  * to five seconds while every worker slot is taken (workers of this kind live a few
  * milliseconds, but a burst of logins on a loaded machine can hold every slot for longer than a
- * second); the wait can be cancelled. True when a worker ran to its end; false, with a warning,
- * when none could be started, and false at once on a hot standby. Callers fail closed on false:
- * a login is refused unchecked, a replayed refresh token's session is reported as left open.
+ * second); the wait can be cancelled. True when a worker ran and has stopped; false, with a
+ * warning, when none could be started, and false at once on a hot standby. True says nothing of
+ * how the worker ended (PostgreSQL does not tell its registrant): a worker that failed (a lock
+ * past its lock_timeout, say) stops too, having committed nothing. So every caller reads the
+ * outcome back from the tables (seen_now) and fails closed when it is not there: a login is
+ * refused uncounted, a replayed refresh token's session is reported as left open.
  */
 static bool
 run_detached(DetachedRequest *req, const char *what)
