@@ -11,6 +11,11 @@ ALTER ROLE fastapi_app SET search_path = taskauth;
 GRANT USAGE ON SCHEMA taskauth TO fastapi_app;
 GRANT SELECT ON taskauth.users, taskauth.tasks TO fastapi_app;
 
+-- (h) the same backend on taskauth (examples/fastapi): a login role given what an API needs,
+-- under row-level security, as the example's README sets it up.
+CREATE ROLE fastapi_rls LOGIN PASSWORD :'login_password';
+SELECT taskauth.grant_api_access('fastapi_rls', accounts => false);
+
 -- (c) the floor: the same PostGraphile with authentication switched off, its requests running
 -- as a role with web's grants that bypasses row-level security (the query names the user).
 CREATE ROLE bench_floor NOLOGIN BYPASSRLS;
@@ -39,7 +44,8 @@ FROM generate_series(0, 999999) g
 JOIN bench_users u ON u.n = g % 10000 + 1;
 
 -- The tokens the load generator rotates: 200 users spread over the 10k, each token signed by
--- taskauth.issue_token with the server's key, the secret the FastAPI backend has as JWT_SECRET.
+-- taskauth.issue_token with the server's key; the FastAPI backend (a) has the key it derives from
+-- that secret (taskauth.access_token_key) as JWT_SECRET.
 CREATE TABLE bench_tokens AS
 SELECT n, id AS uid, taskauth.issue_token(id, email) AS token
 FROM bench_users WHERE n % 50 = 0;

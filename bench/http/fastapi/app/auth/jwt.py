@@ -14,7 +14,10 @@ def verify_jwt_token(token: str) -> dict:
         payload = jwt.decode(
             token,
             settings.JWT_SECRET,
-            algorithms=["HS256"]
+            algorithms=["HS256"],
+            # taskauth's access tokens name their audience, and PyJWT refuses a token with an
+            # aud claim unless it is told which to expect
+            audience="taskauth"
         )
         return payload
     except jwt.ExpiredSignatureError:
