@@ -11,8 +11,9 @@
 // revoked") right after she clicks "Sign out", and her old cookie gets the sign-in page; a wrong
 // password and Better Auth's rate limit show on the page; signing in again shows her tasks.
 // Over plain HTTP, the page rendered on the server for each cookie holds only that user's
-// tasks. The app's task queries log in as `authenticator` only, never as the owner. SIGTERM
-// stops it all. The README's JavaScript blocks are its files' code, verbatim. Emits TAP.
+// tasks, and server actions posted with another user's task ids change nothing. The app's task
+// queries log in as `authenticator` only, never as the owner. SIGTERM stops it all. The
+// README's JavaScript blocks are its files' code, verbatim. Emits TAP.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -177,6 +178,34 @@ await scenario(async (cleanup) => {
       carolHtml.includes('Walk the dog') && !carolHtml.includes('Write tests') &&
       anonymousHtml.includes('Create an account') && !/Walk the dog|Write tests/.test(anonymousHtml),
   'over HTTP, the server-rendered page holds only the cookie\'s user\'s tasks, and none without a cookie');
+
+  // A server action's bound arguments come from the client: the page's forms carry them as
+  // hidden fields, and Carol posts her own Complete and Delete forms (without JavaScript, as a
+  // browser does) with Alice's task ids in them. Row-level security leaves Alice's tasks alone;
+  // the same Delete form with Carol's own id deletes hers.
+  const unescape = (v) => v.replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const postForm = async (cookie, button, args) => {
+    const form = [...(await pageFor(cookie)).matchAll(/<form[^>]*>.*?<\/form>/g)].map((m) => m[0])
+      .find((f) => f.includes(`aria-label="${button}"`));
+    if (form === undefined) throw new Error(`no form with the button "${button}"`);
+    const body = new FormData();
+    for (const [, name, value = ''] of form.matchAll(/<input type="hidden" name="([^"]*)"(?: value="([^"]*)")?\/>/g))
+      body.append(name, /^\$ACTION_\d+:1$/.test(name) ? json(args) : unescape(value));
+    return (await fetch(url, { method: 'POST', headers: { cookie, origin: url }, body })).status;
+  };
+  const taskId = async (title) => (await db.query('SELECT id FROM taskauth.tasks WHERE title = $1', [title])).rows[0]?.id;
+  const carolCookie = await cookieOf(carol);
+  const statuses = [await postForm(carolCookie, 'Complete Walk the dog', [await taskId('Write tests'), true]),
+    await postForm(carolCookie, 'Delete Walk the dog', [await taskId('Buy milk')])];
+  const aliceRows = json((await db.query(`SELECT title, is_completed FROM taskauth.tasks
+    WHERE title IN ('Buy milk', 'Write tests') ORDER BY created_at`)).rows);
+  const walk = await taskId('Walk the dog');
+  statuses.push(await postForm(carolCookie, 'Delete Walk the dog', [walk]));
+  tap(statuses.every((st) => st === 200) && walk !== undefined &&
+      aliceRows === json([{ title: 'Buy milk', is_completed: true }, { title: 'Write tests', is_completed: false }]) &&
+      await taskId('Walk the dog') === undefined,
+  'Carol\'s Complete and Delete forms posted with Alice\'s task ids change nothing; with her own id, Delete deletes hers',
+  `${statuses} ${aliceRows} ${await taskId('Walk the dog')}`);
 
   // The task queries log in as authenticator and nothing else (Better Auth's pool as the owner).
   const roles = (await db.query(`SELECT DISTINCT application_name, usename FROM pg_stat_activity
