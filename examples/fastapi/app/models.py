@@ -8,8 +8,10 @@ from typing import Optional
 from sqlalchemy import FetchedValue
 from sqlmodel import Field, SQLModel
 
-# A column the database fills in: an INSERT leaves it out, so that its default applies.
-FILLED_IN = {"server_default": FetchedValue()}
+
+def filled_in() -> dict:
+    """A column the database fills in: an INSERT leaves it out, so that its default applies."""
+    return {"server_default": FetchedValue()}
 
 
 class TaskBase(SQLModel):
@@ -23,9 +25,9 @@ class Task(TaskBase, table=True):
     __table_args__ = {"schema": "taskauth"}
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    user_id: Optional[uuid.UUID] = Field(default=None, sa_column_kwargs=FILLED_IN)
-    created_at: Optional[datetime] = Field(default=None, sa_column_kwargs=FILLED_IN)
-    updated_at: Optional[datetime] = Field(default=None, sa_column_kwargs=FILLED_IN)
+    user_id: Optional[uuid.UUID] = Field(default=None, sa_column_kwargs=filled_in())
+    created_at: Optional[datetime] = Field(default=None, sa_column_kwargs=filled_in())
+    updated_at: Optional[datetime] = Field(default=None, sa_column_kwargs=filled_in())
 
 
 class TaskCreate(TaskBase):
