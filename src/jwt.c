@@ -358,7 +358,7 @@ build_number(ta_json_span v, JsonbValue *out)
 	char	   *cstr;
 
 	out->type = jbvNumeric;
-#if PG_VERSION_NUM >= 140000
+#if PG_VERSION_NUM >= 140000 && !defined(TASKAUTH_SERVER_NUMERIC)
 	/* plain integers of up to 18 digits: same value and scale as numeric_in gives */
 	if (v.len <= 18 && json_number_is_integer(v))
 	{
@@ -665,6 +665,10 @@ payload_to_jsonb(char *payload, size_t len, const ta_json_member *members, size_
 		{
 			Jsonb	   *flat = flat_object_to_jsonb(&root);
 
+#ifdef TASKAUTH_SERVER_JSONB_WRITER
+			/* bench/jsonb_writers.sh's baseline: the server's writer for flat objects too */
+			flat = NULL;
+#endif
 			return flat != NULL ? flat : JsonbValueToJsonb(&root);
 		}
 	}
