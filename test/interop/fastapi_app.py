@@ -49,6 +49,7 @@ PAGE = 'docs/frontends.md'
 API_ROLE, API_PASSWORD = 'tasks_api', 'change-me'
 VERSIONS = {'before': 'bench/http/fastapi', 'after': 'examples/fastapi'}
 BETTER_AUTH_URL = 'http://localhost:3000'
+FRONTEND = 'http://localhost:3000'   # the origin CORS_ORIGINS allows
 PASSWORD = 'fastapi-example-password'
 SECRET = os.urandom(32).hex()
 
@@ -77,7 +78,7 @@ class Server:
         self.proc = subprocess.Popen(
             ['/usr/bin/python3', '-m', 'uvicorn', 'app.main:app', '--host', '127.0.0.1',
              '--port', str(self.port), '--log-level', 'warning'],
-            cwd=APP_DIR, env=dict(os.environ, DATABASE_URL=database_url()),
+            cwd=APP_DIR, env=dict(os.environ, DATABASE_URL=database_url(), CORS_ORIGINS=FRONTEND),
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self):
@@ -109,9 +110,9 @@ class Server:
             return False
 
 
-def request(server, method, path, token=None, body=None, authorization=None):
+def request(server, method, path, token=None, body=None, authorization=None, headers=None):
     """(status, headers, parsed JSON body or text or None)."""
-    headers = {}
+    headers = dict(headers or {})
     if token is not None:
         headers['Authorization'] = 'Bearer ' + token
     if authorization is not None:
@@ -237,6 +238,20 @@ def scenario(server, db):
         'no token: 401 (not HTTPBearer\'s 403), a detail and WWW-Authenticate: Bearer', (status, body))
     status, _, body = get('/api/tasks', authorization='Basic YWxpY2U6c2VjcmV0')
     tap(status == 401, 'an Authorization header of another scheme: 401', (status, body))
+
+    # CORS, for a frontend that calls the API from the browser (CORS_ORIGINS).
+    preflight = {'Access-Control-Request-Method': 'POST',
+                 'Access-Control-Request-Headers': 'authorization,content-type'}
+    status, hdrs, body = request(server, 'OPTIONS', '/api/tasks', headers=dict(preflight, Origin=FRONTEND))
+    tap(status == 200 and hdrs.get('Access-Control-Allow-Origin') == FRONTEND
+        and 'authorization' in hdrs.get('Access-Control-Allow-Headers', '').lower(),
+        'a preflight from the CORS_ORIGINS origin is allowed, Authorization included', (status, dict(hdrs)))
+    status, hdrs, body = request(server, 'OPTIONS', '/api/tasks', headers=dict(preflight, Origin='http://evil.example'))
+    tap(status == 400 and hdrs.get('Access-Control-Allow-Origin') is None,
+        'a preflight from another origin is not', (status, dict(hdrs)))
+    status, hdrs, body = get('/api/tasks', alice_token, headers={'Origin': FRONTEND})
+    tap(status == 200 and hdrs.get('Access-Control-Allow-Origin') == FRONTEND,
+        "the frontend's request gets its answer with Access-Control-Allow-Origin", (status, dict(hdrs)))
 
     # The design's test_list_tasks_authenticated.
     status, _, body = get('/api/tasks', alice_token)
