@@ -28,3 +28,13 @@ SELECT taskauth.add_issuer(:'app_url', audience => :'app_url',
 -- names that session (lib/auth.js puts it there).
 SET client_min_messages = warning;
 SELECT taskauth.follow_issuer_sessions('public.session');
+
+-- Better Auth's sign-ins count in taskauth's per-email login throttle (lib/auth.js:
+-- signInThrottleHooks), on Better Auth's own connection (AUTH_DATABASE_URL). Its role, the one
+-- that made its tables (node migrate.mjs), runs the two owner-only functions for that: granted
+-- here unless it owns the extension (`make serve-next` connects as the superuser that created
+-- it).
+SELECT format('GRANT EXECUTE ON FUNCTION taskauth.count_issuer_login_attempt(text), '
+              'taskauth.issuer_login_succeeded(text) TO %s', c.relowner::regrole)
+  FROM pg_catalog.pg_class AS c, pg_catalog.pg_extension AS e
+ WHERE c.oid = 'public.session'::regclass AND e.extname = 'taskauth' AND c.relowner <> e.extowner \gexec

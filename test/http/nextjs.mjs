@@ -9,7 +9,11 @@
 // database holds each task under its owner. Signing out takes effect at once: a token of
 // Alice's session that authenticated in the database just before is refused there ("token
 // revoked") right after she clicks "Sign out", and her old cookie gets the sign-in page; a wrong
-// password and Better Auth's rate limit show on the page; signing in again shows her tasks.
+// password (counted in taskauth's per-email login throttle) and Better Auth's rate limit (not
+// counted) show on the page; signing in again shows her tasks and takes her count back. Five
+// wrong passwords for one email, each with another X-Forwarded-For (a fresh count for Better
+// Auth's per-address limiter every time), lock it: the right password then gets 429 from
+// taskauth's throttle, over HTTP and on the page; an email with no account gets the same answers.
 // Over plain HTTP, the page rendered on the server for each cookie holds only that user's
 // tasks, and server actions posted with another user's task ids change nothing. The app's task
 // queries log in as `authenticator` only, never as the owner. SIGTERM stops it all. The
@@ -102,6 +106,10 @@ await scenario(async (cleanup) => {
   if (!ready || served.child.exitCode !== null) throw new Error('make serve-next did not start');
   const db = await admin(DB);
   cleanup(() => db.end());
+  // An email's state in taskauth's per-email login throttle (no row: nothing counted).
+  const throttle = async (email) => (await db.query(
+    `SELECT failures, coalesce(locked_until > clock_timestamp(), false) AS locked FROM taskauth.login_throttle
+      WHERE key = sha256(convert_to(lower($1), 'UTF8'))`, [email])).rows;
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   cleanup(() => browser.close());
@@ -244,21 +252,72 @@ await scenario(async (cleanup) => {
   await signIn.getByLabel('Email').fill('alice@example.com');
   await signIn.getByLabel('Password').fill('wrong password');
   await signIn.getByRole('button', { name: 'Sign in' }).click();
-  tap(await until(async () => /invalid email or password/i.test(await alert.textContent())),
-    'a wrong password is refused on the page', await alert.textContent().catch((e) => e.message));
+  tap(await until(async () => /invalid email or password/i.test(await alert.textContent())) &&
+      json(await throttle('alice@example.com')) === json([{ failures: 1, locked: false }]),
+  'a wrong password is refused on the page and counted in taskauth\'s per-email throttle',
+  `${await alert.textContent().catch((e) => e.message)} ${json(await throttle('alice@example.com'))}`);
   // Better Auth's rate limiter (on in production): Alice's, Bob's and the wrong sign-in were three
   // from this address in a row, less than 10 s apart; the fourth is refused until 10 s have
   // passed since the last one let through.
   await signIn.getByLabel('Password').fill('alice-demo-password');
   const limited = Date.now();
   await signIn.getByRole('button', { name: 'Sign in' }).click();
-  tap(await until(async () => await alert.textContent() === 'Too many requests. Please try again later.'),
-    'a fourth sign-in from one address within 10 s is refused by Better Auth\'s rate limiter, on the page',
-    await alert.textContent().catch((e) => e.message));
+  tap(await until(async () => await alert.textContent() === 'Too many requests. Please try again later.') &&
+      json(await throttle('alice@example.com')) === json([{ failures: 1, locked: false }]),
+  'a fourth sign-in from one address within 10 s is refused by Better Auth\'s rate limiter, on the page (not counted per email)',
+  `${await alert.textContent().catch((e) => e.message)} ${json(await throttle('alice@example.com'))}`);
   await new Promise((r) => setTimeout(r, Math.max(0, limited + 10500 - Date.now())));
   await signIn.getByRole('button', { name: 'Sign in' }).click();
-  tap(await shows(alice, ['Buy milk (done)\nOat, 2 litres', 'Write tests']),
-    'after 10 s, signed in again, she sees her tasks as she left them', json(await alice.titles()));
+  tap(await shows(alice, ['Buy milk (done)\nOat, 2 litres', 'Write tests']) && (await throttle('alice@example.com')).length === 0,
+    'after 10 s, signed in again, she sees her tasks as she left them; the sign-in took her count back',
+    `${json(await alice.titles())} ${json(await throttle('alice@example.com'))}`);
+
+  // A guesser who sends another X-Forwarded-For with each attempt gets a fresh count from Better
+  // Auth's rate limiter every time, but not from taskauth's per-email throttle: five wrong
+  // passwords lock the email, and the right one is refused then, from any address. An email with
+  // no account (Dave never signed up) gets the same answers, so none tells which accounts exist.
+  let address = 0;
+  const guess = async (email, password) => {
+    address += 1;
+    const r = await fetch(`${url}/api/auth/sign-in/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: url, 'x-forwarded-for': `203.0.113.${address}` },
+      body: json({ email, password }),
+    });
+    return { status: r.status, retry: r.headers.get('x-retry-after'), body: await r.json().catch(() => null) };
+  };
+  const guesses = async (email) => {
+    const wrong = [];
+    for (let i = 1; i <= 5; i++) wrong.push(await guess(email, `wrong password ${i}`));
+    return { wrong, right: await guess(email, email === 'bob@example.com' ? 'bob-demo-password' : 'dave-password') };
+  };
+  const lockedOut = (g) => g.wrong.every((w) => w.status === 401 && json(w.body) === json(g.wrong[0].body)) &&
+    g.right.status === 429 && Number(g.right.retry) >= 1 && Number(g.right.retry) <= 30 &&
+    g.right.body?.code === 'TOO_MANY_FAILED_SIGN_INS' &&
+    g.right.body?.message === `Too many failed sign-ins for this email. Try again in ${g.right.retry} seconds.`;
+  const bobGuesses = await guesses('bob@example.com');
+  const bobRows = await throttle('bob@example.com');
+  tap(lockedOut(bobGuesses) && json(bobRows) === json([{ failures: 5, locked: true }]),
+    'five wrong passwords for Bob, each with another X-Forwarded-For, get 401 and lock his email; ' +
+    'his right password, from a sixth address, gets 429 (X-Retry-After)', `${json(bobGuesses)} ${json(bobRows)}`);
+  const daveGuesses = await guesses('dave@example.com');
+  const same = (a, b) => json({ ...a, retry: null }) === json({ ...b, retry: null });
+  tap(lockedOut(daveGuesses) && same(daveGuesses.wrong[0], bobGuesses.wrong[0]) &&
+      json(await throttle('dave@example.com')) === json([{ failures: 5, locked: true }]),
+  'an email with no account gets the same 401s, then the same 429', json(daveGuesses));
+  // On the page, from the browser's own address: the lock refuses Bob's right password.
+  const bobPage = await (await browser.newContext()).newPage();
+  bobPage.setDefaultTimeout(15000);
+  await bobPage.goto(url);
+  const bobForm = bobPage.getByRole('form', { name: 'Sign in' });
+  await bobForm.getByLabel('Email').fill('bob@example.com');
+  await bobForm.getByLabel('Password').fill('bob-demo-password');
+  await bobForm.getByRole('button', { name: 'Sign in' }).click();
+  const bobAlert = bobPage.getByRole('main').getByRole('alert');
+  tap(await until(async () => /^Too many failed sign-ins for this email\. Try again in \d+ seconds\.$/.test(await bobAlert.textContent())) &&
+      !await bobPage.getByText('Signed in as').isVisible(),
+  'on the page, Bob\'s right password is refused while his email is locked, with the lock\'s message',
+  await bobAlert.textContent().catch((e) => e.message));
 
   // SIGTERM (what Ctrl-C leads to) stops the app and the script: exit 0, the port free again.
   await browser.close();
