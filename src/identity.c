@@ -139,6 +139,33 @@ assign_jwt_sub(const char *newval, void *extra)
 	jwt_sub_generation++;
 }
 
+bool
+taskauth_identity_verified(void)
+{
+	return jwt_sub != NULL && jwt_sub[0] != '\0';
+}
+
+/*
+ * Show hooks of jwt.sub and jwt.claims: current_setting() and SHOW read the identity through
+ * them, so a policy written current_setting('jwt.sub') takes the lazy identity as
+ * current_user_id() does.
+ */
+static const char *
+show_jwt_sub(void)
+{
+	if (!taskauth_identity_verified())
+		(void) taskauth_lazy_identity();
+	return jwt_sub != NULL ? jwt_sub : "";
+}
+
+static const char *
+show_jwt_claims(void)
+{
+	if (!taskauth_identity_verified())
+		(void) taskauth_lazy_identity();
+	return jwt_claims != NULL ? jwt_claims : "";
+}
+
 /* Check hook of jwt.claims. */
 static bool
 check_jwt_claims(char **newval, void **extra, GucSource source)
@@ -158,7 +185,7 @@ TaskauthIdentityInit(void)
 							   "",
 							   PGC_SUSET,
 							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL,
-							   check_jwt_sub, assign_jwt_sub, NULL);
+							   check_jwt_sub, assign_jwt_sub, show_jwt_sub);
 
 	DefineCustomStringVariable("jwt.claims",
 							   "Verified JWT claims of the current transaction, as JSON text.",
@@ -168,7 +195,7 @@ TaskauthIdentityInit(void)
 							   "",
 							   PGC_SUSET,
 							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL,
-							   check_jwt_claims, NULL, NULL);
+							   check_jwt_claims, NULL, show_jwt_claims);
 
 	/*
 	 * Remove placeholders such as jwt.sub set before this library was loaded, and refuse new
@@ -190,6 +217,8 @@ TaskauthIdentityInit(void)
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
+
+	TaskauthLazyInit();
 }
 
 /*
@@ -215,7 +244,12 @@ taskauth_current_user_id(PG_FUNCTION_ARGS)
 	pg_uuid_t  *id;
 
 	if (sub == NULL || sub[0] == '\0')
-		PG_RETURN_NULL();
+	{
+		/* nothing verified yet: the bearer token of request.headers, if any */
+		if (!taskauth_lazy_identity())
+			PG_RETURN_NULL();
+		sub = jwt_sub;
+	}
 	c = flinfo != NULL ? (CurrentUserCache *) flinfo->fn_extra : NULL;
 	if (c != NULL && c->generation == jwt_sub_generation)
 		PG_RETURN_UUID_P(c->id);
@@ -246,7 +280,7 @@ PG_FUNCTION_INFO_V1(taskauth_claims);
 Datum
 taskauth_claims(PG_FUNCTION_ARGS)
 {
-	if (jwt_claims == NULL || jwt_claims[0] == '\0')
+	if ((jwt_claims == NULL || jwt_claims[0] == '\0') && !taskauth_lazy_identity())
 		PG_RETURN_NULL();
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(jwt_claims));
 }
@@ -445,29 +479,18 @@ cached_token(ta_token_cache *cache, const char *token, size_t len, uint64 genera
 	return hit;
 }
 
-/*
- * Verify a token (the server's own, or a registered issuer's), make its sub (a uuid) and claims
- * the identity of the current transaction, and return the sub. Every failure is SQLSTATE 28000.
- */
-PG_FUNCTION_INFO_V1(taskauth_authenticate);
-Datum
-taskauth_authenticate(PG_FUNCTION_ARGS)
+/* Verify a token and make it the transaction's identity (see identity.h). */
+pg_uuid_t *
+taskauth_authenticate_token(const char *tok, size_t len)
 {
-	text	   *token;
-	const char *tok;
-	size_t		len;
 	uint64		generation;
 	ta_token_cache *cache;
 	ta_cached_token *hit;
 	ta_cached_token fresh;
 	TaskauthVerifiedToken vt;
 
-	/* refuse an oversized token before detoasting it */
-	taskauth_check_token_size(PG_GETARG_DATUM(0));
-	token = PG_GETARG_TEXT_PP(0);
-	tok = VARDATA_ANY(token);
-	len = VARSIZE_ANY_EXHDR(token);
-
+	if (len > (size_t) taskauth_max_token_size)
+		taskauth_report(TA_JWT_TOO_LARGE);
 	/* key, issuer and revocation changes committed elsewhere arrive before anything is read */
 	AcceptInvalidationMessages();
 	taskauth_revocations_sync();
@@ -481,7 +504,7 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 		TA_CHECK(ta_jws_check_times(&hit->times, taskauth_statement_now(),
 									(double) taskauth_leeway));
 		check_revoked(hit);
-		PG_RETURN_UUID_P(identity_set(hit));
+		return identity_set(hit);
 	}
 
 	verify_token(tok, len, &vt);
@@ -490,7 +513,23 @@ taskauth_authenticate(PG_FUNCTION_ARGS)
 	/* remember it, unless the keys changed while it was being verified */
 	if (cache != NULL && generation == taskauth_verifier_generation())
 		(void) ta_token_cache_put(cache, tok, len, generation, &fresh);
-	PG_RETURN_UUID_P(identity_set(&fresh));
+	return identity_set(&fresh);
+}
+
+/*
+ * Verify a token (the server's own, or a registered issuer's), make its sub (a uuid) and claims
+ * the identity of the current transaction, and return the sub. Every failure is SQLSTATE 28000.
+ */
+PG_FUNCTION_INFO_V1(taskauth_authenticate);
+Datum
+taskauth_authenticate(PG_FUNCTION_ARGS)
+{
+	text	   *token;
+
+	/* refuse an oversized token before detoasting it */
+	taskauth_check_token_size(PG_GETARG_DATUM(0));
+	token = PG_GETARG_TEXT_PP(0);
+	PG_RETURN_UUID_P(taskauth_authenticate_token(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token)));
 }
 
 /*

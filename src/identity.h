@@ -18,6 +18,24 @@
  */
 extern bool taskauth_parse_uuid(const char *s, size_t len, pg_uuid_t *out);
 
+/*
+ * Verify a token (the server's own, or a registered issuer's) and make its sub and claims the
+ * identity of the current transaction; returns the sub (palloc'd). What authenticate() does, for
+ * callers in C. Every failure is SQLSTATE 28000.
+ */
+extern pg_uuid_t *taskauth_authenticate_token(const char *token, size_t len);
+
+/* Whether the current transaction has a verified identity (jwt.sub is set). */
+extern bool taskauth_identity_verified(void);
+
+/*
+ * lazy.c: when nothing was verified yet in the transaction, verify the bearer token of
+ * request.headers as pre_request() would (raising its error for a bad one); true when an
+ * identity is now set. Never in a parallel worker.
+ */
+extern bool taskauth_lazy_identity(void);
+extern void TaskauthLazyInit(void);
+
 /* Longest key id accepted (the install script's CHECK on signing_keys.kid says the same). */
 #define TASKAUTH_KID_MAX_LEN 64
 
