@@ -175,6 +175,22 @@ COMMENT ON TRIGGER revocations_rewritten ON taskauth.revocations IS
 
 -- Internal building blocks (owner only) ---------------------------------------------------------
 
+-- The one test of a uuid in text (a token's sid, an issuer's session and user ids): the
+-- 8-4-4-4-12 hex form in either case, the only one authenticate() reads a sub or sid in.
+CREATE FUNCTION taskauth.uuid_or_null(value text)
+RETURNS uuid
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN value ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                THEN value::uuid END
+$$;
+
+COMMENT ON FUNCTION taskauth.uuid_or_null(text) IS
+'Internal: the uuid a text spells in the 8-4-4-4-12 hex form, or NULL when it is anything else.';
+
+REVOKE ALL ON FUNCTION taskauth.uuid_or_null(text) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.random_token()
 RETURNS text
 AS 'MODULE_PATHNAME', 'taskauth_random_token'
@@ -182,6 +198,8 @@ LANGUAGE C VOLATILE PARALLEL SAFE;
 
 COMMENT ON FUNCTION taskauth.random_token() IS
 'Internal: a new refresh token, 256 random bits from the server''s strong random source in base64url.';
+
+REVOKE ALL ON FUNCTION taskauth.random_token() FROM PUBLIC;
 
 CREATE FUNCTION taskauth.start_session(user_id uuid, refreshable boolean,
                                        OUT session_id uuid, OUT refresh_token text)
@@ -229,6 +247,8 @@ $$;
 COMMENT ON FUNCTION taskauth.start_session(uuid, boolean) IS
 'Internal to login() and sign_in(): records a session for a user (with the request''s user agent and client address when PostgREST gave them) and, when refreshable, its first refresh token.';
 
+REVOKE ALL ON FUNCTION taskauth.start_session(uuid, boolean) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.end_sessions(user_id uuid, session_id uuid, keep_session uuid, reason text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -269,6 +289,8 @@ $$;
 COMMENT ON FUNCTION taskauth.end_sessions(uuid, uuid, uuid, text) IS
 'Internal: ends the sessions that match (a user''s, one session, all but keep_session) and revokes the tokens they issued that have not expired; returns how many sessions were ended. Ending a user''s sessions first waits for that user''s sign-ins still running.';
 
+REVOKE ALL ON FUNCTION taskauth.end_sessions(uuid, uuid, uuid, text) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.require_read_committed(what text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -286,6 +308,8 @@ $$;
 
 COMMENT ON FUNCTION taskauth.require_read_committed(text) IS
 'Internal to login(), sign_in(), logout_everywhere(), change_password() and revoke_user(): refuses (25000) a transaction above READ COMMITTED, whose snapshot could not see the sessions of sign-ins it waited for or the throttle count its worker made.';
+
+REVOKE ALL ON FUNCTION taskauth.require_read_committed(text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.end_replayed_session(session_id uuid)
 RETURNS void
@@ -316,6 +340,8 @@ $$;
 COMMENT ON FUNCTION taskauth.end_replayed_session(uuid) IS
 'Internal, run by the background worker of end_session_detached(): ends the session of a replayed refresh token without waiting for any lock (a revocation first, then the session''s row when no one holds it).';
 
+REVOKE ALL ON FUNCTION taskauth.end_replayed_session(uuid) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.end_session_detached(session_id uuid)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'taskauth_end_session_detached'
@@ -324,6 +350,8 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION taskauth.end_session_detached(uuid) IS
 'Internal to refresh(): ends a session (end_replayed_session) in a background worker''s own transaction and waits for it, so that the error refresh() raises next cannot roll the revocation back. True when the session''s tokens are refused now (ended or revoked); false, with a warning saying why, otherwise.';
 
+REVOKE ALL ON FUNCTION taskauth.end_session_detached(uuid) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.issue_token(user_id uuid, email text, session_id uuid)
 RETURNS text
 AS 'MODULE_PATHNAME', 'taskauth_issue_token'
@@ -331,6 +359,8 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.issue_token(uuid, text, uuid) IS
 'Signs an access token {aud: "taskauth", sub, email, sid, iat, exp} for a session (header typ at+jwt, HS256, the kid of the newest active signing key) with the key derived from that key''s secret (access_token_key); exp is iat plus taskauth.token_lifetime. Owner only: it mints tokens for any user.';
+
+REVOKE ALL ON FUNCTION taskauth.issue_token(uuid, text, uuid) FROM PUBLIC;
 
 -- Login throttling -------------------------------------------------------------------------------
 
@@ -397,6 +427,8 @@ $$;
 COMMENT ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer, timestamptz) IS
 'Internal, run by the background worker of login_failed_detached(): counts one failed login of an email and locks it once the failures reach the threshold.';
 
+REVOKE ALL ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer, timestamptz) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.login_failed_detached(key bytea, user_id uuid, seen_success timestamptz)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'taskauth_login_failed_detached'
@@ -404,6 +436,8 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) IS
 'Internal to count_login_attempt(): counts an attempt as a failed login (record_login_failure, with this session''s throttling settings) in a background worker''s own transaction and waits for it, so that the attempt''s rollback cannot undo it. True only when the count is seen committed; false when no worker could be started or it did not count.';
+
+REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.login_throttle_key(email text)
 RETURNS bytea
@@ -415,6 +449,8 @@ $$;
 
 COMMENT ON FUNCTION taskauth.login_throttle_key(text) IS
 'Internal: the key of an email in taskauth.login_throttle, the SHA-256 of the email trimmed and lower-cased (NULL counts as the empty email).';
+
+REVOKE ALL ON FUNCTION taskauth.login_throttle_key(text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.refuse_locked_login(key bytea, user_id uuid)
 RETURNS void
@@ -440,6 +476,8 @@ $$;
 
 COMMENT ON FUNCTION taskauth.refuse_locked_login(bytea, uuid) IS
 'Internal to count_login_attempt() and count_issuer_login_attempt(): refuses (PT429, "Try again in N seconds.") an email (its login_throttle_key) while it is locked; a session of the account (user_id) started after the last counted failure ends the lock.';
+
+REVOKE ALL ON FUNCTION taskauth.refuse_locked_login(bytea, uuid) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.count_login_attempt(key bytea, user_id uuid)
 RETURNS void
@@ -477,6 +515,8 @@ $$;
 COMMENT ON FUNCTION taskauth.count_login_attempt(bytea, uuid) IS
 'Internal to login(), sign_in() and change_password(): refuses an email locked by the login throttle (PT429), else counts an attempt before its password is checked (a background worker, login_failed_detached); refuses with PT503 when it cannot be counted and with 25006 on a hot standby.';
 
+REVOKE ALL ON FUNCTION taskauth.count_login_attempt(bytea, uuid) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.count_issuer_login_attempt(email text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -507,6 +547,8 @@ $$;
 COMMENT ON FUNCTION taskauth.count_issuer_login_attempt(text) IS
 'Owner only (grant it to an issuer''s database role): counts a sign-in attempt of an external issuer (Better Auth, say) against taskauth''s per-email login throttle, before the issuer checks the password, and refuses (PT429) while the email is locked. The issuer calls issuer_login_succeeded() when the password was right.';
 
+REVOKE ALL ON FUNCTION taskauth.count_issuer_login_attempt(text) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.issuer_login_succeeded(email text)
 RETURNS void
 LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -519,6 +561,8 @@ $$;
 
 COMMENT ON FUNCTION taskauth.issuer_login_succeeded(text) IS
 'Owner only (grant it to an issuer''s database role): an external issuer''s sign-in of this email succeeded; its count starts again and any lock ends.';
+
+REVOKE ALL ON FUNCTION taskauth.issuer_login_succeeded(text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.sign_in_user(email text, password text, refreshable boolean,
                                       OUT user_id uuid, OUT user_email text,
@@ -578,6 +622,8 @@ $$;
 
 COMMENT ON FUNCTION taskauth.sign_in_user(text, text, boolean) IS
 'Internal to login() and sign_in(): refuses an email locked by repeated failures (PT429), checks an email and password (one evenly timed check, one error for every failure, each failure counted), upgrades a weak hash and starts a session.';
+
+REVOKE ALL ON FUNCTION taskauth.sign_in_user(text, text, boolean) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.refresh_session(token text,
                                          OUT access_token text, OUT refresh_token text, OUT expires_in integer)
@@ -642,6 +688,8 @@ $$;
 COMMENT ON FUNCTION taskauth.refresh_session(text) IS
 'Internal to refresh(): rotates a refresh token and issues a new access token for its session.';
 
+REVOKE ALL ON FUNCTION taskauth.refresh_session(text) FROM PUBLIC;
+
 -- The API ---------------------------------------------------------------------------------------
 
 CREATE FUNCTION taskauth.sign_in(email text, password text)
@@ -665,6 +713,8 @@ $$;
 COMMENT ON FUNCTION taskauth.sign_in(text, text) IS
 'Like login() (the same error, 28P01 "invalid email or password", in about the same time for an unknown email and a wrong password), but starts a refreshable session: returns an access token {sub, email, sid, iat, exp}, an opaque refresh token (stored only as a hash) and the access token''s lifetime in seconds.';
 
+REVOKE ALL ON FUNCTION taskauth.sign_in(text, text) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.refresh(refresh_token text)
 RETURNS TABLE (access_token text, refresh_token text, expires_in integer)
 LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -677,6 +727,8 @@ $$;
 COMMENT ON FUNCTION taskauth.refresh(text) IS
 'Exchanges a refresh token for a new access token and a new refresh token of the same session; the old refresh token stops working. One presented a second time ends its session. Every refusal is SQLSTATE 28000.';
 
+REVOKE ALL ON FUNCTION taskauth.refresh(text) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.logout()
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -684,23 +736,25 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     me uuid := taskauth.current_user_id();
-    sid text := taskauth.claims() ->> 'sid';
+    sid uuid := taskauth.uuid_or_null(taskauth.claims() ->> 'sid');
 BEGIN
     IF me IS NULL THEN
         RAISE EXCEPTION 'logout needs an authenticated transaction'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF sid IS NULL OR sid !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+    IF sid IS NULL THEN
         RAISE EXCEPTION 'the current token belongs to no session'
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Tokens of external issuers end with their issuer''s sessions; the owner can refuse them all with taskauth.revoke_user().';
     END IF;
-    PERFORM taskauth.end_sessions(me, sid::uuid, NULL, 'logout');
+    PERFORM taskauth.end_sessions(me, sid, NULL, 'logout');
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.logout() IS
 'Ends the session of the current transaction''s token: its access tokens are refused by every backend from the commit on, and its refresh token stops working.';
+
+REVOKE ALL ON FUNCTION taskauth.logout() FROM PUBLIC;
 
 CREATE FUNCTION taskauth.logout_everywhere()
 RETURNS integer
@@ -722,6 +776,8 @@ $$;
 COMMENT ON FUNCTION taskauth.logout_everywhere() IS
 'Ends every session of the current user, this one included, and returns how many were ended.';
 
+REVOKE ALL ON FUNCTION taskauth.logout_everywhere() FROM PUBLIC;
+
 CREATE FUNCTION taskauth.change_password(old_password text, new_password text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -731,7 +787,7 @@ SET log_min_error_statement = panic
 AS $$
 DECLARE
     me uuid := taskauth.current_user_id();
-    sid text := taskauth.claims() ->> 'sid';
+    sid uuid := taskauth.uuid_or_null(taskauth.claims() ->> 'sid');
     stored text;
     min_len int := current_setting('taskauth.min_password_length')::int;
     throttle boolean := current_setting('taskauth.login_throttle_threshold')::int > 0;
@@ -762,15 +818,14 @@ BEGIN
     -- (a right current password starts no session, so its count stands until the next sign-in)
     UPDATE taskauth.users AS u SET hashed_password = taskauth.hash_password(change_password.new_password)
      WHERE u.id = me;
-    PERFORM taskauth.end_sessions(me, NULL,
-                                  CASE WHEN sid ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                                       THEN sid::uuid END,
-                                  'password_changed');
+    PERFORM taskauth.end_sessions(me, NULL, sid, 'password_changed');
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.change_password(text, text) IS
 'Checks the current user''s password (28P01 "current password is incorrect"), sets the new one (22023 when shorter than taskauth.min_password_length) and ends every other session of the user.';
+
+REVOKE ALL ON FUNCTION taskauth.change_password(text, text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.revoke_session(sid uuid)
 RETURNS boolean
@@ -784,6 +839,8 @@ $$;
 
 COMMENT ON FUNCTION taskauth.revoke_session(uuid) IS
 'Owner only: ends one session, refusing its access tokens in every backend from the commit on. True when a session was ended, false when it was unknown or had already ended.';
+
+REVOKE ALL ON FUNCTION taskauth.revoke_session(uuid) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.revoke_user(user_id uuid)
 RETURNS void
@@ -807,6 +864,8 @@ $$;
 
 COMMENT ON FUNCTION taskauth.revoke_user(uuid) IS
 'Owner only: ends every session of a user and refuses every token of that user issued before now, whoever issued it (by iat, whole seconds: tokens of this very second too), kept for taskauth.token_lifetime plus taskauth.revocation_retention.';
+
+REVOKE ALL ON FUNCTION taskauth.revoke_user(uuid) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.prune()
 RETURNS bigint
@@ -843,6 +902,8 @@ $$;
 COMMENT ON FUNCTION taskauth.prune() IS
 'Owner only: deletes revocations whose tokens have all expired, sessions that are over with no valid token left (their refresh tokens go with them) and login throttling state a day old that locks nothing; returns how many rows went. Run it from cron or pg_cron, say hourly.';
 
+REVOKE ALL ON FUNCTION taskauth.prune() FROM PUBLIC;
+
 CREATE FUNCTION taskauth.users_deleted()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -857,37 +918,13 @@ $$;
 COMMENT ON FUNCTION taskauth.users_deleted() IS
 'Trigger function: a deleted user''s tokens are revoked at once (revoke_user).';
 
+REVOKE ALL ON FUNCTION taskauth.users_deleted() FROM PUBLIC;
+
 CREATE TRIGGER users_revoke_on_delete BEFORE DELETE ON taskauth.users
 FOR EACH ROW EXECUTE FUNCTION taskauth.users_deleted();
 
 COMMENT ON TRIGGER users_revoke_on_delete ON taskauth.users IS
 'Revokes every token of a user being deleted, before its sessions go with it.';
-
-REVOKE ALL ON FUNCTION taskauth.random_token() FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.start_session(uuid, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.end_sessions(uuid, uuid, uuid, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.end_session_detached(uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.end_replayed_session(uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.require_read_committed(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.issue_token(uuid, text, uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.sign_in_user(text, text, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.refresh_session(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.sign_in(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.refresh(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.logout() FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.logout_everywhere() FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.change_password(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.revoke_session(uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.revoke_user(uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.prune() FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.users_deleted() FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer, timestamptz) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.count_login_attempt(bytea, uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.count_issuer_login_attempt(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.issuer_login_succeeded(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.login_throttle_key(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.refuse_locked_login(bytea, uuid) FROM PUBLIC;
 
 -- An external issuer's sessions ------------------------------------------------------------------
 
@@ -908,13 +945,9 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
-    BEGIN
-        sid := (old_row ->> TG_ARGV[0])::uuid;
-        uid := (old_row ->> TG_ARGV[1])::uuid;
-    EXCEPTION WHEN invalid_text_representation THEN
-        -- ids that are not uuids name no taskauth user: nothing of theirs can authenticate
-        RETURN NULL;
-    END;
+    -- ids that are not uuids name no taskauth user or session: nothing of theirs can authenticate
+    sid := taskauth.uuid_or_null(old_row ->> TG_ARGV[0]);
+    uid := taskauth.uuid_or_null(old_row ->> TG_ARGV[1]);
     IF sid IS NULL OR uid IS NULL THEN
         RETURN NULL;
     END IF;
@@ -966,6 +999,8 @@ $$;
 COMMENT ON FUNCTION taskauth.follow_issuer_sessions(regclass, name, name, name) IS
 'Owner only: makes an external issuer''s sign-outs revoke at once. Adds triggers to its session table (Better Auth''s "session", by default) so that a session row deleted (sign-out, revoke-other-sessions, the user deleted) or given an expiry in the past revokes every token carrying that session''s id as its sid claim, in every backend from the commit on. The issuer must put the session id into its tokens'' sid claim.';
 
+REVOKE ALL ON FUNCTION taskauth.follow_issuer_sessions(regclass, name, name, name) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.unfollow_issuer_sessions(session_table regclass)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
@@ -980,7 +1015,6 @@ $$;
 COMMENT ON FUNCTION taskauth.unfollow_issuer_sessions(regclass) IS
 'Owner only: removes the triggers follow_issuer_sessions() added to a session table.';
 
-REVOKE ALL ON FUNCTION taskauth.follow_issuer_sessions(regclass, name, name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.unfollow_issuer_sessions(regclass) FROM PUBLIC;
 
 -- Per-backend statistics ------------------------------------------------------------------------
