@@ -180,13 +180,20 @@ COMMENT ON COLUMN taskauth.users.hashed_password IS
 COMMENT ON COLUMN taskauth.users.created_at IS 'When the account was created.';
 COMMENT ON COLUMN taskauth.users.updated_at IS 'When the row last changed (kept by trigger).';
 
+REVOKE ALL ON taskauth.users FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.users', '');
+
+-- No per-value statistics of what users can read only of their own (see tasks below).
+ALTER TABLE taskauth.users ALTER COLUMN email SET STATISTICS 0,
+                           ALTER COLUMN created_at SET STATISTICS 0,
+                           ALTER COLUMN updated_at SET STATISTICS 0;
+
 CREATE UNIQUE INDEX users_email_lower_key ON taskauth.users (lower(email));
 
 COMMENT ON INDEX taskauth.users_email_lower_key IS
 'Makes emails unique regardless of case; also serves login''s lookup.';
 
-REVOKE ALL ON taskauth.users FROM PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('taskauth.users', '');
+ALTER INDEX taskauth.users_email_lower_key ALTER COLUMN 1 SET STATISTICS 0;
 
 CREATE TABLE taskauth.tasks (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -224,10 +231,6 @@ ALTER TABLE taskauth.tasks ALTER COLUMN title SET STATISTICS 0,
                            ALTER COLUMN is_completed SET STATISTICS 0,
                            ALTER COLUMN created_at SET STATISTICS 0,
                            ALTER COLUMN updated_at SET STATISTICS 0;
-ALTER TABLE taskauth.users ALTER COLUMN email SET STATISTICS 0,
-                           ALTER COLUMN created_at SET STATISTICS 0,
-                           ALTER COLUMN updated_at SET STATISTICS 0;
-ALTER INDEX taskauth.users_email_lower_key ALTER COLUMN 1 SET STATISTICS 0;
 
 CREATE INDEX tasks_user_id_created_at_idx ON taskauth.tasks (user_id, created_at);
 

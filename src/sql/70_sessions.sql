@@ -41,6 +41,9 @@ COMMENT ON COLUMN taskauth.sessions.ended_at IS 'When the session was ended (sig
 COMMENT ON COLUMN taskauth.sessions.end_reason IS
 'Why it ended: logout, logout_everywhere, password_changed, revoked (revoke_session), user_revoked (revoke_user or the user deleted) or refresh_token_reused.';
 
+REVOKE ALL ON taskauth.sessions FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.sessions', '');
+
 -- No per-value statistics of what a user can read only of their own (see tasks): a
 -- most-common-values list of user agents or addresses would tell anyone from EXPLAIN which
 -- devices and addresses other users sign in from.
@@ -67,9 +70,6 @@ CREATE POLICY sessions_select_own ON taskauth.sessions FOR SELECT
 COMMENT ON POLICY sessions_select_own ON taskauth.sessions IS
 'A user sees only their own sessions; anonymous transactions see none.';
 
-REVOKE ALL ON taskauth.sessions FROM PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('taskauth.sessions', '');
-
 CREATE TABLE taskauth.refresh_tokens (
     token_hash bytea PRIMARY KEY CHECK (octet_length(token_hash) = 32),
     session_id uuid NOT NULL REFERENCES taskauth.sessions (id) ON DELETE CASCADE,
@@ -84,13 +84,13 @@ COMMENT ON COLUMN taskauth.refresh_tokens.session_id IS 'The session the token r
 COMMENT ON COLUMN taskauth.refresh_tokens.issued_at IS 'When the token was handed out.';
 COMMENT ON COLUMN taskauth.refresh_tokens.used_at IS 'When refresh() exchanged it for a new pair; NULL while it is the session''s current token.';
 
+REVOKE ALL ON taskauth.refresh_tokens FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.refresh_tokens', '');
+
 CREATE INDEX refresh_tokens_session_id_idx ON taskauth.refresh_tokens (session_id);
 
 COMMENT ON INDEX taskauth.refresh_tokens_session_id_idx IS
 'Serves deleting a session''s tokens with it.';
-
-REVOKE ALL ON taskauth.refresh_tokens FROM PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('taskauth.refresh_tokens', '');
 
 -- Revocations ----------------------------------------------------------------------------------
 
@@ -125,6 +125,9 @@ COMMENT ON COLUMN taskauth.revocations.reason IS 'Why: the end_reason of the ses
 COMMENT ON COLUMN taskauth.revocations.xact IS
 'The transaction that made the revocation: a backend reads again, from the oldest transaction still running at its last read, every row it may not have seen, whatever order revoking transactions commit in (no lock serializes them).';
 
+REVOKE ALL ON taskauth.revocations FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.revocations', '');
+
 CREATE INDEX revocations_expires_at_idx ON taskauth.revocations (expires_at);
 
 COMMENT ON INDEX taskauth.revocations_expires_at_idx IS 'Serves prune().';
@@ -137,9 +140,6 @@ CREATE INDEX revocations_session_id_idx ON taskauth.revocations (session_id) WHE
 
 COMMENT ON INDEX taskauth.revocations_session_id_idx IS
 'Serves refresh(), which refuses a session with a revocation even while its row is not marked ended yet.';
-
-REVOKE ALL ON taskauth.revocations FROM PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('taskauth.revocations', '');
 
 CREATE FUNCTION taskauth.revocations_changed()
 RETURNS trigger
@@ -378,11 +378,11 @@ COMMENT ON COLUMN taskauth.login_throttle.failures IS 'Consecutive failures: cou
 COMMENT ON COLUMN taskauth.login_throttle.last_failure_at IS 'When the last failure was counted.';
 COMMENT ON COLUMN taskauth.login_throttle.locked_until IS 'Until when logins of the email are refused; NULL below the threshold.';
 
+REVOKE ALL ON taskauth.login_throttle FROM PUBLIC;
+
 CREATE INDEX login_throttle_last_failure_at_idx ON taskauth.login_throttle (last_failure_at);
 
 COMMENT ON INDEX taskauth.login_throttle_last_failure_at_idx IS 'Serves prune().';
-
-REVOKE ALL ON taskauth.login_throttle FROM PUBLIC;
 
 CREATE FUNCTION taskauth.record_login_failure(key bytea, user_id uuid, threshold integer,
                                               lock_seconds integer, max_lock_seconds integer,
