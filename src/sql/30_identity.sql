@@ -28,7 +28,7 @@ AS 'MODULE_PATHNAME', 'taskauth_authenticate'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.authenticate(text) IS
-'Verifies a token with the server''s active signing keys (by kid when the header has one), makes its sub and claims the identity of the current transaction, and returns the sub; any failure is SQLSTATE 28000.';
+'Verifies a token with the server''s active signing keys, makes its sub and claims the identity of the current transaction and returns the sub; any failure is SQLSTATE 28000.';
 
 REVOKE ALL ON FUNCTION taskauth.authenticate(text) FROM PUBLIC;
 
@@ -144,7 +144,7 @@ AS 'MODULE_PATHNAME', 'taskauth_issue_token'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.issue_token(uuid, text) IS
-'Signs an access token {aud: "taskauth", sub, email, iat, exp} (header typ at+jwt, HS256, the kid of the newest active signing key) with the key derived from that key''s secret (access_token_key); exp is iat plus taskauth.token_lifetime. Owner only: it mints tokens for any user.';
+'Owner only: signs an access token {aud, sub, email, iat, exp} for any user with the key derived from the newest active signing key (access_token_key).';
 
 REVOKE ALL ON FUNCTION taskauth.issue_token(uuid, text) FROM PUBLIC;
 
@@ -156,7 +156,7 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 SET log_min_error_statement = panic;
 
 COMMENT ON FUNCTION taskauth.access_token_key(text) IS
-'Owner only: the HS256 key that taskauth signs and verifies its own access tokens (typ at+jwt, aud taskauth) with under a signing key of this secret: the base64url of HMAC-SHA256(secret, ''taskauth at+jwt v1''), used as text. Give it to another verifier of those tokens (PostgREST''s jwt-secret, PyJWT); the secret itself verifies only tokens an issuer sharing it signs.';
+'Owner only: the HS256 key, derived from a signing key''s secret, that taskauth''s own access tokens are signed with; give it to another verifier of those tokens (PostgREST''s jwt-secret, say).';
 
 REVOKE ALL ON FUNCTION taskauth.access_token_key(text) FROM PUBLIC;
 
@@ -211,7 +211,7 @@ COMMENT ON TABLE taskauth.tasks IS
 COMMENT ON COLUMN taskauth.tasks.id IS
 'Task id. Statistics kept: random values, unique, which tell nothing of what users write.';
 COMMENT ON COLUMN taskauth.tasks.user_id IS
-'Owner; defaults to the verified user of the transaction and cannot be set to anyone else. Statistics kept: the planner needs them to pick the owner''s index; an estimate could only be asked of an id, and no user can read another''s.';
+'Owner: the verified user of the transaction, by default and by policy. Statistics kept: the planner needs them to pick the owner''s index, and they tell only of ids no user can read.';
 COMMENT ON COLUMN taskauth.tasks.title IS 'Title; not empty or blank.';
 COMMENT ON COLUMN taskauth.tasks.description IS 'Optional longer text.';
 COMMENT ON COLUMN taskauth.tasks.is_completed IS 'Whether the task is done.';
@@ -319,8 +319,8 @@ DECLARE
     hashed text;
     new_id uuid;
 BEGIN
-    -- Calling a C function loads the library, which defines the settings read below; before
-    -- that, a session's own placeholder (say, a lowered minimum) would be read instead.
+    -- Loads the library (calling any of its C functions does), so that the settings read below
+    -- are its own, not a placeholder the session set before (say, a lowered minimum).
     PERFORM taskauth.current_user_id();
     min_len := current_setting('taskauth.min_password_length')::int;
     -- one "@", no blanks or control characters, a dot inside the domain
@@ -358,7 +358,7 @@ AS 'MODULE_PATHNAME', 'taskauth_login_check'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.login_check(text, text) IS
-'Internal to login(): checks a password (NULL: none) against a stored hash (NULL: no account) in the time one check at today''s settings takes, whatever the input; false for no account, an unusable hash or a NULL password.';
+'Internal to login(): checks a password against a stored hash (either may be NULL) in the time one check at today''s settings takes, whatever the input.';
 
 REVOKE ALL ON FUNCTION taskauth.login_check(text, text) FROM PUBLIC;
 
@@ -379,7 +379,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.login(text, text) IS
-'Checks an email and password and returns a JWT {sub, email, sid, iat, exp} signed with the newest active key, for a new session that ends when the token expires (sign_in() gives a refreshable one). Unknown email and wrong password both raise 28P01 "invalid email or password" in about the same time; a hash weaker than today''s settings is upgraded.';
+'Checks an email and password and returns an access token for a new session that ends with it; an unknown email and a wrong password both raise 28P01 in about the same time.';
 
 REVOKE ALL ON FUNCTION taskauth.login(text, text) FROM PUBLIC;
 
@@ -424,7 +424,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.pre_request() IS
-'PostgREST db-pre-request hook: authenticates the token from the x-taskauth-token header or an "Authorization: Bearer" header of request.headers; no token leaves the request anonymous; a bad one makes PostgREST answer 401 with WWW-Authenticate: Bearer error="invalid_token".';
+'PostgREST db-pre-request hook: authenticates the bearer token of request.headers (x-taskauth-token or Authorization); none leaves the request anonymous, a bad one makes PostgREST answer 401.';
 
 REVOKE ALL ON FUNCTION taskauth.pre_request() FROM PUBLIC;
 
@@ -502,7 +502,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.grant_api_access(regrole, boolean) IS
-'Gives an API role what it needs (api_privileges): the identity functions, its user''s own tasks and account row, and with accounts true taskauth''s accounts and sessions. Never the signing keys, refresh tokens or revocations.';
+'Gives an API role what it needs (api_privileges): the identity functions and its user''s own tasks and account row, and with accounts true taskauth''s accounts and sessions.';
 
 REVOKE ALL ON FUNCTION taskauth.grant_api_access(regrole, boolean) FROM PUBLIC;
 

@@ -89,7 +89,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.add_issuer(text, text, jsonb, regclass, boolean) IS
-'Registers an external issuer: its iss, the audience its tokens must carry (NULL: not checked), its public keys as a JWK or JWK Set and/or a table of JWKs (Better Auth''s jwks table with its default column names), and whether authenticate() creates users on first sight. Further columns of taskauth.issuers adjust the table''s column names and key expiry.';
+'Registers an external issuer: its iss, the audience its tokens must carry, its public keys (a JWK Set, a table of JWKs or both) and whether authenticate() creates its users on first sight.';
 
 REVOKE ALL ON FUNCTION taskauth.add_issuer(text, text, jsonb, regclass, boolean) FROM PUBLIC;
 

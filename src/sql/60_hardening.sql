@@ -120,7 +120,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION taskauth.preload_status() IS
-'Where the library is loaded into every new session of this database from: ''shared_preload_libraries'', ''session_preload_libraries'' (this database''s setting, which CREATE EXTENSION makes), or NULL when it is not, and a policy reading current_setting(''jwt.sub'') could be fooled.';
+'Where every new session of this database loads the library from: ''shared_preload_libraries'', ''session_preload_libraries'', or NULL when none does.';
 
 -- a fact about the server's configuration, for its administrators, not for API clients
 REVOKE ALL ON FUNCTION taskauth.preload_status() FROM PUBLIC;

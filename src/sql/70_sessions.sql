@@ -78,7 +78,7 @@ CREATE TABLE taskauth.refresh_tokens (
 );
 
 COMMENT ON TABLE taskauth.refresh_tokens IS
-'Refresh tokens, stored only as SHA-256 hashes: the current one of each session (used_at NULL) and the ones it replaced, kept so that a replayed token is recognised and its session ended. Readable only by its owner.';
+'Refresh tokens, stored only as SHA-256 hashes: each session''s current one and those it replaced, so that a replayed token ends its session. Readable only by its owner.';
 COMMENT ON COLUMN taskauth.refresh_tokens.token_hash IS 'SHA-256 of the token''s text.';
 COMMENT ON COLUMN taskauth.refresh_tokens.session_id IS 'The session the token refreshes.';
 COMMENT ON COLUMN taskauth.refresh_tokens.issued_at IS 'When the token was handed out.';
@@ -114,7 +114,7 @@ CREATE TABLE taskauth.revocations (
 ALTER SEQUENCE taskauth.revocations_seq OWNED BY taskauth.revocations.seq;
 
 COMMENT ON TABLE taskauth.revocations IS
-'What authenticate() refuses before exp: a session''s tokens (session_id set), or every token of a user issued before revoked_at (session_id NULL). Append-only; every backend reads new rows at the commit that adds them. Readable only by its owner.';
+'What authenticate() refuses before exp: a session''s tokens, or a user''s tokens issued before revoked_at (session_id NULL). Append-only; readable only by its owner.';
 COMMENT ON COLUMN taskauth.revocations.seq IS 'Number in the order revocations were made.';
 COMMENT ON COLUMN taskauth.revocations.session_id IS 'The revoked session, or NULL for a revocation of the whole user.';
 COMMENT ON COLUMN taskauth.revocations.user_id IS 'The user whose session, or all of whose tokens, are revoked.';
@@ -123,7 +123,7 @@ COMMENT ON COLUMN taskauth.revocations.expires_at IS
 'When every token the row can refuse has expired (plus taskauth.leeway); prune() deletes the row after it, and backends forget it.';
 COMMENT ON COLUMN taskauth.revocations.reason IS 'Why: the end_reason of the session, user_revoked, or issuer_session_ended (an external issuer''s session, follow_issuer_sessions).';
 COMMENT ON COLUMN taskauth.revocations.xact IS
-'The transaction that made the revocation: a backend reads again, from the oldest transaction still running at its last read, every row it may not have seen, whatever order revoking transactions commit in (no lock serializes them).';
+'The transaction that made the revocation, so that a backend reads again every row that may have committed since its last read, whatever order they commit in.';
 
 REVOKE ALL ON taskauth.revocations FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('taskauth.revocations', '');
@@ -287,7 +287,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.end_sessions(uuid, uuid, uuid, text) IS
-'Internal: ends the sessions that match (a user''s, one session, all but keep_session) and revokes the tokens they issued that have not expired; returns how many sessions were ended. Ending a user''s sessions first waits for that user''s sign-ins still running.';
+'Internal: ends the matching sessions (a user''s, one, or all but keep_session), revokes their unexpired tokens and returns how many were ended.';
 
 REVOKE ALL ON FUNCTION taskauth.end_sessions(uuid, uuid, uuid, text) FROM PUBLIC;
 
@@ -307,7 +307,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.require_read_committed(text) IS
-'Internal to login(), sign_in(), logout_everywhere(), change_password() and revoke_user(): refuses (25000) a transaction above READ COMMITTED, whose snapshot could not see the sessions of sign-ins it waited for or the throttle count its worker made.';
+'Internal: refuses (25000) a transaction above READ COMMITTED, whose snapshot could not see the sign-ins its caller waited for or the attempts it counted.';
 
 REVOKE ALL ON FUNCTION taskauth.require_read_committed(text) FROM PUBLIC;
 
@@ -338,7 +338,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.end_replayed_session(uuid) IS
-'Internal, run by the background worker of end_session_detached(): ends the session of a replayed refresh token without waiting for any lock (a revocation first, then the session''s row when no one holds it).';
+'Internal, run by the background worker of end_session_detached(): ends the session of a replayed refresh token without waiting for any lock.';
 
 REVOKE ALL ON FUNCTION taskauth.end_replayed_session(uuid) FROM PUBLIC;
 
@@ -348,7 +348,7 @@ AS 'MODULE_PATHNAME', 'taskauth_end_session_detached'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.end_session_detached(uuid) IS
-'Internal to refresh(): ends a session (end_replayed_session) in a background worker''s own transaction and waits for it, so that the error refresh() raises next cannot roll the revocation back. True when the session''s tokens are refused now (ended or revoked); false, with a warning saying why, otherwise.';
+'Internal to refresh(): ends a session in a background worker''s own transaction, which refresh()''s error cannot roll back. True when the session''s tokens are refused now.';
 
 REVOKE ALL ON FUNCTION taskauth.end_session_detached(uuid) FROM PUBLIC;
 
@@ -358,7 +358,7 @@ AS 'MODULE_PATHNAME', 'taskauth_issue_token'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.issue_token(uuid, text, uuid) IS
-'Signs an access token {aud: "taskauth", sub, email, sid, iat, exp} for a session (header typ at+jwt, HS256, the kid of the newest active signing key) with the key derived from that key''s secret (access_token_key); exp is iat plus taskauth.token_lifetime. Owner only: it mints tokens for any user.';
+'Owner only: signs an access token {aud, sub, email, sid, iat, exp} of a session with the key derived from the newest active signing key (access_token_key).';
 
 REVOKE ALL ON FUNCTION taskauth.issue_token(uuid, text, uuid) FROM PUBLIC;
 
@@ -372,7 +372,7 @@ CREATE TABLE taskauth.login_throttle (
 );
 
 COMMENT ON TABLE taskauth.login_throttle IS
-'Failed logins per email (whether or not it has an account): every attempt of login(), sign_in() and change_password() is counted before its password is checked, by a background worker so that the attempt''s rollback cannot erase it, and a session started later cancels it. While locked_until is ahead (and no session started since the last failure), those functions refuse that email without checking a password. Readable only by its owner.';
+'Failed logins per email, counted by a background worker before each password check; while locked_until is ahead, that email''s logins are refused. Readable only by its owner.';
 COMMENT ON COLUMN taskauth.login_throttle.key IS 'SHA-256 of the email, trimmed and lower-cased: the email itself is not stored.';
 COMMENT ON COLUMN taskauth.login_throttle.failures IS 'Consecutive failures: counted again from 1 after a successful sign-in or a day without failures.';
 COMMENT ON COLUMN taskauth.login_throttle.last_failure_at IS 'When the last failure was counted.';
@@ -435,7 +435,7 @@ AS 'MODULE_PATHNAME', 'taskauth_login_failed_detached'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) IS
-'Internal to count_login_attempt(): counts an attempt as a failed login (record_login_failure, with this session''s throttling settings) in a background worker''s own transaction and waits for it, so that the attempt''s rollback cannot undo it. True only when the count is seen committed; false when no worker could be started or it did not count.';
+'Internal to count_login_attempt(): counts a failed login in a background worker''s own transaction, which the attempt''s rollback cannot undo. True only when the count committed.';
 
 REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) FROM PUBLIC;
 
@@ -475,7 +475,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.refuse_locked_login(bytea, uuid) IS
-'Internal to count_login_attempt() and count_issuer_login_attempt(): refuses (PT429, "Try again in N seconds.") an email (its login_throttle_key) while it is locked; a session of the account (user_id) started after the last counted failure ends the lock.';
+'Internal: refuses (PT429) an email while the login throttle locks it; a session of the account started after the last failure ends the lock.';
 
 REVOKE ALL ON FUNCTION taskauth.refuse_locked_login(bytea, uuid) FROM PUBLIC;
 
@@ -513,7 +513,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.count_login_attempt(bytea, uuid) IS
-'Internal to login(), sign_in() and change_password(): refuses an email locked by the login throttle (PT429), else counts an attempt before its password is checked (a background worker, login_failed_detached); refuses with PT503 when it cannot be counted and with 25006 on a hot standby.';
+'Internal: refuses a locked email (PT429), else counts the attempt before its password is checked; PT503 when it cannot be counted, 25006 on a hot standby.';
 
 REVOKE ALL ON FUNCTION taskauth.count_login_attempt(bytea, uuid) FROM PUBLIC;
 
@@ -526,7 +526,7 @@ AS $$
 DECLARE
     email_key bytea := taskauth.login_throttle_key(count_issuer_login_attempt.email);
 BEGIN
-    -- load the library first, so the settings read below are its own
+    -- Loads the library, so that the settings read below are its own (see register).
     PERFORM taskauth.current_user_id();
     IF current_setting('taskauth.login_throttle_threshold')::int <= 0 THEN
         RETURN;
@@ -545,7 +545,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.count_issuer_login_attempt(text) IS
-'Owner only (grant it to an issuer''s database role): counts a sign-in attempt of an external issuer (Better Auth, say) against taskauth''s per-email login throttle, before the issuer checks the password, and refuses (PT429) while the email is locked. The issuer calls issuer_login_succeeded() when the password was right.';
+'Owner only (grant it to an issuer''s role): counts an external issuer''s sign-in attempt against the per-email login throttle and refuses (PT429) a locked email.';
 
 REVOKE ALL ON FUNCTION taskauth.count_issuer_login_attempt(text) FROM PUBLIC;
 
@@ -578,7 +578,7 @@ DECLARE
     throttle boolean;
     email_key bytea := taskauth.login_throttle_key(sign_in_user.email);
 BEGIN
-    -- load the library first, so the settings read below are its own (see register)
+    -- Loads the library, so that the settings read below are its own (see register).
     PERFORM taskauth.current_user_id();
     -- Throttling: an email locked by repeated failures is refused before any password hash,
     -- whether or not it has an account (the key is the email's hash, not the account).
@@ -621,7 +621,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.sign_in_user(text, text, boolean) IS
-'Internal to login() and sign_in(): refuses an email locked by repeated failures (PT429), checks an email and password (one evenly timed check, one error for every failure, each failure counted), upgrades a weak hash and starts a session.';
+'Internal to login() and sign_in(): checks an email and password (throttled, evenly timed, one error for every failure), upgrades a weak hash and starts a session.';
 
 REVOKE ALL ON FUNCTION taskauth.sign_in_user(text, text, boolean) FROM PUBLIC;
 
@@ -639,6 +639,7 @@ DECLARE
     lifetime interval;
     addr text;
 BEGIN
+    -- Loads the library, so that the settings read below are its own (see register).
     PERFORM taskauth.current_user_id();
     lifetime := current_setting('taskauth.token_lifetime')::interval;
     IF token IS NULL OR octet_length(token) > 256 THEN
@@ -711,7 +712,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.sign_in(text, text) IS
-'Like login() (the same error, 28P01 "invalid email or password", in about the same time for an unknown email and a wrong password), but starts a refreshable session: returns an access token {sub, email, sid, iat, exp}, an opaque refresh token (stored only as a hash) and the access token''s lifetime in seconds.';
+'Like login(), with the same errors and timing, but starts a refreshable session: returns an access token, an opaque refresh token and the access token''s lifetime in seconds.';
 
 REVOKE ALL ON FUNCTION taskauth.sign_in(text, text) FROM PUBLIC;
 
@@ -725,7 +726,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION taskauth.refresh(text) IS
-'Exchanges a refresh token for a new access token and a new refresh token of the same session; the old refresh token stops working. One presented a second time ends its session. Every refusal is SQLSTATE 28000.';
+'Exchanges a refresh token for a new pair of the same session; the old one stops working, and one presented twice ends its session. Every refusal is SQLSTATE 28000.';
 
 REVOKE ALL ON FUNCTION taskauth.refresh(text) FROM PUBLIC;
 
@@ -863,7 +864,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.revoke_user(uuid) IS
-'Owner only: ends every session of a user and refuses every token of that user issued before now, whoever issued it (by iat, whole seconds: tokens of this very second too), kept for taskauth.token_lifetime plus taskauth.revocation_retention.';
+'Owner only: ends every session of a user and refuses every token of that user issued up to now, whoever issued it.';
 
 REVOKE ALL ON FUNCTION taskauth.revoke_user(uuid) FROM PUBLIC;
 
@@ -900,7 +901,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.prune() IS
-'Owner only: deletes revocations whose tokens have all expired, sessions that are over with no valid token left (their refresh tokens go with them) and login throttling state a day old that locks nothing; returns how many rows went. Run it from cron or pg_cron, say hourly.';
+'Owner only: deletes expired revocations, sessions that are over and stale login throttling state, and returns how many rows went. Run it hourly from cron or pg_cron.';
 
 REVOKE ALL ON FUNCTION taskauth.prune() FROM PUBLIC;
 
@@ -963,7 +964,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.issuer_session_ended() IS
-'Trigger function on an external issuer''s session table (follow_issuer_sessions): a session row deleted, or updated to an expiry in the past, revokes the tokens that carry its id as sid, from the commit on.';
+'Trigger function of follow_issuer_sessions(): an external issuer''s session row deleted or expired revokes the tokens that carry its id as sid.';
 
 REVOKE ALL ON FUNCTION taskauth.issuer_session_ended() FROM PUBLIC;
 
@@ -997,7 +998,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.follow_issuer_sessions(regclass, name, name, name) IS
-'Owner only: makes an external issuer''s sign-outs revoke at once. Adds triggers to its session table (Better Auth''s "session", by default) so that a session row deleted (sign-out, revoke-other-sessions, the user deleted) or given an expiry in the past revokes every token carrying that session''s id as its sid claim, in every backend from the commit on. The issuer must put the session id into its tokens'' sid claim.';
+'Owner only: adds triggers to an external issuer''s session table (Better Auth''s "session" by default) so that a session deleted or expired revokes its tokens (by sid) at once.';
 
 REVOKE ALL ON FUNCTION taskauth.follow_issuer_sessions(regclass, name, name, name) FROM PUBLIC;
 
@@ -1031,6 +1032,6 @@ AS 'MODULE_PATHNAME', 'taskauth_backend_stats'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION taskauth.backend_stats() IS
-'Owner only: this backend''s caches since it started. The verified-token cache''s hits, misses, evictions, entries and bytes; reads of the revocations (full_loads: the whole table, loads: what was new), sweeps of expired entries, the revoked sessions and users held and their bytes; reads of issuers'' keys. GRANT EXECUTE to a monitoring role that needs it.';
+'Owner only: this backend''s cache statistics since it started: the verified-token cache, the revocations read and held, and the reads of issuers'' keys.';
 
 REVOKE ALL ON FUNCTION taskauth.backend_stats() FROM PUBLIC;

@@ -11,6 +11,15 @@
 -- rule go (docs/operations.md, "Upgrading from 0.1.0").
 \echo Use "ALTER EXTENSION taskauth UPDATE TO '0.2.0'" to load this file. \quit
 
+-- Comments made shorter (the docs carry the detail); register says why it loads the library.
+-- @update 30_identity.sql FUNCTION taskauth.authenticate(text)
+
+-- @update 30_identity.sql FUNCTION taskauth.pre_request()
+
+-- @update 30_identity.sql FUNCTION taskauth.register(text, text)
+
+-- @update 50_issuers.sql FUNCTION taskauth.add_issuer(text, text, jsonb, regclass, boolean)
+
 -- Tokens: add_signing_key asks jwt_sign, which knows every spelling of a public key; taskauth's
 -- own access tokens are signed with a key derived from a signing key's secret.
 -- @update 30_identity.sql FUNCTION taskauth.add_signing_key(text, text)
