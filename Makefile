@@ -10,7 +10,11 @@ OBJS = $(SRCS:.c=.o)
 # (src/sql/NN_area.sql). Released versions' install scripts are frozen files in the top
 # directory, and each release ships an upgrade script from the one before (taskauth--A--B.sql).
 SQL_FRAGMENTS = $(sort $(wildcard src/sql/*.sql))
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# The upgrade script to the unreleased version is built too, from a delta file that pulls
+# fragments or single statement groups out of them (tools/build-upgrade), until the version is
+# released: then the built script is frozen as a plain file like the install scripts.
+UPGRADE_DELTAS = $(wildcard src/upgrade/*--$(EXTVERSION).sql)
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(patsubst src/upgrade/%,$(EXTENSION)--%,$(UPGRADE_DELTAS))
 DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*.sql))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
@@ -33,6 +37,9 @@ $(OBJS): $(wildcard src/*.h src/core/*.h)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
 	cat $^ > $@
+
+$(EXTENSION)--%--$(EXTVERSION).sql: src/upgrade/%--$(EXTVERSION).sql $(SQL_FRAGMENTS) tools/build-upgrade
+	/usr/bin/python3 tools/build-upgrade $< > $@.tmp && mv $@.tmp $@
 
 .PHONY: test demo deps unit fuzz lint serve serve-next package package-test bench-ed25519
 # Everything: installs missing packages, builds, installs, runs all suites in a throwaway cluster.

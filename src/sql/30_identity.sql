@@ -28,7 +28,9 @@ AS 'MODULE_PATHNAME', 'taskauth_authenticate'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.authenticate(text) IS
-'Verifies a token with the server''s active signing keys (by kid when the header has one), makes its sub and claims the identity of the current transaction, and returns the sub; any failure is SQLSTATE 28000.';
+'Verifies a token with the server''s active signing keys, makes its sub and claims the identity of the current transaction and returns the sub; any failure is SQLSTATE 28000.';
+
+REVOKE ALL ON FUNCTION taskauth.authenticate(text) FROM PUBLIC;
 
 -- Server signing keys -------------------------------------------------------------------------
 
@@ -60,6 +62,8 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.signing_keys_changed() IS
 'Trigger function: tells every backend to drop its cached signing keys.';
+
+REVOKE ALL ON FUNCTION taskauth.signing_keys_changed() FROM PUBLIC;
 
 CREATE TRIGGER signing_keys_changed
 AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON taskauth.signing_keys
@@ -115,6 +119,8 @@ $$;
 COMMENT ON FUNCTION taskauth.add_signing_key(text, text) IS
 'Installs an HMAC secret (at least 32 bytes) as an active signing key and returns its kid (12 random bytes in base64url when none is given); existing keys stay active.';
 
+REVOKE ALL ON FUNCTION taskauth.add_signing_key(text, text) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.retire_signing_key(kid text)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
@@ -130,13 +136,17 @@ $$;
 COMMENT ON FUNCTION taskauth.retire_signing_key(text) IS
 'Retires an active signing key: tokens carrying its kid, or verifiable only with it, are refused from then on. True when a key was retired.';
 
+REVOKE ALL ON FUNCTION taskauth.retire_signing_key(text) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.issue_token(user_id uuid, email text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'taskauth_issue_token'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.issue_token(uuid, text) IS
-'Signs an access token {aud: "taskauth", sub, email, iat, exp} (header typ at+jwt, HS256, the kid of the newest active signing key) with the key derived from that key''s secret (access_token_key); exp is iat plus taskauth.token_lifetime. Owner only: it mints tokens for any user.';
+'Owner only: signs an access token {aud, sub, email, iat, exp} for any user with the key derived from the newest active signing key (access_token_key).';
+
+REVOKE ALL ON FUNCTION taskauth.issue_token(uuid, text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.access_token_key(secret text)
 RETURNS text
@@ -146,15 +156,9 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 SET log_min_error_statement = panic;
 
 COMMENT ON FUNCTION taskauth.access_token_key(text) IS
-'Owner only: the HS256 key that taskauth signs and verifies its own access tokens (typ at+jwt, aud taskauth) with under a signing key of this secret: the base64url of HMAC-SHA256(secret, ''taskauth at+jwt v1''), used as text. Give it to another verifier of those tokens (PostgREST''s jwt-secret, PyJWT); the secret itself verifies only tokens an issuer sharing it signs.';
+'Owner only: the HS256 key, derived from a signing key''s secret, that taskauth''s own access tokens are signed with; give it to another verifier of those tokens (PostgREST''s jwt-secret, say).';
 
 REVOKE ALL ON FUNCTION taskauth.access_token_key(text) FROM PUBLIC;
-
-
-REVOKE ALL ON FUNCTION taskauth.signing_keys_changed() FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.add_signing_key(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.retire_signing_key(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.issue_token(uuid, text) FROM PUBLIC;
 
 -- Accounts and tasks --------------------------------------------------------------------------
 
@@ -176,10 +180,20 @@ COMMENT ON COLUMN taskauth.users.hashed_password IS
 COMMENT ON COLUMN taskauth.users.created_at IS 'When the account was created.';
 COMMENT ON COLUMN taskauth.users.updated_at IS 'When the row last changed (kept by trigger).';
 
+REVOKE ALL ON taskauth.users FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.users', '');
+
+-- No per-value statistics of what users can read only of their own (see tasks below).
+ALTER TABLE taskauth.users ALTER COLUMN email SET STATISTICS 0,
+                           ALTER COLUMN created_at SET STATISTICS 0,
+                           ALTER COLUMN updated_at SET STATISTICS 0;
+
 CREATE UNIQUE INDEX users_email_lower_key ON taskauth.users (lower(email));
 
 COMMENT ON INDEX taskauth.users_email_lower_key IS
 'Makes emails unique regardless of case; also serves login''s lookup.';
+
+ALTER INDEX taskauth.users_email_lower_key ALTER COLUMN 1 SET STATISTICS 0;
 
 CREATE TABLE taskauth.tasks (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -197,12 +211,15 @@ COMMENT ON TABLE taskauth.tasks IS
 COMMENT ON COLUMN taskauth.tasks.id IS
 'Task id. Statistics kept: random values, unique, which tell nothing of what users write.';
 COMMENT ON COLUMN taskauth.tasks.user_id IS
-'Owner; defaults to the verified user of the transaction and cannot be set to anyone else. Statistics kept: the planner needs them to pick the owner''s index; an estimate could only be asked of an id, and no user can read another''s.';
+'Owner: the verified user of the transaction, by default and by policy. Statistics kept: the planner needs them to pick the owner''s index, and they tell only of ids no user can read.';
 COMMENT ON COLUMN taskauth.tasks.title IS 'Title; not empty or blank.';
 COMMENT ON COLUMN taskauth.tasks.description IS 'Optional longer text.';
 COMMENT ON COLUMN taskauth.tasks.is_completed IS 'Whether the task is done.';
 COMMENT ON COLUMN taskauth.tasks.created_at IS 'When the task was created.';
 COMMENT ON COLUMN taskauth.tasks.updated_at IS 'When the task last changed (kept by trigger).';
+
+REVOKE ALL ON taskauth.tasks FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.tasks', '');
 
 -- No per-value statistics of what users write: the planner uses statistics under row-level
 -- security (uuid and text equality are leakproof), so a most-common-values list of titles would
@@ -214,19 +231,11 @@ ALTER TABLE taskauth.tasks ALTER COLUMN title SET STATISTICS 0,
                            ALTER COLUMN is_completed SET STATISTICS 0,
                            ALTER COLUMN created_at SET STATISTICS 0,
                            ALTER COLUMN updated_at SET STATISTICS 0;
-ALTER TABLE taskauth.users ALTER COLUMN email SET STATISTICS 0,
-                           ALTER COLUMN created_at SET STATISTICS 0,
-                           ALTER COLUMN updated_at SET STATISTICS 0;
-ALTER INDEX taskauth.users_email_lower_key ALTER COLUMN 1 SET STATISTICS 0;
 
 CREATE INDEX tasks_user_id_created_at_idx ON taskauth.tasks (user_id, created_at);
 
 COMMENT ON INDEX taskauth.tasks_user_id_created_at_idx IS
 'Serves the row-level security filter on user_id and listing a user''s tasks in creation order.';
-
-REVOKE ALL ON taskauth.users, taskauth.tasks FROM PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('taskauth.users', '');
-SELECT pg_catalog.pg_extension_config_dump('taskauth.tasks', '');
 
 CREATE FUNCTION taskauth.touch_updated_at()
 RETURNS trigger
@@ -310,8 +319,8 @@ DECLARE
     hashed text;
     new_id uuid;
 BEGIN
-    -- Calling a C function loads the library, which defines the settings read below; before
-    -- that, a session's own placeholder (say, a lowered minimum) would be read instead.
+    -- Loads the library (calling any of its C functions does), so that the settings read below
+    -- are its own, not a placeholder the session set before (say, a lowered minimum).
     PERFORM taskauth.current_user_id();
     min_len := current_setting('taskauth.min_password_length')::int;
     -- one "@", no blanks or control characters, a dot inside the domain
@@ -341,13 +350,15 @@ $$;
 COMMENT ON FUNCTION taskauth.register(text, text) IS
 'Creates an account and returns its id. Errors: email already registered (23505), malformed email (23514), password shorter than taskauth.min_password_length (22023).';
 
+REVOKE ALL ON FUNCTION taskauth.register(text, text) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.login_check(password text, hash text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'taskauth_login_check'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.login_check(text, text) IS
-'Internal to login(): checks a password (NULL: none) against a stored hash (NULL: no account) in the time one check at today''s settings takes, whatever the input; false for no account, an unusable hash or a NULL password.';
+'Internal to login(): checks a password against a stored hash (either may be NULL) in the time one check at today''s settings takes, whatever the input.';
 
 REVOKE ALL ON FUNCTION taskauth.login_check(text, text) FROM PUBLIC;
 
@@ -368,7 +379,9 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.login(text, text) IS
-'Checks an email and password and returns a JWT {sub, email, sid, iat, exp} signed with the newest active key, for a new session that ends when the token expires (sign_in() gives a refreshable one). Unknown email and wrong password both raise 28P01 "invalid email or password" in about the same time; a hash weaker than today''s settings is upgraded.';
+'Checks an email and password and returns an access token for a new session that ends with it; an unknown email and a wrong password both raise 28P01 in about the same time.';
+
+REVOKE ALL ON FUNCTION taskauth.login(text, text) FROM PUBLIC;
 
 -- PostgREST's db-pre-request hook ------------------------------------------------------------
 
@@ -411,14 +424,41 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.pre_request() IS
-'PostgREST db-pre-request hook: authenticates the token from the x-taskauth-token header or an "Authorization: Bearer" header of request.headers; no token leaves the request anonymous; a bad one makes PostgREST answer 401 with WWW-Authenticate: Bearer error="invalid_token".';
+'PostgREST db-pre-request hook: authenticates the bearer token of request.headers (x-taskauth-token or Authorization); none leaves the request anonymous, a bad one makes PostgREST answer 401.';
+
+REVOKE ALL ON FUNCTION taskauth.pre_request() FROM PUBLIC;
 
 -- API roles ------------------------------------------------------------------------------------
 
-REVOKE ALL ON FUNCTION taskauth.authenticate(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.register(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.login(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.pre_request() FROM PUBLIC;
+-- What grant_api_access gives and revoke_api_access takes back, in one place: a privilege is
+-- added here or nowhere. The objects are named as text, resolved when the list is read, since
+-- sign_in and the others of src/sql/70_sessions.sql are created after this.
+CREATE FUNCTION taskauth.api_privileges(OUT privileges text, OUT object text, OUT accounts boolean)
+RETURNS SETOF record
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    VALUES ('EXECUTE', 'FUNCTION taskauth.authenticate(text)', false),
+           ('EXECUTE', 'FUNCTION taskauth.current_user_id()', false),
+           ('EXECUTE', 'FUNCTION taskauth.claims()', false),
+           ('EXECUTE', 'FUNCTION taskauth.pre_request()', false),
+           ('SELECT, INSERT, UPDATE, DELETE', 'TABLE taskauth.tasks', false),
+           -- never hashed_password
+           ('SELECT (id, email, created_at, updated_at)', 'TABLE taskauth.users', false),
+           ('EXECUTE', 'FUNCTION taskauth.register(text, text)', true),
+           ('EXECUTE', 'FUNCTION taskauth.login(text, text)', true),
+           ('EXECUTE', 'FUNCTION taskauth.sign_in(text, text)', true),
+           ('EXECUTE', 'FUNCTION taskauth.refresh(text)', true),
+           ('EXECUTE', 'FUNCTION taskauth.logout()', true),
+           ('EXECUTE', 'FUNCTION taskauth.logout_everywhere()', true),
+           ('EXECUTE', 'FUNCTION taskauth.change_password(text, text)', true),
+           ('SELECT', 'TABLE taskauth.sessions', true)
+$$;
+
+COMMENT ON FUNCTION taskauth.api_privileges() IS
+'Internal: the privileges grant_api_access gives an API role, each marked when it is one of taskauth''s accounts and sessions (accounts => true only).';
+
+REVOKE ALL ON FUNCTION taskauth.api_privileges() FROM PUBLIC;
 
 CREATE FUNCTION taskauth.grant_api_access(role regrole, accounts boolean)
 RETURNS void
@@ -427,6 +467,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     overriding int;
+    p record;
 BEGIN
     -- policies that read current_setting('jwt.sub') need the library in every session
     IF taskauth.preload_status() IS NULL THEN
@@ -441,33 +482,29 @@ BEGIN
       FROM pg_db_role_setting s, unnest(s.setconfig) c
      WHERE s.setrole <> 0
        AND s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
-       AND c LIKE 'session\_preload\_libraries=%' AND c !~ '(=|[ ,"/])taskauth("|,|$)';
+       AND c LIKE 'session\_preload\_libraries=%'
+       AND NOT EXISTS (SELECT FROM taskauth.preload_entries(substr(c, strpos(c, '=') + 1)) e
+                        WHERE e.is_taskauth);
     IF overriding > 0 AND taskauth.preload_status() = 'session_preload_libraries' THEN
         RAISE WARNING '% role setting(s) of session_preload_libraries leave out taskauth', overriding
             USING DETAIL = 'A role''s own session_preload_libraries replaces the database''s for that role''s connections.',
                   HINT = 'Add taskauth to those settings (ALTER ROLE ... SET session_preload_libraries).';
     END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA taskauth TO %s', role);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION taskauth.authenticate(text), '
-                   'taskauth.current_user_id(), taskauth.claims(), taskauth.pre_request() TO %s',
-                   role);
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON taskauth.tasks TO %s', role);
-    EXECUTE format('GRANT SELECT (id, email, created_at, updated_at) ON taskauth.users TO %s', role);
     -- An issuer of its own (Better Auth, say) owns the accounts: then no API client may create
     -- or claim one here (an account registered first under someone else's email would lock
     -- that person out once they sign up with the issuer), nor start sessions of taskauth's own.
-    IF accounts THEN
-        EXECUTE format('GRANT EXECUTE ON FUNCTION taskauth.register(text, text), '
-                       'taskauth.login(text, text), taskauth.sign_in(text, text), '
-                       'taskauth.refresh(text), taskauth.logout(), taskauth.logout_everywhere(), '
-                       'taskauth.change_password(text, text) TO %s', role);
-        EXECUTE format('GRANT SELECT ON taskauth.sessions TO %s', role);
-    END IF;
+    FOR p IN SELECT * FROM taskauth.api_privileges() AS a
+              WHERE NOT a.accounts OR grant_api_access.accounts LOOP
+        EXECUTE format('GRANT %s ON %s TO %s', p.privileges, p.object, role);
+    END LOOP;
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.grant_api_access(regrole, boolean) IS
-'Gives an API role what it needs: authenticate, current_user_id, claims and pre_request; select, insert, update and delete on tasks (row-level security limits them to its user''s own); select of users except hashed_password. With accounts true, also register, login, sign_in, refresh, logout, logout_everywhere, change_password and select of sessions (its user''s own); false when an external issuer owns the accounts. Never the signing keys, refresh tokens or revocations.';
+'Gives an API role what it needs (api_privileges): the identity functions and its user''s own tasks and account row, and with accounts true taskauth''s accounts and sessions.';
+
+REVOKE ALL ON FUNCTION taskauth.grant_api_access(regrole, boolean) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.grant_api_access(role regrole)
 RETURNS void
@@ -480,25 +517,24 @@ $$;
 COMMENT ON FUNCTION taskauth.grant_api_access(regrole) IS
 'grant_api_access(role, accounts => true): everything an API role needs, the accounts and sessions of taskauth included.';
 
+REVOKE ALL ON FUNCTION taskauth.grant_api_access(regrole) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.revoke_api_access(role regrole)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    p record;
 BEGIN
-    EXECUTE format('REVOKE EXECUTE ON FUNCTION taskauth.register(text, text), '
-                   'taskauth.login(text, text), taskauth.authenticate(text), '
-                   'taskauth.current_user_id(), taskauth.claims(), taskauth.pre_request(), '
-                   'taskauth.sign_in(text, text), taskauth.refresh(text), taskauth.logout(), '
-                   'taskauth.logout_everywhere(), taskauth.change_password(text, text) FROM %s',
-                   role);
-    EXECUTE format('REVOKE ALL ON taskauth.tasks, taskauth.users, taskauth.sessions FROM %s', role);
+    -- ALL, not just what was granted: a table's column privileges go with it
+    FOR p IN SELECT * FROM taskauth.api_privileges() LOOP
+        EXECUTE format('REVOKE ALL ON %s FROM %s', p.object, role);
+    END LOOP;
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.revoke_api_access(regrole) IS
 'Takes back what grant_api_access gave (schema usage stays with PUBLIC).';
 
-REVOKE ALL ON FUNCTION taskauth.grant_api_access(regrole) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.grant_api_access(regrole, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.revoke_api_access(regrole) FROM PUBLIC;

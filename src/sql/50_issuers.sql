@@ -43,6 +43,8 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION taskauth.issuers_changed() IS
 'Trigger function: tells every backend to drop its cached issuer settings and keys.';
 
+REVOKE ALL ON FUNCTION taskauth.issuers_changed() FROM PUBLIC;
+
 CREATE TRIGGER issuers_changed
 AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON taskauth.issuers
 FOR EACH STATEMENT EXECUTE FUNCTION taskauth.issuers_changed();
@@ -57,6 +59,9 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION taskauth.check_jwks(jsonb) IS
 'Checks that every key of a JWK or JWK Set can verify signatures (raising SQLSTATE 22023 for the first that cannot) and returns how many keys there are.';
+
+-- a primitive (src/sql/60_hardening.sql): owner only
+REVOKE ALL ON FUNCTION taskauth.check_jwks(jsonb) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.add_issuer(issuer text, audience text DEFAULT NULL, jwks jsonb DEFAULT NULL,
                                     key_table regclass DEFAULT NULL, provision_users boolean DEFAULT false)
@@ -84,7 +89,9 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.add_issuer(text, text, jsonb, regclass, boolean) IS
-'Registers an external issuer: its iss, the audience its tokens must carry (NULL: not checked), its public keys as a JWK or JWK Set and/or a table of JWKs (Better Auth''s jwks table with its default column names), and whether authenticate() creates users on first sight. Further columns of taskauth.issuers adjust the table''s column names and key expiry.';
+'Registers an external issuer: its iss, the audience its tokens must carry, its public keys (a JWK Set, a table of JWKs or both) and whether authenticate() creates its users on first sight.';
+
+REVOKE ALL ON FUNCTION taskauth.add_issuer(text, text, jsonb, regclass, boolean) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.add_issuer_key(issuer text, jwk jsonb)
 RETURNS void
@@ -107,6 +114,8 @@ $$;
 COMMENT ON FUNCTION taskauth.add_issuer_key(text, jsonb) IS
 'Adds a public JWK to a registered issuer''s keys (for rotation: add the new key, later remove the old one with remove_issuer_key).';
 
+REVOKE ALL ON FUNCTION taskauth.add_issuer_key(text, jsonb) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.remove_issuer_key(issuer text, kid text)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -128,6 +137,8 @@ $$;
 COMMENT ON FUNCTION taskauth.remove_issuer_key(text, text) IS
 'Removes the keys with this kid from a registered issuer''s jwks; returns whether any was removed.';
 
+REVOKE ALL ON FUNCTION taskauth.remove_issuer_key(text, text) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.remove_issuer(issuer text)
 RETURNS boolean
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
@@ -139,6 +150,8 @@ $$;
 
 COMMENT ON FUNCTION taskauth.remove_issuer(text) IS
 'Unregisters an external issuer; its tokens no longer authenticate. Returns whether it was registered.';
+
+REVOKE ALL ON FUNCTION taskauth.remove_issuer(text) FROM PUBLIC;
 
 -- Called from C by authenticate() (through the function manager, so no EXECUTE grant to API
 -- roles is needed); both run as the extension's owner to read the registry, the key table and
@@ -197,6 +210,8 @@ $$;
 COMMENT ON FUNCTION taskauth.issuer_config(text) IS
 'Internal: an issuer''s audience, its keys (SQL-added and unexpired table keys, with kid and alg) and provisioning settings; no row fields when the issuer is not registered.';
 
+REVOKE ALL ON FUNCTION taskauth.issuer_config(text) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.has_issuers()
 RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
@@ -207,6 +222,8 @@ $$;
 
 COMMENT ON FUNCTION taskauth.has_issuers() IS
 'Internal: whether any external issuer is registered.';
+
+REVOKE ALL ON FUNCTION taskauth.has_issuers() FROM PUBLIC;
 
 CREATE FUNCTION taskauth.provision_user(id uuid, email text)
 RETURNS void
@@ -245,11 +262,4 @@ $$;
 COMMENT ON FUNCTION taskauth.provision_user(uuid, text) IS
 'Internal: creates the taskauth.users row of an external issuer''s user on first authenticate in a read-write transaction (no usable password).';
 
-REVOKE ALL ON FUNCTION taskauth.add_issuer(text, text, jsonb, regclass, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.add_issuer_key(text, jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.remove_issuer_key(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.remove_issuer(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.issuer_config(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.has_issuers() FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.provision_user(uuid, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.issuers_changed() FROM PUBLIC;

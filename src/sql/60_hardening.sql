@@ -6,64 +6,72 @@
 -- hashing and verification only through register, login and authenticate, which cost one login
 -- at the configured settings. grant_primitive_access gives them to a role that needs them.
 
-REVOKE ALL ON FUNCTION taskauth.jwt_sign(jsonb, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.jwt_verify(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.jwt_verify(text, text, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.jwt_verify(text, jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.jwt_verify(text, jsonb, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.jwk_from_pem(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.check_jwks(jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.hash_password(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.hash_password(text, int) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.hash_password_argon2id(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.hash_password_argon2id(text, int, int, int) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.verify_password(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.password_needs_rehash(text) FROM PUBLIC;
+-- The list below is the one place that names them: each fragment revokes its own from PUBLIC
+-- beside its CREATE.
+
+CREATE FUNCTION taskauth.primitive_functions()
+RETURNS SETOF regprocedure
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT f::regprocedure
+      FROM unnest(ARRAY['taskauth.jwt_sign(jsonb, text, text)',
+                        'taskauth.jwt_verify(text, text)',
+                        'taskauth.jwt_verify(text, text, text, text)',
+                        'taskauth.jwt_verify(text, jsonb)',
+                        'taskauth.jwt_verify(text, jsonb, text, text)',
+                        'taskauth.jwk_from_pem(text)',
+                        'taskauth.check_jwks(jsonb)',
+                        'taskauth.hash_password(text)',
+                        'taskauth.hash_password(text, int)',
+                        'taskauth.hash_password_argon2id(text)',
+                        'taskauth.hash_password_argon2id(text, int, int, int)',
+                        'taskauth.verify_password(text, text)',
+                        'taskauth.password_needs_rehash(text)']) AS f
+$$;
+
+COMMENT ON FUNCTION taskauth.primitive_functions() IS
+'Internal: the token and password primitives that grant_primitive_access gives and revoke_primitive_access takes back.';
+
+REVOKE ALL ON FUNCTION taskauth.primitive_functions() FROM PUBLIC;
 
 CREATE FUNCTION taskauth.grant_primitive_access(role regrole)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    f regprocedure;
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA taskauth TO %s', role);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION taskauth.jwt_sign(jsonb, text, text), '
-                   'taskauth.jwt_verify(text, text), taskauth.jwt_verify(text, text, text, text), '
-                   'taskauth.jwt_verify(text, jsonb), taskauth.jwt_verify(text, jsonb, text, text), '
-                   'taskauth.jwk_from_pem(text), taskauth.check_jwks(jsonb), '
-                   'taskauth.hash_password(text), taskauth.hash_password(text, int), '
-                   'taskauth.hash_password_argon2id(text), '
-                   'taskauth.hash_password_argon2id(text, int, int, int), '
-                   'taskauth.verify_password(text, text), taskauth.password_needs_rehash(text) TO %s',
-                   role);
+    FOR f IN SELECT taskauth.primitive_functions() LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', f, role);
+    END LOOP;
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.grant_primitive_access(regrole) IS
-'Lets a role call the token and password primitives (jwt_sign, jwt_verify, jwk_from_pem, check_jwks, hash_password, hash_password_argon2id, verify_password, password_needs_rehash), each of which can cost seconds of CPU at the maxima: never give it to a role that serves anonymous clients.';
+'Lets a role call the token and password primitives (primitive_functions), each of which can cost seconds of CPU at the maxima: never give it to a role that serves anonymous clients.';
+
+REVOKE ALL ON FUNCTION taskauth.grant_primitive_access(regrole) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.revoke_primitive_access(role regrole)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    f regprocedure;
 BEGIN
-    EXECUTE format('REVOKE EXECUTE ON FUNCTION taskauth.jwt_sign(jsonb, text, text), '
-                   'taskauth.jwt_verify(text, text), taskauth.jwt_verify(text, text, text, text), '
-                   'taskauth.jwt_verify(text, jsonb), taskauth.jwt_verify(text, jsonb, text, text), '
-                   'taskauth.jwk_from_pem(text), taskauth.check_jwks(jsonb), '
-                   'taskauth.hash_password(text), taskauth.hash_password(text, int), '
-                   'taskauth.hash_password_argon2id(text), '
-                   'taskauth.hash_password_argon2id(text, int, int, int), '
-                   'taskauth.verify_password(text, text), taskauth.password_needs_rehash(text) FROM %s',
-                   role);
+    FOR f IN SELECT taskauth.primitive_functions() LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, role);
+    END LOOP;
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.revoke_primitive_access(regrole) IS
 'Takes back what grant_primitive_access gave (schema usage stays with PUBLIC).';
 
-REVOKE ALL ON FUNCTION taskauth.grant_primitive_access(regrole) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.revoke_primitive_access(regrole) FROM PUBLIC;
 
 -- The library in every session ------------------------------------------------------------------
@@ -74,32 +82,45 @@ REVOKE ALL ON FUNCTION taskauth.revoke_primitive_access(regrole) FROM PUBLIC;
 -- session_preload_libraries (keeping what the list held), and preload_status() reports whether
 -- that still holds; grant_api_access refuses to finish when it does not.
 
+-- The one reading of a library list (the value of session_preload_libraries or
+-- shared_preload_libraries, as SHOW or pg_db_role_setting spells it): entries split at commas,
+-- blanks and double quotes trimmed, empty ones left out; an entry names taskauth as "taskauth"
+-- or as a path ending in "/taskauth".
+CREATE FUNCTION taskauth.preload_entries(list text, OUT library text, OUT is_taskauth boolean)
+RETURNS SETOF record
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT e.library, e.library ~ '(^|/)taskauth$'
+      FROM (SELECT btrim(l, ' "') AS library FROM regexp_split_to_table(list, ',') AS l) AS e
+     WHERE e.library <> ''
+$$;
+
+COMMENT ON FUNCTION taskauth.preload_entries(text) IS
+'Internal: the libraries of a preload list setting''s value, each marked when it is taskauth.';
+
+REVOKE ALL ON FUNCTION taskauth.preload_entries(text) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.preload_status()
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    -- a list entry names taskauth as "taskauth" or a path ending in "/taskauth"
-    WITH db_libs AS (
-        SELECT btrim(l, ' "') AS lib
-          FROM pg_db_role_setting s, unnest(s.setconfig) c,
-               regexp_split_to_table(substr(c, strpos(c, '=') + 1), ',') l
-         WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
-           AND s.setrole = 0 AND c LIKE 'session\_preload\_libraries=%'),
-    shared_libs AS (
-        SELECT btrim(l, ' "') AS lib
-          FROM regexp_split_to_table(current_setting('shared_preload_libraries'), ',') l)
     SELECT CASE
-        WHEN EXISTS (SELECT FROM shared_libs WHERE lib ~ '(^|/)taskauth$')
+        WHEN EXISTS (SELECT FROM taskauth.preload_entries(current_setting('shared_preload_libraries')) e
+                      WHERE e.is_taskauth)
             THEN 'shared_preload_libraries'
-        WHEN EXISTS (SELECT FROM db_libs WHERE lib ~ '(^|/)taskauth$')
+        WHEN EXISTS (SELECT FROM pg_db_role_setting s, unnest(s.setconfig) c,
+                                 taskauth.preload_entries(substr(c, strpos(c, '=') + 1)) e
+                      WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+                        AND s.setrole = 0 AND c LIKE 'session\_preload\_libraries=%' AND e.is_taskauth)
             THEN 'session_preload_libraries'
         ELSE NULL
     END
 $$;
 
 COMMENT ON FUNCTION taskauth.preload_status() IS
-'Where the library is loaded into every new session of this database from: ''shared_preload_libraries'', ''session_preload_libraries'' (this database''s setting, which CREATE EXTENSION makes), or NULL when it is not, and a policy reading current_setting(''jwt.sub'') could be fooled.';
+'Where every new session of this database loads the library from: ''shared_preload_libraries'', ''session_preload_libraries'', or NULL when none does.';
 
 -- a fact about the server's configuration, for its administrators, not for API clients
 REVOKE ALL ON FUNCTION taskauth.preload_status() FROM PUBLIC;
@@ -111,11 +132,11 @@ BEGIN
     IF taskauth.preload_status() IS NOT NULL THEN
         RETURN;
     END IF;
-    SELECT array_agg(btrim(l, ' "')) INTO libs
+    SELECT array_agg(e.library) INTO libs
       FROM pg_catalog.pg_db_role_setting s, unnest(s.setconfig) c,
-           regexp_split_to_table(substr(c, strpos(c, '=') + 1), ',') l
+           taskauth.preload_entries(substr(c, strpos(c, '=') + 1)) e
      WHERE s.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
-       AND s.setrole = 0 AND c LIKE 'session\_preload\_libraries=%' AND btrim(l, ' "') <> '';
+       AND s.setrole = 0 AND c LIKE 'session\_preload\_libraries=%';
     libs := coalesce(libs, '{}') || 'taskauth'::text;
     EXECUTE pg_catalog.format('ALTER DATABASE %I SET session_preload_libraries = %s',
                               pg_catalog.current_database(),

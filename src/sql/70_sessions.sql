@@ -41,6 +41,9 @@ COMMENT ON COLUMN taskauth.sessions.ended_at IS 'When the session was ended (sig
 COMMENT ON COLUMN taskauth.sessions.end_reason IS
 'Why it ended: logout, logout_everywhere, password_changed, revoked (revoke_session), user_revoked (revoke_user or the user deleted) or refresh_token_reused.';
 
+REVOKE ALL ON taskauth.sessions FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.sessions', '');
+
 -- No per-value statistics of what a user can read only of their own (see tasks): a
 -- most-common-values list of user agents or addresses would tell anyone from EXPLAIN which
 -- devices and addresses other users sign in from.
@@ -67,9 +70,6 @@ CREATE POLICY sessions_select_own ON taskauth.sessions FOR SELECT
 COMMENT ON POLICY sessions_select_own ON taskauth.sessions IS
 'A user sees only their own sessions; anonymous transactions see none.';
 
-REVOKE ALL ON taskauth.sessions FROM PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('taskauth.sessions', '');
-
 CREATE TABLE taskauth.refresh_tokens (
     token_hash bytea PRIMARY KEY CHECK (octet_length(token_hash) = 32),
     session_id uuid NOT NULL REFERENCES taskauth.sessions (id) ON DELETE CASCADE,
@@ -78,19 +78,19 @@ CREATE TABLE taskauth.refresh_tokens (
 );
 
 COMMENT ON TABLE taskauth.refresh_tokens IS
-'Refresh tokens, stored only as SHA-256 hashes: the current one of each session (used_at NULL) and the ones it replaced, kept so that a replayed token is recognised and its session ended. Readable only by its owner.';
+'Refresh tokens, stored only as SHA-256 hashes: each session''s current one and those it replaced, so that a replayed token ends its session. Readable only by its owner.';
 COMMENT ON COLUMN taskauth.refresh_tokens.token_hash IS 'SHA-256 of the token''s text.';
 COMMENT ON COLUMN taskauth.refresh_tokens.session_id IS 'The session the token refreshes.';
 COMMENT ON COLUMN taskauth.refresh_tokens.issued_at IS 'When the token was handed out.';
 COMMENT ON COLUMN taskauth.refresh_tokens.used_at IS 'When refresh() exchanged it for a new pair; NULL while it is the session''s current token.';
 
+REVOKE ALL ON taskauth.refresh_tokens FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.refresh_tokens', '');
+
 CREATE INDEX refresh_tokens_session_id_idx ON taskauth.refresh_tokens (session_id);
 
 COMMENT ON INDEX taskauth.refresh_tokens_session_id_idx IS
 'Serves deleting a session''s tokens with it.';
-
-REVOKE ALL ON taskauth.refresh_tokens FROM PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('taskauth.refresh_tokens', '');
 
 -- Revocations ----------------------------------------------------------------------------------
 
@@ -114,7 +114,7 @@ CREATE TABLE taskauth.revocations (
 ALTER SEQUENCE taskauth.revocations_seq OWNED BY taskauth.revocations.seq;
 
 COMMENT ON TABLE taskauth.revocations IS
-'What authenticate() refuses before exp: a session''s tokens (session_id set), or every token of a user issued before revoked_at (session_id NULL). Append-only; every backend reads new rows at the commit that adds them. Readable only by its owner.';
+'What authenticate() refuses before exp: a session''s tokens, or a user''s tokens issued before revoked_at (session_id NULL). Append-only; readable only by its owner.';
 COMMENT ON COLUMN taskauth.revocations.seq IS 'Number in the order revocations were made.';
 COMMENT ON COLUMN taskauth.revocations.session_id IS 'The revoked session, or NULL for a revocation of the whole user.';
 COMMENT ON COLUMN taskauth.revocations.user_id IS 'The user whose session, or all of whose tokens, are revoked.';
@@ -123,7 +123,10 @@ COMMENT ON COLUMN taskauth.revocations.expires_at IS
 'When every token the row can refuse has expired (plus taskauth.leeway); prune() deletes the row after it, and backends forget it.';
 COMMENT ON COLUMN taskauth.revocations.reason IS 'Why: the end_reason of the session, user_revoked, or issuer_session_ended (an external issuer''s session, follow_issuer_sessions).';
 COMMENT ON COLUMN taskauth.revocations.xact IS
-'The transaction that made the revocation: a backend reads again, from the oldest transaction still running at its last read, every row it may not have seen, whatever order revoking transactions commit in (no lock serializes them).';
+'The transaction that made the revocation, so that a backend reads again every row that may have committed since its last read, whatever order they commit in.';
+
+REVOKE ALL ON taskauth.revocations FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.revocations', '');
 
 CREATE INDEX revocations_expires_at_idx ON taskauth.revocations (expires_at);
 
@@ -137,9 +140,6 @@ CREATE INDEX revocations_session_id_idx ON taskauth.revocations (session_id) WHE
 
 COMMENT ON INDEX taskauth.revocations_session_id_idx IS
 'Serves refresh(), which refuses a session with a revocation even while its row is not marked ended yet.';
-
-REVOKE ALL ON taskauth.revocations FROM PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('taskauth.revocations', '');
 
 CREATE FUNCTION taskauth.revocations_changed()
 RETURNS trigger
@@ -175,6 +175,22 @@ COMMENT ON TRIGGER revocations_rewritten ON taskauth.revocations IS
 
 -- Internal building blocks (owner only) ---------------------------------------------------------
 
+-- The one test of a uuid in text (a token's sid, an issuer's session and user ids): the
+-- 8-4-4-4-12 hex form in either case, the only one authenticate() reads a sub or sid in.
+CREATE FUNCTION taskauth.uuid_or_null(value text)
+RETURNS uuid
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN value ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                THEN value::uuid END
+$$;
+
+COMMENT ON FUNCTION taskauth.uuid_or_null(text) IS
+'Internal: the uuid a text spells in the 8-4-4-4-12 hex form, or NULL when it is anything else.';
+
+REVOKE ALL ON FUNCTION taskauth.uuid_or_null(text) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.random_token()
 RETURNS text
 AS 'MODULE_PATHNAME', 'taskauth_random_token'
@@ -182,6 +198,8 @@ LANGUAGE C VOLATILE PARALLEL SAFE;
 
 COMMENT ON FUNCTION taskauth.random_token() IS
 'Internal: a new refresh token, 256 random bits from the server''s strong random source in base64url.';
+
+REVOKE ALL ON FUNCTION taskauth.random_token() FROM PUBLIC;
 
 CREATE FUNCTION taskauth.start_session(user_id uuid, refreshable boolean,
                                        OUT session_id uuid, OUT refresh_token text)
@@ -229,6 +247,8 @@ $$;
 COMMENT ON FUNCTION taskauth.start_session(uuid, boolean) IS
 'Internal to login() and sign_in(): records a session for a user (with the request''s user agent and client address when PostgREST gave them) and, when refreshable, its first refresh token.';
 
+REVOKE ALL ON FUNCTION taskauth.start_session(uuid, boolean) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.end_sessions(user_id uuid, session_id uuid, keep_session uuid, reason text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -267,7 +287,9 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.end_sessions(uuid, uuid, uuid, text) IS
-'Internal: ends the sessions that match (a user''s, one session, all but keep_session) and revokes the tokens they issued that have not expired; returns how many sessions were ended. Ending a user''s sessions first waits for that user''s sign-ins still running.';
+'Internal: ends the matching sessions (a user''s, one, or all but keep_session), revokes their unexpired tokens and returns how many were ended.';
+
+REVOKE ALL ON FUNCTION taskauth.end_sessions(uuid, uuid, uuid, text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.require_read_committed(what text)
 RETURNS void
@@ -285,7 +307,9 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.require_read_committed(text) IS
-'Internal to login(), sign_in(), logout_everywhere(), change_password() and revoke_user(): refuses (25000) a transaction above READ COMMITTED, whose snapshot could not see the sessions of sign-ins it waited for or the throttle count its worker made.';
+'Internal: refuses (25000) a transaction above READ COMMITTED, whose snapshot could not see the sign-ins its caller waited for or the attempts it counted.';
+
+REVOKE ALL ON FUNCTION taskauth.require_read_committed(text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.end_replayed_session(session_id uuid)
 RETURNS void
@@ -314,7 +338,9 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.end_replayed_session(uuid) IS
-'Internal, run by the background worker of end_session_detached(): ends the session of a replayed refresh token without waiting for any lock (a revocation first, then the session''s row when no one holds it).';
+'Internal, run by the background worker of end_session_detached(): ends the session of a replayed refresh token without waiting for any lock.';
+
+REVOKE ALL ON FUNCTION taskauth.end_replayed_session(uuid) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.end_session_detached(session_id uuid)
 RETURNS boolean
@@ -322,7 +348,9 @@ AS 'MODULE_PATHNAME', 'taskauth_end_session_detached'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.end_session_detached(uuid) IS
-'Internal to refresh(): ends a session (end_replayed_session) in a background worker''s own transaction and waits for it, so that the error refresh() raises next cannot roll the revocation back. True when the session''s tokens are refused now (ended or revoked); false, with a warning saying why, otherwise.';
+'Internal to refresh(): ends a session in a background worker''s own transaction, which refresh()''s error cannot roll back. True when the session''s tokens are refused now.';
+
+REVOKE ALL ON FUNCTION taskauth.end_session_detached(uuid) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.issue_token(user_id uuid, email text, session_id uuid)
 RETURNS text
@@ -330,7 +358,9 @@ AS 'MODULE_PATHNAME', 'taskauth_issue_token'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.issue_token(uuid, text, uuid) IS
-'Signs an access token {aud: "taskauth", sub, email, sid, iat, exp} for a session (header typ at+jwt, HS256, the kid of the newest active signing key) with the key derived from that key''s secret (access_token_key); exp is iat plus taskauth.token_lifetime. Owner only: it mints tokens for any user.';
+'Owner only: signs an access token {aud, sub, email, sid, iat, exp} of a session with the key derived from the newest active signing key (access_token_key).';
+
+REVOKE ALL ON FUNCTION taskauth.issue_token(uuid, text, uuid) FROM PUBLIC;
 
 -- Login throttling -------------------------------------------------------------------------------
 
@@ -342,17 +372,17 @@ CREATE TABLE taskauth.login_throttle (
 );
 
 COMMENT ON TABLE taskauth.login_throttle IS
-'Failed logins per email (whether or not it has an account): every attempt of login(), sign_in() and change_password() is counted before its password is checked, by a background worker so that the attempt''s rollback cannot erase it, and a session started later cancels it. While locked_until is ahead (and no session started since the last failure), those functions refuse that email without checking a password. Readable only by its owner.';
+'Failed logins per email, counted by a background worker before each password check; while locked_until is ahead, that email''s logins are refused. Readable only by its owner.';
 COMMENT ON COLUMN taskauth.login_throttle.key IS 'SHA-256 of the email, trimmed and lower-cased: the email itself is not stored.';
 COMMENT ON COLUMN taskauth.login_throttle.failures IS 'Consecutive failures: counted again from 1 after a successful sign-in or a day without failures.';
 COMMENT ON COLUMN taskauth.login_throttle.last_failure_at IS 'When the last failure was counted.';
 COMMENT ON COLUMN taskauth.login_throttle.locked_until IS 'Until when logins of the email are refused; NULL below the threshold.';
 
+REVOKE ALL ON taskauth.login_throttle FROM PUBLIC;
+
 CREATE INDEX login_throttle_last_failure_at_idx ON taskauth.login_throttle (last_failure_at);
 
 COMMENT ON INDEX taskauth.login_throttle_last_failure_at_idx IS 'Serves prune().';
-
-REVOKE ALL ON taskauth.login_throttle FROM PUBLIC;
 
 CREATE FUNCTION taskauth.record_login_failure(key bytea, user_id uuid, threshold integer,
                                               lock_seconds integer, max_lock_seconds integer,
@@ -397,13 +427,17 @@ $$;
 COMMENT ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer, timestamptz) IS
 'Internal, run by the background worker of login_failed_detached(): counts one failed login of an email and locks it once the failures reach the threshold.';
 
+REVOKE ALL ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer, timestamptz) FROM PUBLIC;
+
 CREATE FUNCTION taskauth.login_failed_detached(key bytea, user_id uuid, seen_success timestamptz)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'taskauth_login_failed_detached'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) IS
-'Internal to count_login_attempt(): counts an attempt as a failed login (record_login_failure, with this session''s throttling settings) in a background worker''s own transaction and waits for it, so that the attempt''s rollback cannot undo it. True only when the count is seen committed; false when no worker could be started or it did not count.';
+'Internal to count_login_attempt(): counts a failed login in a background worker''s own transaction, which the attempt''s rollback cannot undo. True only when the count committed.';
+
+REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.login_throttle_key(email text)
 RETURNS bytea
@@ -415,6 +449,8 @@ $$;
 
 COMMENT ON FUNCTION taskauth.login_throttle_key(text) IS
 'Internal: the key of an email in taskauth.login_throttle, the SHA-256 of the email trimmed and lower-cased (NULL counts as the empty email).';
+
+REVOKE ALL ON FUNCTION taskauth.login_throttle_key(text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.refuse_locked_login(key bytea, user_id uuid)
 RETURNS void
@@ -439,7 +475,9 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.refuse_locked_login(bytea, uuid) IS
-'Internal to count_login_attempt() and count_issuer_login_attempt(): refuses (PT429, "Try again in N seconds.") an email (its login_throttle_key) while it is locked; a session of the account (user_id) started after the last counted failure ends the lock.';
+'Internal: refuses (PT429) an email while the login throttle locks it; a session of the account started after the last failure ends the lock.';
+
+REVOKE ALL ON FUNCTION taskauth.refuse_locked_login(bytea, uuid) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.count_login_attempt(key bytea, user_id uuid)
 RETURNS void
@@ -475,7 +513,9 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.count_login_attempt(bytea, uuid) IS
-'Internal to login(), sign_in() and change_password(): refuses an email locked by the login throttle (PT429), else counts an attempt before its password is checked (a background worker, login_failed_detached); refuses with PT503 when it cannot be counted and with 25006 on a hot standby.';
+'Internal: refuses a locked email (PT429), else counts the attempt before its password is checked; PT503 when it cannot be counted, 25006 on a hot standby.';
+
+REVOKE ALL ON FUNCTION taskauth.count_login_attempt(bytea, uuid) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.count_issuer_login_attempt(email text)
 RETURNS void
@@ -486,7 +526,7 @@ AS $$
 DECLARE
     email_key bytea := taskauth.login_throttle_key(count_issuer_login_attempt.email);
 BEGIN
-    -- load the library first, so the settings read below are its own
+    -- Loads the library, so that the settings read below are its own (see register).
     PERFORM taskauth.current_user_id();
     IF current_setting('taskauth.login_throttle_threshold')::int <= 0 THEN
         RETURN;
@@ -505,7 +545,9 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.count_issuer_login_attempt(text) IS
-'Owner only (grant it to an issuer''s database role): counts a sign-in attempt of an external issuer (Better Auth, say) against taskauth''s per-email login throttle, before the issuer checks the password, and refuses (PT429) while the email is locked. The issuer calls issuer_login_succeeded() when the password was right.';
+'Owner only (grant it to an issuer''s role): counts an external issuer''s sign-in attempt against the per-email login throttle and refuses (PT429) a locked email.';
+
+REVOKE ALL ON FUNCTION taskauth.count_issuer_login_attempt(text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.issuer_login_succeeded(email text)
 RETURNS void
@@ -519,6 +561,8 @@ $$;
 
 COMMENT ON FUNCTION taskauth.issuer_login_succeeded(text) IS
 'Owner only (grant it to an issuer''s database role): an external issuer''s sign-in of this email succeeded; its count starts again and any lock ends.';
+
+REVOKE ALL ON FUNCTION taskauth.issuer_login_succeeded(text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.sign_in_user(email text, password text, refreshable boolean,
                                       OUT user_id uuid, OUT user_email text,
@@ -534,7 +578,7 @@ DECLARE
     throttle boolean;
     email_key bytea := taskauth.login_throttle_key(sign_in_user.email);
 BEGIN
-    -- load the library first, so the settings read below are its own (see register)
+    -- Loads the library, so that the settings read below are its own (see register).
     PERFORM taskauth.current_user_id();
     -- Throttling: an email locked by repeated failures is refused before any password hash,
     -- whether or not it has an account (the key is the email's hash, not the account).
@@ -577,7 +621,9 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.sign_in_user(text, text, boolean) IS
-'Internal to login() and sign_in(): refuses an email locked by repeated failures (PT429), checks an email and password (one evenly timed check, one error for every failure, each failure counted), upgrades a weak hash and starts a session.';
+'Internal to login() and sign_in(): checks an email and password (throttled, evenly timed, one error for every failure), upgrades a weak hash and starts a session.';
+
+REVOKE ALL ON FUNCTION taskauth.sign_in_user(text, text, boolean) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.refresh_session(token text,
                                          OUT access_token text, OUT refresh_token text, OUT expires_in integer)
@@ -593,6 +639,7 @@ DECLARE
     lifetime interval;
     addr text;
 BEGIN
+    -- Loads the library, so that the settings read below are its own (see register).
     PERFORM taskauth.current_user_id();
     lifetime := current_setting('taskauth.token_lifetime')::interval;
     IF token IS NULL OR octet_length(token) > 256 THEN
@@ -642,6 +689,8 @@ $$;
 COMMENT ON FUNCTION taskauth.refresh_session(text) IS
 'Internal to refresh(): rotates a refresh token and issues a new access token for its session.';
 
+REVOKE ALL ON FUNCTION taskauth.refresh_session(text) FROM PUBLIC;
+
 -- The API ---------------------------------------------------------------------------------------
 
 CREATE FUNCTION taskauth.sign_in(email text, password text)
@@ -663,7 +712,9 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.sign_in(text, text) IS
-'Like login() (the same error, 28P01 "invalid email or password", in about the same time for an unknown email and a wrong password), but starts a refreshable session: returns an access token {sub, email, sid, iat, exp}, an opaque refresh token (stored only as a hash) and the access token''s lifetime in seconds.';
+'Like login(), with the same errors and timing, but starts a refreshable session: returns an access token, an opaque refresh token and the access token''s lifetime in seconds.';
+
+REVOKE ALL ON FUNCTION taskauth.sign_in(text, text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.refresh(refresh_token text)
 RETURNS TABLE (access_token text, refresh_token text, expires_in integer)
@@ -675,7 +726,9 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION taskauth.refresh(text) IS
-'Exchanges a refresh token for a new access token and a new refresh token of the same session; the old refresh token stops working. One presented a second time ends its session. Every refusal is SQLSTATE 28000.';
+'Exchanges a refresh token for a new pair of the same session; the old one stops working, and one presented twice ends its session. Every refusal is SQLSTATE 28000.';
+
+REVOKE ALL ON FUNCTION taskauth.refresh(text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.logout()
 RETURNS void
@@ -684,23 +737,25 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     me uuid := taskauth.current_user_id();
-    sid text := taskauth.claims() ->> 'sid';
+    sid uuid := taskauth.uuid_or_null(taskauth.claims() ->> 'sid');
 BEGIN
     IF me IS NULL THEN
         RAISE EXCEPTION 'logout needs an authenticated transaction'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF sid IS NULL OR sid !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+    IF sid IS NULL THEN
         RAISE EXCEPTION 'the current token belongs to no session'
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Tokens of external issuers end with their issuer''s sessions; the owner can refuse them all with taskauth.revoke_user().';
     END IF;
-    PERFORM taskauth.end_sessions(me, sid::uuid, NULL, 'logout');
+    PERFORM taskauth.end_sessions(me, sid, NULL, 'logout');
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.logout() IS
 'Ends the session of the current transaction''s token: its access tokens are refused by every backend from the commit on, and its refresh token stops working.';
+
+REVOKE ALL ON FUNCTION taskauth.logout() FROM PUBLIC;
 
 CREATE FUNCTION taskauth.logout_everywhere()
 RETURNS integer
@@ -722,6 +777,8 @@ $$;
 COMMENT ON FUNCTION taskauth.logout_everywhere() IS
 'Ends every session of the current user, this one included, and returns how many were ended.';
 
+REVOKE ALL ON FUNCTION taskauth.logout_everywhere() FROM PUBLIC;
+
 CREATE FUNCTION taskauth.change_password(old_password text, new_password text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -731,7 +788,7 @@ SET log_min_error_statement = panic
 AS $$
 DECLARE
     me uuid := taskauth.current_user_id();
-    sid text := taskauth.claims() ->> 'sid';
+    sid uuid := taskauth.uuid_or_null(taskauth.claims() ->> 'sid');
     stored text;
     min_len int := current_setting('taskauth.min_password_length')::int;
     throttle boolean := current_setting('taskauth.login_throttle_threshold')::int > 0;
@@ -762,15 +819,14 @@ BEGIN
     -- (a right current password starts no session, so its count stands until the next sign-in)
     UPDATE taskauth.users AS u SET hashed_password = taskauth.hash_password(change_password.new_password)
      WHERE u.id = me;
-    PERFORM taskauth.end_sessions(me, NULL,
-                                  CASE WHEN sid ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                                       THEN sid::uuid END,
-                                  'password_changed');
+    PERFORM taskauth.end_sessions(me, NULL, sid, 'password_changed');
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.change_password(text, text) IS
 'Checks the current user''s password (28P01 "current password is incorrect"), sets the new one (22023 when shorter than taskauth.min_password_length) and ends every other session of the user.';
+
+REVOKE ALL ON FUNCTION taskauth.change_password(text, text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.revoke_session(sid uuid)
 RETURNS boolean
@@ -784,6 +840,8 @@ $$;
 
 COMMENT ON FUNCTION taskauth.revoke_session(uuid) IS
 'Owner only: ends one session, refusing its access tokens in every backend from the commit on. True when a session was ended, false when it was unknown or had already ended.';
+
+REVOKE ALL ON FUNCTION taskauth.revoke_session(uuid) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.revoke_user(user_id uuid)
 RETURNS void
@@ -806,7 +864,9 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.revoke_user(uuid) IS
-'Owner only: ends every session of a user and refuses every token of that user issued before now, whoever issued it (by iat, whole seconds: tokens of this very second too), kept for taskauth.token_lifetime plus taskauth.revocation_retention.';
+'Owner only: ends every session of a user and refuses every token of that user issued up to now, whoever issued it.';
+
+REVOKE ALL ON FUNCTION taskauth.revoke_user(uuid) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.prune()
 RETURNS bigint
@@ -841,7 +901,9 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.prune() IS
-'Owner only: deletes revocations whose tokens have all expired, sessions that are over with no valid token left (their refresh tokens go with them) and login throttling state a day old that locks nothing; returns how many rows went. Run it from cron or pg_cron, say hourly.';
+'Owner only: deletes expired revocations, sessions that are over and stale login throttling state, and returns how many rows went. Run it hourly from cron or pg_cron.';
+
+REVOKE ALL ON FUNCTION taskauth.prune() FROM PUBLIC;
 
 CREATE FUNCTION taskauth.users_deleted()
 RETURNS trigger
@@ -857,37 +919,13 @@ $$;
 COMMENT ON FUNCTION taskauth.users_deleted() IS
 'Trigger function: a deleted user''s tokens are revoked at once (revoke_user).';
 
+REVOKE ALL ON FUNCTION taskauth.users_deleted() FROM PUBLIC;
+
 CREATE TRIGGER users_revoke_on_delete BEFORE DELETE ON taskauth.users
 FOR EACH ROW EXECUTE FUNCTION taskauth.users_deleted();
 
 COMMENT ON TRIGGER users_revoke_on_delete ON taskauth.users IS
 'Revokes every token of a user being deleted, before its sessions go with it.';
-
-REVOKE ALL ON FUNCTION taskauth.random_token() FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.start_session(uuid, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.end_sessions(uuid, uuid, uuid, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.end_session_detached(uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.end_replayed_session(uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.require_read_committed(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.issue_token(uuid, text, uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.sign_in_user(text, text, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.refresh_session(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.sign_in(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.refresh(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.logout() FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.logout_everywhere() FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.change_password(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.revoke_session(uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.revoke_user(uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.prune() FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.users_deleted() FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.record_login_failure(bytea, uuid, integer, integer, integer, timestamptz) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.count_login_attempt(bytea, uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.count_issuer_login_attempt(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.issuer_login_succeeded(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.login_throttle_key(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION taskauth.refuse_locked_login(bytea, uuid) FROM PUBLIC;
 
 -- An external issuer's sessions ------------------------------------------------------------------
 
@@ -908,13 +946,9 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
-    BEGIN
-        sid := (old_row ->> TG_ARGV[0])::uuid;
-        uid := (old_row ->> TG_ARGV[1])::uuid;
-    EXCEPTION WHEN invalid_text_representation THEN
-        -- ids that are not uuids name no taskauth user: nothing of theirs can authenticate
-        RETURN NULL;
-    END;
+    -- ids that are not uuids name no taskauth user or session: nothing of theirs can authenticate
+    sid := taskauth.uuid_or_null(old_row ->> TG_ARGV[0]);
+    uid := taskauth.uuid_or_null(old_row ->> TG_ARGV[1]);
     IF sid IS NULL OR uid IS NULL THEN
         RETURN NULL;
     END IF;
@@ -930,7 +964,7 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.issuer_session_ended() IS
-'Trigger function on an external issuer''s session table (follow_issuer_sessions): a session row deleted, or updated to an expiry in the past, revokes the tokens that carry its id as sid, from the commit on.';
+'Trigger function of follow_issuer_sessions(): an external issuer''s session row deleted or expired revokes the tokens that carry its id as sid.';
 
 REVOKE ALL ON FUNCTION taskauth.issuer_session_ended() FROM PUBLIC;
 
@@ -964,7 +998,9 @@ END
 $$;
 
 COMMENT ON FUNCTION taskauth.follow_issuer_sessions(regclass, name, name, name) IS
-'Owner only: makes an external issuer''s sign-outs revoke at once. Adds triggers to its session table (Better Auth''s "session", by default) so that a session row deleted (sign-out, revoke-other-sessions, the user deleted) or given an expiry in the past revokes every token carrying that session''s id as its sid claim, in every backend from the commit on. The issuer must put the session id into its tokens'' sid claim.';
+'Owner only: adds triggers to an external issuer''s session table (Better Auth''s "session" by default) so that a session deleted or expired revokes its tokens (by sid) at once.';
+
+REVOKE ALL ON FUNCTION taskauth.follow_issuer_sessions(regclass, name, name, name) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.unfollow_issuer_sessions(session_table regclass)
 RETURNS void
@@ -980,7 +1016,6 @@ $$;
 COMMENT ON FUNCTION taskauth.unfollow_issuer_sessions(regclass) IS
 'Owner only: removes the triggers follow_issuer_sessions() added to a session table.';
 
-REVOKE ALL ON FUNCTION taskauth.follow_issuer_sessions(regclass, name, name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION taskauth.unfollow_issuer_sessions(regclass) FROM PUBLIC;
 
 -- Per-backend statistics ------------------------------------------------------------------------
@@ -997,6 +1032,6 @@ AS 'MODULE_PATHNAME', 'taskauth_backend_stats'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION taskauth.backend_stats() IS
-'Owner only: this backend''s caches since it started. The verified-token cache''s hits, misses, evictions, entries and bytes; reads of the revocations (full_loads: the whole table, loads: what was new), sweeps of expired entries, the revoked sessions and users held and their bytes; reads of issuers'' keys. GRANT EXECUTE to a monitoring role that needs it.';
+'Owner only: this backend''s cache statistics since it started: the verified-token cache, the revocations read and held, and the reads of issuers'' keys.';
 
 REVOKE ALL ON FUNCTION taskauth.backend_stats() FROM PUBLIC;

@@ -21,9 +21,21 @@ trap cleanup EXIT
 
 su_sql() { local db=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
-echo "1..15"
+echo "1..16"
 
 createdb "$old" && createdb "$new" || { echo "Bail out! createdb failed"; exit 1; }
+
+# Until its release the upgrade script is built (Makefile, tools/build-upgrade): the one the
+# server has is the one the delta and today's fragments make, not a stale or hand-edited copy.
+root=${TASKAUTH_ROOT:-$(cd ../.. && pwd)}
+installed="$(su_sql postgres -c "SELECT setting FROM pg_config WHERE name = 'SHAREDIR'")/extension/taskauth--0.1.0--$current.sql"
+if [[ -f $root/src/upgrade/0.1.0--$current.sql ]]; then
+  cmp -s <(/usr/bin/python3 "$root/tools/build-upgrade" "$root/src/upgrade/0.1.0--$current.sql") "$installed"
+  tap $? "the installed upgrade script is the one src/upgrade/0.1.0--$current.sql and the fragments build"
+else
+  cmp -s "$root/taskauth--0.1.0--$current.sql" "$installed"
+  tap $? "the installed upgrade script is the frozen taskauth--0.1.0--$current.sql"
+fi
 psql -X -q -d postgres -c "CREATE ROLE $api NOLOGIN" >/dev/null
 
 # --- a 0.1.0 database in use ----------------------------------------------------------------

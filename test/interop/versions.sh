@@ -15,11 +15,13 @@ is "$(/usr/bin/python3 -c 'import json; p=json.load(open("META.json"))["provides
 is "$(grep -m1 -oE '^## [0-9]+\.[0-9]+\.[0-9]+' CHANGELOG.md | cut -c4-)" "$control" "CHANGELOG.md's newest entry"
 is "$(head -1 debian/changelog | sed -n 's/^taskauth (\([^)-]*\).*/\1/p')" "$control" "debian/changelog's newest entry"
 # every version CHANGELOG lists before the current one has a frozen install script, and an
-# upgrade path leads from each to the current version
+# upgrade path leads from each to the current version (the one to the unreleased current version
+# may be a delta in src/upgrade/ that the Makefile builds it from)
 missing=
 prev=
 for v in $(grep -oE '^## [0-9]+\.[0-9]+\.[0-9]+' CHANGELOG.md | cut -c4- | tac); do
-  [[ $v == "$control" ]] && { [[ -z $prev || -f taskauth--$prev--$v.sql ]] || missing+=" taskauth--$prev--$v.sql"; break; }
+  [[ $v == "$control" ]] && { [[ -z $prev || -f taskauth--$prev--$v.sql || -f src/upgrade/$prev--$v.sql ]] ||
+                              missing+=" taskauth--$prev--$v.sql"; break; }
   [[ -f taskauth--$v.sql ]] || missing+=" taskauth--$v.sql"
   [[ -z $prev || -f taskauth--$prev--$v.sql ]] || missing+=" taskauth--$prev--$v.sql"
   prev=$v

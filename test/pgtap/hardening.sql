@@ -4,7 +4,7 @@
 -- planner statistics that would tell one user about another's tasks.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(39);
+SELECT plan(48);
 
 SET LOCAL taskauth.bcrypt_cost = 4;
 CREATE TEMP TABLE fx ON COMMIT DROP AS
@@ -58,6 +58,62 @@ SELECT throws_ok($$SELECT taskauth.verify_password('x', '$2b$14$CCCCCCCCCCCCCCCC
 SELECT throws_ok($$SELECT taskauth.jwt_verify('a.b.c', '{"kty":"RSA"}'::jsonb)$$, '42501', NULL,
                  'the API role cannot call jwt_verify directly');
 RESET ROLE;
+
+-- One list each: grant_api_access and revoke_api_access walk api_privileges(), the primitive
+-- grants walk primitive_functions(); what a role gets is exactly what the list names.
+CREATE ROLE ta_hard_lists NOLOGIN;
+-- the functions a role can run beyond PUBLIC's (current_user_id and claims, also in the list)
+CREATE TEMP VIEW own_functions AS
+SELECT r.rolname, p.oid::regprocedure AS fn
+  FROM pg_proc p, pg_roles r
+ WHERE p.pronamespace = 'taskauth'::regnamespace AND has_function_privilege(r.oid, p.oid, 'EXECUTE')
+   AND NOT has_function_privilege('ta_hard_nobody', p.oid, 'EXECUTE');
+SELECT set_eq($$SELECT fn FROM own_functions WHERE rolname = 'ta_hard_api'$$,
+              $$SELECT substr(object, 10)::regprocedure FROM taskauth.api_privileges() WHERE object LIKE 'FUNCTION %'
+                EXCEPT SELECT p.oid::regprocedure FROM pg_proc p
+                        WHERE has_function_privilege('ta_hard_nobody', p.oid, 'EXECUTE')$$,
+              'grant_api_access gives exactly the functions api_privileges lists');
+DO $$ BEGIN PERFORM taskauth.grant_api_access('ta_hard_lists', false); END $$;
+SELECT set_eq($$SELECT fn FROM own_functions WHERE rolname = 'ta_hard_lists'$$,
+              $$SELECT substr(object, 10)::regprocedure FROM taskauth.api_privileges()
+                 WHERE object LIKE 'FUNCTION %' AND NOT accounts
+                EXCEPT SELECT p.oid::regprocedure FROM pg_proc p
+                        WHERE has_function_privilege('ta_hard_nobody', p.oid, 'EXECUTE')$$,
+              'with accounts => false, exactly those not marked accounts');
+SELECT is(ARRAY[has_table_privilege('ta_hard_lists', 'taskauth.tasks', 'DELETE'),
+                has_column_privilege('ta_hard_lists', 'taskauth.users', 'email', 'SELECT'),
+                has_column_privilege('ta_hard_lists', 'taskauth.users', 'hashed_password', 'SELECT'),
+                has_table_privilege('ta_hard_lists', 'taskauth.sessions', 'SELECT')],
+          ARRAY[true, true, false, false], 'and its tables: tasks and users (never hashed_password), not sessions');
+DO $$ BEGIN PERFORM taskauth.grant_api_access('ta_hard_lists');
+            PERFORM taskauth.revoke_api_access('ta_hard_lists'); END $$;
+SELECT is((SELECT count(*) FROM own_functions WHERE rolname = 'ta_hard_lists'), 0::bigint,
+          'revoke_api_access takes back every function of the list');
+SELECT is((SELECT count(*) FROM information_schema.role_table_grants
+            WHERE grantee = 'ta_hard_lists' AND table_schema = 'taskauth')
+          + (SELECT count(*) FROM information_schema.role_column_grants
+              WHERE grantee = 'ta_hard_lists' AND table_schema = 'taskauth'), 0::bigint,
+          'and every table and column privilege');
+DO $$ BEGIN PERFORM taskauth.grant_primitive_access('ta_hard_lists'); END $$;
+SELECT set_eq($$SELECT fn FROM own_functions WHERE rolname = 'ta_hard_lists'$$,
+              $$SELECT taskauth.primitive_functions()$$,
+              'grant_primitive_access gives exactly the functions primitive_functions lists');
+DO $$ BEGIN PERFORM taskauth.revoke_primitive_access('ta_hard_lists'); END $$;
+SELECT is((SELECT count(*) FROM own_functions WHERE rolname = 'ta_hard_lists'), 0::bigint,
+          'revoke_primitive_access takes back every one');
+
+-- One reading of a preload list, one test of a uuid.
+SELECT results_eq($$SELECT library, is_taskauth
+                      FROM taskauth.preload_entries(' "$libdir/taskauth", pg_stat_statements,, taskauth_x ,taskauth')$$,
+                  $$VALUES ('$libdir/taskauth', true), ('pg_stat_statements', false), ('taskauth_x', false),
+                           ('taskauth', true)$$,
+                  'preload_entries splits a library list, trims blanks and quotes, skips empty entries, knows taskauth');
+SELECT is(ARRAY[taskauth.uuid_or_null('0F8FAD5B-d9cb-469f-a165-70867728950e'),
+                taskauth.uuid_or_null('{0f8fad5b-d9cb-469f-a165-70867728950e}'),
+                taskauth.uuid_or_null('0f8fad5bd9cb469fa16570867728950e'),
+                taskauth.uuid_or_null('not-a-uuid')],
+          ARRAY['0f8fad5b-d9cb-469f-a165-70867728950e'::uuid, NULL, NULL, NULL],
+          'uuid_or_null takes the 8-4-4-4-12 form in either case and nothing else');
 
 -- 2. The policies as the catalog holds them --------------------------------------------------------
 SELECT is(
