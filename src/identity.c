@@ -275,6 +275,14 @@ taskauth_current_user_id(PG_FUNCTION_ARGS)
 	PG_RETURN_UUID_P(id);
 }
 
+/* taskauth.load_library(): calling it loads the library, which is all it is for. */
+PG_FUNCTION_INFO_V1(taskauth_load_library);
+Datum
+taskauth_load_library(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_VOID();
+}
+
 /* Return the verified claims of the current transaction, or NULL when anonymous. */
 PG_FUNCTION_INFO_V1(taskauth_claims);
 Datum
@@ -525,11 +533,15 @@ Datum
 taskauth_authenticate(PG_FUNCTION_ARGS)
 {
 	text	   *token;
+	pg_uuid_t  *id;
 
 	/* refuse an oversized token before detoasting it */
 	taskauth_check_token_size(PG_GETARG_DATUM(0));
 	token = PG_GETARG_TEXT_PP(0);
-	PG_RETURN_UUID_P(taskauth_authenticate_token(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token)));
+	id = taskauth_authenticate_token(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
+	/* explicit: it takes precedence over request.headers, which are no longer held to it */
+	taskauth_lazy_forget();
+	PG_RETURN_UUID_P(id);
 }
 
 /*

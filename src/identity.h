@@ -34,6 +34,12 @@ extern bool taskauth_identity_verified(void);
  * identity is now set. Never in a parallel worker.
  */
 extern bool taskauth_lazy_identity(void);
+
+/*
+ * An identity set explicitly (authenticate(), pre_request()) replaces one taken from
+ * request.headers: forget what was taken, so that the headers are no longer held to it.
+ */
+extern void taskauth_lazy_forget(void);
 extern void TaskauthLazyInit(void);
 
 /* Longest key id accepted (the install script's CHECK on signing_keys.kid says the same). */

@@ -14,7 +14,8 @@
  *     never verifies, and reads what the leader had.
  *   - A function with a SET clause undoes at its exit every setting changed inside it, the
  *     identity included. The token is kept for the transaction, so a later use verifies it again
- *     (a cache hit) rather than reading as anonymous.
+ *     (a cache hit) rather than reading as anonymous. A subtransaction rolled back undoes the
+ *     identity and request.headers alike: what was taken in it is forgotten.
  *   - request.headers must not change once the identity was taken from it (or taken as
  *     anonymous): every later statement of the transaction checks it, and a change is refused,
  *     never followed.
@@ -36,6 +37,8 @@
 static struct
 {
 	LocalTransactionId lxid;	/* the transaction; any other value: nothing taken yet */
+	SubTransactionId subxid;	/* the subtransaction it was taken in (or one that took it
+								 * over at its commit) */
 	char	   *headers;		/* request.headers as it read then ("" when unset) */
 	char	   *token;			/* the bearer token found, or NULL: anonymous */
 	size_t		token_len;
@@ -180,6 +183,7 @@ take_identity(void)
 		taken.token_len = len;
 		MemoryContextSwitchTo(old);
 		taken.lxid = current_lxid();
+		taken.subxid = GetCurrentSubTransactionId();
 		if (token == NULL)
 			return false;
 	}
@@ -236,8 +240,32 @@ lazy_executor_start(QueryDesc *queryDesc, int eflags)
 }
 
 void
+taskauth_lazy_forget(void)
+{
+	taken.lxid = InvalidLocalTransactionId;
+}
+
+/*
+ * A subtransaction's end. Rolled back: what was taken in it is undone with it (the identity and
+ * the request.headers it was taken from alike), so it is forgotten. Committed: its parent now
+ * holds what it took.
+ */
+static void
+lazy_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					  SubTransactionId parentSubid, void *arg)
+{
+	if (taken.lxid != current_lxid() || taken.subxid < mySubid)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		taken.lxid = InvalidLocalTransactionId;
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		taken.subxid = parentSubid;
+}
+
+void
 TaskauthLazyInit(void)
 {
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = lazy_executor_start;
+	RegisterSubXactCallback(lazy_subxact_callback, NULL);
 }

@@ -160,6 +160,16 @@ COMMENT ON FUNCTION taskauth.access_token_key(text) IS
 
 REVOKE ALL ON FUNCTION taskauth.access_token_key(text) FROM PUBLIC;
 
+CREATE FUNCTION taskauth.load_library()
+RETURNS void
+AS 'MODULE_PATHNAME', 'taskauth_load_library'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION taskauth.load_library() IS
+'Internal: loads the library into the session, so that its settings are defined, and does nothing else (unlike current_user_id(), it never takes the identity).';
+
+REVOKE ALL ON FUNCTION taskauth.load_library() FROM PUBLIC;
+
 -- Accounts and tasks --------------------------------------------------------------------------
 
 CREATE TABLE taskauth.users (
@@ -319,9 +329,9 @@ DECLARE
     hashed text;
     new_id uuid;
 BEGIN
-    -- Loads the library (calling any of its C functions does), so that the settings read below
-    -- are its own, not a placeholder the session set before (say, a lowered minimum).
-    PERFORM taskauth.current_user_id();
+    -- Loads the library, so that the settings read below are its own, not a placeholder the
+    -- session set before (say, a lowered minimum).
+    PERFORM taskauth.load_library();
     min_len := current_setting('taskauth.min_password_length')::int;
     -- one "@", no blanks or control characters, a dot inside the domain
     IF clean IS NULL OR octet_length(clean) > 254 OR

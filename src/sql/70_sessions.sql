@@ -527,7 +527,7 @@ DECLARE
     email_key bytea := taskauth.login_throttle_key(count_issuer_login_attempt.email);
 BEGIN
     -- Loads the library, so that the settings read below are its own (see register).
-    PERFORM taskauth.current_user_id();
+    PERFORM taskauth.load_library();
     IF current_setting('taskauth.login_throttle_threshold')::int <= 0 THEN
         RETURN;
     END IF;
@@ -579,7 +579,7 @@ DECLARE
     email_key bytea := taskauth.login_throttle_key(sign_in_user.email);
 BEGIN
     -- Loads the library, so that the settings read below are its own (see register).
-    PERFORM taskauth.current_user_id();
+    PERFORM taskauth.load_library();
     -- Throttling: an email locked by repeated failures is refused before any password hash,
     -- whether or not it has an account (the key is the email's hash, not the account).
     throttle := current_setting('taskauth.login_throttle_threshold')::int > 0;
@@ -640,7 +640,7 @@ DECLARE
     addr text;
 BEGIN
     -- Loads the library, so that the settings read below are its own (see register).
-    PERFORM taskauth.current_user_id();
+    PERFORM taskauth.load_library();
     lifetime := current_setting('taskauth.token_lifetime')::interval;
     IF token IS NULL OR octet_length(token) > 256 THEN
         RAISE EXCEPTION 'refresh token is not valid'

@@ -28,6 +28,8 @@
 
 -- @include 30_identity.sql FUNCTION taskauth.access_token_key(text)
 
+-- @include 30_identity.sql FUNCTION taskauth.load_library()
+
 -- Login: one evenly timed check and one place that raises, whatever the input.
 -- @include 30_identity.sql FUNCTION taskauth.login_check(text, text)
 

@@ -216,6 +216,11 @@ def run():
     r = in_request(conn, headers(tokens['alice']),
                    ["SELECT taskauth.authenticate('%s')" % tokens['bob'], 'SELECT taskauth.current_user_id()'], API)
     tap(r == [(bob,)], 'authenticate() in the transaction takes precedence over request.headers', r)
+    r = in_request(conn, headers(None),
+                   ['SELECT count(*) FROM public.notes', "SELECT taskauth.authenticate('%s')" % tokens['bob'],
+                    "SELECT set_config('request.headers', '%s', true)" % headers(tokens['alice']).replace("'", "''"),
+                    'SELECT taskauth.current_user_id()'], API)
+    tap(r == [(bob,)], 'after an explicit authenticate() the headers are no longer held to what was taken', r)
     r = in_request(conn, headers(tokens['alice']), ['SELECT taskauth.pre_request()', 'SELECT taskauth.current_user_id()'], API)
     tap(r == [(alice,)], 'pre_request() still works', r)
 
