@@ -6,13 +6,15 @@
 # contents of its ## and ### headings; every relative link and #anchor leads somewhere. Then the
 # blocks this file claims, extracted verbatim and run in a database named app, after README's
 # own blocks (install, first request, own policy) as the pages assume, and what each promises
-# is checked. TAP, the plan at the end.
+# is checked. What a driver sends per request (frontends.md's own-driver block, and the
+# statements README names inline for a driver) runs as the NOINHERIT login role authenticator,
+# not as the superuser. TAP, the plan at the end.
 # readme-blocks: docs/tokens.md sign audience
 # readme-blocks: docs/passwords.md rehash
 # readme-blocks: docs/identity.md request keys
 # readme-blocks: docs/sessions.md sessions follow-sessions
 # readme-blocks: docs/issuers.md add-issuer migrate-accounts
-# readme-blocks: docs/frontends.md roles postgrest-conf jwt-secret requests
+# readme-blocks: docs/frontends.md roles own-driver postgrest-conf jwt-secret requests
 # readme-blocks: docs/operations.md uninstall
 # readme-blocks: docs/security.md primitives
 set -uo pipefail
@@ -191,6 +193,49 @@ out=$(run -f <(block docs/frontends.md roles))
 tap $? "frontends.md's roles block runs${out:+: $out}"
 is "$(PGUSER=authenticator PGPASSWORD=change-me psql -X -q -At -d "$db" -c "SET ROLE web" -c "SELECT current_user" 2>&1)" \
    "web" "authenticator logs in with the page's password and switches to web"
+
+# frontends.md, your own driver: the request block, run as authenticator (NOINHERIT, no rights
+# of its own), as a driver logged in as it sends it; and the one-statement form the page warns
+# against, refused for that role.
+as_authenticator() { PGUSER=authenticator PGPASSWORD=change-me psql -X -q -At -d "$db" "$@" 2>&1; }
+token=$(run -c "SELECT taskauth.login('alice@example.com', 'correct horse battery')")
+out=$(as_authenticator -v ON_ERROR_STOP=1 -v token="$token" -f <(block docs/frontends.md own-driver))
+tap $? "frontends.md's own-driver block runs as authenticator$( (($? == 0)) || printf ': %s' "$out")"
+is "$(head -1 <<<"$out")|$(tail -n +2 <<<"$out" | sort | tr '\n' , | sed 's/,$//')" \
+   "$alice|$(run -c "SELECT string_agg(title, ',' ORDER BY title) FROM taskauth.tasks WHERE user_id = '$alice'")" \
+   "it authenticates alice and lists her tasks, and only hers"
+# README's own words for a driver (the paragraph after its request block, and its "Your own
+# driver" bullet) name the statements inline: each one's SET and SELECT statements, in order,
+# run as authenticator in one transaction, with the token for $1.
+inline_statements() {
+  /usr/bin/python3 - "$1" <<'PY'
+import re, sys
+lines = open('README.md', encoding='utf-8').read().split('\n')
+start = next(i for i, l in enumerate(lines) if sys.argv[1] in l)
+text = [lines[start]]
+for l in lines[start + 1:]:
+    if not l.strip() or l.startswith('- '):
+        break
+    text.append(l)
+for span in re.findall(r'`([^`]+)`', ' '.join(text)):
+    if re.match(r'(SET|SELECT) ', span):
+        print(span.rstrip(';').replace('$1', ":'token'") + ';')
+PY
+}
+for where in 'A driver that' '**Your own driver.**'; do
+  statements=$(inline_statements "$where")
+  out=$(as_authenticator -v ON_ERROR_STOP=1 -v token="$token" -f <(echo "BEGIN;"; echo "$statements"; echo "ROLLBACK;"))
+  is "$(grep -c authenticate <<<"$statements")|$(grep -v '^$' <<<"$out" | tail -1)" "1|$alice" \
+     "README's statements for a driver (\"$where ...\") authenticate alice as authenticator"
+done
+out=$(as_authenticator -v token="$token" <<'SQL'
+BEGIN;
+SELECT set_config('role', 'web', true), taskauth.authenticate(:'token');
+ROLLBACK;
+SQL
+)
+grep -q 'permission denied for function authenticate' <<<"$out"
+tap $? "as authenticator, the role switch and authenticate in one statement are refused, as the page says"
 
 # frontends.md's PostgREST part, against lib/postgrest_standin.py (PostgREST itself cannot be
 # installed here; the stand-in replays its per-request statements and error mapping, see its
