@@ -228,6 +228,19 @@ def run():
     r = in_request(conn, '', ['SELECT taskauth.current_user_id()'], API)
     tap(r == [(None,)], 'the next transaction without headers is anonymous', r)
 
+    # signing in and refreshing do not take the identity: a client may send its expired token
+    adm = connect_as(DB)
+    with adm.cursor() as cur:
+        cur.execute("SELECT refresh_token FROM taskauth.sign_in('bob@lazy.test', %s)", (PASSWORD,))
+        refresh_token = cur.fetchone()[0]
+    adm.close()
+    r = in_request(conn, headers('expired.or.bad'),
+                   ["SELECT count(*) FROM taskauth.refresh('%s')" % refresh_token], API)
+    tap(r == [(1,)], 'refresh() with a bad token in request.headers still refreshes (it never takes the identity)', r)
+    r = in_request(conn, headers('expired.or.bad'),
+                   ["SELECT count(*) FROM taskauth.sign_in('bob@lazy.test', '%s')" % PASSWORD], API)
+    tap(r == [(1,)], 'sign_in() with a bad token in request.headers still signs in', r)
+
     # revocation holds on the lazy path
     r = in_request(conn, headers(tokens['alice']), ['SELECT taskauth.current_user_id()'], API)
     adm = connect_as(DB)
