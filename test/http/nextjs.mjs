@@ -14,20 +14,24 @@
 // wrong passwords for one email, each with another X-Forwarded-For (a fresh count for Better
 // Auth's per-address limiter every time), lock it: the right password then gets 429 from
 // taskauth's throttle, over HTTP and on the page; an email with no account gets the same answers.
+// With Better Auth's tables owned by a role of their own, setup.sql grants that role the
+// throttle's two functions.
 // Over plain HTTP, the page rendered on the server for each cookie holds only that user's
 // tasks, and server actions posted with another user's task ids change nothing. The app's task
 // queries log in as `authenticator` only, never as the owner. SIGTERM stops it all. The
 // README's JavaScript blocks are its files' code, verbatim. Emits TAP.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
 import { chromium } from 'playwright-core';
 import { tap, done } from '../interop/lib/tap.mjs';
-import { admin, dropAppDatabase, freePort, scenario } from './lib/app.mjs';
+import { admin, dbUrl, dropAppDatabase, freePort, newSecret, scenario } from './lib/app.mjs';
 
 const APP = fileURLToPath(new URL('../../examples/nextjs/', import.meta.url));
 const DB = 'tasks'; // the database examples/nextjs/serve makes
@@ -327,4 +331,48 @@ await scenario(async (cleanup) => {
   tap(stopped.code === 0 && free, 'SIGTERM stops it: exit status 0, nothing listens on its port any more',
     `${stopped.code} ${free}\n${stopped.out}`);
   tap(log().includes('Ready in') && !/Error|⨯/.test(log()), 'the app logged no error', log());
+
+  // setup.sql where Better Auth's tables belong to a role of their own, not to the extension's
+  // owner (the README's "Running it by hand"): it grants that role the throttle's two functions,
+  // and the role counts a sign-in and takes it back, as the hooks do on its connection.
+  const OWNER = `ta_nextjs_auth_${process.pid}`;
+  const SCRATCH = `ta_nextjs_grants_${process.pid}`;
+  const root = await admin();
+  cleanup(async () => {
+    await root.query(`DROP DATABASE IF EXISTS ${SCRATCH} WITH (FORCE)`);
+    await root.query(`DROP ROLE IF EXISTS ${OWNER}`);
+    await root.end();
+  });
+  const ownerPassword = newSecret();
+  await root.query(`CREATE ROLE ${OWNER} LOGIN PASSWORD '${ownerPassword}'`);
+  await root.query(`CREATE DATABASE ${SCRATCH} OWNER ${OWNER}`);
+  const ownerUrl = dbUrl(SCRATCH, OWNER, ownerPassword);
+  const run = promisify(execFile);
+  await run('node', ['migrate.mjs'], {
+    cwd: APP, env: { ...process.env, AUTH_DATABASE_URL: ownerUrl, BETTER_AUTH_URL: url, BETTER_AUTH_SECRET: newSecret() },
+  });
+  await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', SCRATCH, '-v', `authenticator_password=${newSecret()}`,
+    '-v', `app_url=${url}`, '-f', `${APP}setup.sql`]);
+  const asOwner = new pg.Client({ connectionString: ownerUrl });
+  await asOwner.connect();
+  const calls = [];
+  try {
+    for (const f of ['count_issuer_login_attempt', 'issuer_login_succeeded']) {
+      await asOwner.query(`SELECT taskauth.${f}('erin@example.com')`);
+      const scratch = await admin(SCRATCH);
+      try {
+        calls.push((await scratch.query(`SELECT failures FROM taskauth.login_throttle
+          WHERE key = sha256(convert_to('erin@example.com', 'UTF8'))`)).rows.map((r) => r.failures));
+      } finally {
+        await scratch.end();
+      }
+    }
+  } catch (e) {
+    calls.push(e.message);
+  } finally {
+    await asOwner.end();
+  }
+  tap(json(calls) === json([[1], []]),
+    'with Better Auth\'s tables owned by a role of its own, setup.sql grants it the throttle\'s functions: ' +
+    'it counts a sign-in and takes it back', json(calls));
 }, { tap, done });
