@@ -331,7 +331,7 @@ is "$(answer logout)|$(answer revoked | sed 's/\(invalid_token"\).*/\1/') $(fiel
 is "$(answer b_get) $(field b_get '[0]["id"]')" "200 $task" "deployment B: X-Taskauth-Token authenticates (bob's task)"
 is "$(answer b_bearer) $(field b_bearer '["code"]')" "500 PGRST300" "deployment B: an Authorization: Bearer header is answered 500 (PGRST300)"
 is "$(answer b_bad | sed 's/\(invalid_token"\).*/\1/') $(field b_bad '["message"]')|$(answer b_expired | sed 's/\(invalid_token"\).*/\1/') $(field b_expired '["message"]')" \
-   "401 $invalid jwt signature does not match|401 $invalid jwt expired" "deployment B: bad and expired tokens, 401 $invalid from pre_request"
+   "401 $invalid jwt signature does not match|401 $invalid jwt expired" "deployment B: bad and expired tokens, 401 $invalid from the lazy identity (no db-pre-request)"
 is "$(answer b_plant) $(field b_plant '["code"]')" "401 Bearer 42501" "setting user_id to another user: 401 (42501) in deployment B"
 
 # security.md: the primitives given to a back-office role and taken back
