@@ -281,32 +281,32 @@ ALTER TABLE taskauth.tasks ENABLE ROW LEVEL SECURITY;
 ALTER TABLE taskauth.tasks FORCE ROW LEVEL SECURITY;
 
 CREATE POLICY users_select_own ON taskauth.users FOR SELECT
-    USING (id = (SELECT taskauth.current_user_id()));
+    USING (id = taskauth.current_user_id());
 
 COMMENT ON POLICY users_select_own ON taskauth.users IS
 'A user sees only their own account row; anonymous transactions see none.';
 
 CREATE POLICY tasks_select_own ON taskauth.tasks FOR SELECT
-    USING (user_id = (SELECT taskauth.current_user_id()));
+    USING (user_id = taskauth.current_user_id());
 
 COMMENT ON POLICY tasks_select_own ON taskauth.tasks IS
 'A user sees only their own tasks; anonymous transactions see none.';
 
 CREATE POLICY tasks_insert_own ON taskauth.tasks FOR INSERT
-    WITH CHECK (user_id = (SELECT taskauth.current_user_id()));
+    WITH CHECK (user_id = taskauth.current_user_id());
 
 COMMENT ON POLICY tasks_insert_own ON taskauth.tasks IS
 'A user creates tasks only for themselves; a task planted on another user is refused.';
 
 CREATE POLICY tasks_update_own ON taskauth.tasks FOR UPDATE
-    USING (user_id = (SELECT taskauth.current_user_id()))
-    WITH CHECK (user_id = (SELECT taskauth.current_user_id()));
+    USING (user_id = taskauth.current_user_id())
+    WITH CHECK (user_id = taskauth.current_user_id());
 
 COMMENT ON POLICY tasks_update_own ON taskauth.tasks IS
 'A user changes only their own tasks and cannot move one to another user.';
 
 CREATE POLICY tasks_delete_own ON taskauth.tasks FOR DELETE
-    USING (user_id = (SELECT taskauth.current_user_id()));
+    USING (user_id = taskauth.current_user_id());
 
 COMMENT ON POLICY tasks_delete_own ON taskauth.tasks IS
 'A user deletes only their own tasks.';

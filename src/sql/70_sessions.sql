@@ -65,7 +65,7 @@ ALTER TABLE taskauth.sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE taskauth.sessions FORCE ROW LEVEL SECURITY;
 
 CREATE POLICY sessions_select_own ON taskauth.sessions FOR SELECT
-    USING (user_id = (SELECT taskauth.current_user_id()));
+    USING (user_id = taskauth.current_user_id());
 
 COMMENT ON POLICY sessions_select_own ON taskauth.sessions IS
 'A user sees only their own sessions; anonymous transactions see none.';

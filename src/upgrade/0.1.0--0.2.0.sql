@@ -42,6 +42,15 @@
 
 -- @update 30_identity.sql TABLE taskauth.tasks
 
+-- The policies call current_user_id() directly (an index scan evaluates it once, as its key).
+ALTER POLICY users_select_own ON taskauth.users USING (id = taskauth.current_user_id());
+ALTER POLICY tasks_select_own ON taskauth.tasks USING (user_id = taskauth.current_user_id());
+ALTER POLICY tasks_insert_own ON taskauth.tasks WITH CHECK (user_id = taskauth.current_user_id());
+ALTER POLICY tasks_update_own ON taskauth.tasks
+    USING (user_id = taskauth.current_user_id())
+    WITH CHECK (user_id = taskauth.current_user_id());
+ALTER POLICY tasks_delete_own ON taskauth.tasks USING (user_id = taskauth.current_user_id());
+
 -- API roles: one list of what grant_api_access gives; it refuses to finish while the library is
 -- not in every session (preload_status, from 60_hardening.sql below).
 -- @include 30_identity.sql FUNCTION taskauth.api_privileges()

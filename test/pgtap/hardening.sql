@@ -121,11 +121,11 @@ SELECT is(
                                coalesce(pg_get_expr(polwithcheck, polrelid), '-')), E'\n' ORDER BY polname)
      FROM pg_policy WHERE polrelid IN ('taskauth.tasks'::regclass, 'taskauth.users'::regclass)),
   concat_ws(E'\n',
-    'tasks_delete_own | d | (user_id = ( SELECT taskauth.current_user_id() AS current_user_id)) | -',
-    'tasks_insert_own | a | - | (user_id = ( SELECT taskauth.current_user_id() AS current_user_id))',
-    'tasks_select_own | r | (user_id = ( SELECT taskauth.current_user_id() AS current_user_id)) | -',
-    'tasks_update_own | w | (user_id = ( SELECT taskauth.current_user_id() AS current_user_id)) | (user_id = ( SELECT taskauth.current_user_id() AS current_user_id))',
-    'users_select_own | r | (id = ( SELECT taskauth.current_user_id() AS current_user_id)) | -'),
+    'tasks_delete_own | d | (user_id = taskauth.current_user_id()) | -',
+    'tasks_insert_own | a | - | (user_id = taskauth.current_user_id())',
+    'tasks_select_own | r | (user_id = taskauth.current_user_id()) | -',
+    'tasks_update_own | w | (user_id = taskauth.current_user_id()) | (user_id = taskauth.current_user_id())',
+    'users_select_own | r | (id = taskauth.current_user_id()) | -'),
   'the five policies are exactly the owner checks, USING and WITH CHECK alike');
 SELECT is((SELECT count(*) FROM pg_policy WHERE polrelid IN ('taskauth.tasks'::regclass, 'taskauth.users'::regclass)
              AND NOT polpermissive), 0::bigint, 'no restrictive policy hides a missing check');

@@ -2,7 +2,7 @@
 -- and an anonymous transaction; planting and moving tasks; reading hashed_password.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(45);
+SELECT plan(49);
 
 SET LOCAL taskauth.bcrypt_cost = 4;
 CREATE TEMP TABLE fx ON COMMIT DROP AS
@@ -139,6 +139,39 @@ SELECT is((SELECT count(*) FROM taskauth.tasks), 2::bigint, 'other users'' tasks
 -- anonymous again, as the API role, after all that
 SET LOCAL ROLE ta_rls_api;
 SELECT is((SELECT count(*) FROM taskauth.tasks), 0::bigint, 'anonymous still sees nothing');
+
+-- The policies call current_user_id() directly: an index scan evaluates it once, as a scan key
+RESET ROLE;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    out text := '';
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        out := out || line || E'\n';
+    END LOOP;
+    RETURN out;
+END
+$$;
+SET LOCAL track_functions = 'all';
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_bitmapscan = off;
+SET LOCAL ROLE ta_rls_api;
+SELECT taskauth.authenticate(alice_tok) IS NOT NULL AS authed FROM fx \gset
+SELECT alike(pg_temp.plan_of('SELECT title FROM taskauth.tasks'), '%Index%user_id = taskauth.current_user_id()%',
+            'the tasks policy is a direct call of current_user_id(), used as an index condition');
+SELECT pg_stat_get_xact_function_calls('taskauth.current_user_id()'::regprocedure) AS calls0 \gset
+SELECT is((SELECT count(*) FROM (SELECT title FROM taskauth.tasks) t), 2::bigint, 'the index scan finds alice''s two tasks');
+SELECT pg_stat_get_xact_function_calls('taskauth.current_user_id()'::regprocedure) - :calls0 AS calls_two \gset
+RESET ROLE;
+INSERT INTO taskauth.tasks (user_id, title) SELECT alice, 'more ' || n FROM fx, generate_series(1, 40) n;
+SET LOCAL ROLE ta_rls_api;
+SELECT pg_stat_get_xact_function_calls('taskauth.current_user_id()'::regprocedure) AS calls1 \gset
+SELECT is((SELECT count(*) FROM (SELECT title FROM taskauth.tasks) t), 42::bigint, 'with 40 more, it finds 42');
+-- (the planner evaluates it once more for its row estimate; the scan, once for its key)
+SELECT is(pg_stat_get_xact_function_calls('taskauth.current_user_id()'::regprocedure) - :calls1, :calls_two::bigint,
+          'and evaluates current_user_id() as often for 42 rows as for 2: once, as the scan key, not once a row');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
