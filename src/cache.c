@@ -151,8 +151,8 @@ TaskauthCacheInit(void)
 {
 	static const ta_allocator allocator = {cache_alloc, cache_free, NULL};
 
-	TaskauthCacheContext = AllocSetContextCreate(TopMemoryContext, "taskauth",
-												 ALLOCSET_DEFAULT_SIZES);
+	/* NOLINTNEXTLINE(bugprone-implicit-widening-of-multiplication-result): PostgreSQL's macros */
+	TaskauthCacheContext = AllocSetContextCreate(TopMemoryContext, "taskauth", ALLOCSET_DEFAULT_SIZES);
 	ta_set_allocator(&allocator);
 	CacheRegisterRelcacheCallback(cache_relcache_callback, (Datum) 0);
 
