@@ -61,13 +61,16 @@
 static int	revocation_retention = DEFAULT_REVOCATION_RETENTION;
 
 /* The revoked sets (core/revoked.c, in the caches' context), and how far they have read. */
-static ta_revoked *revoked_sessions = NULL;
-static ta_revoked *revoked_users = NULL;
-static bool loaded = false;
-static FullTransactionId horizon = {0};	/* read rows with xact at or past it */
-static uint64 synced_generation = 0;
-static uint64 synced_reset = 0;
-static TimestampTz next_sweep = 0;
+static struct
+{
+	ta_revoked *sessions;
+	ta_revoked *users;
+	bool		loaded;
+	FullTransactionId horizon;	/* read rows with xact at or past it */
+	uint64		synced_generation;	/* of TA_SOURCE_REVOCATIONS */
+	uint64		synced_reset;	/* of TA_SOURCE_REVOCATIONS_RESET */
+	TimestampTz next_sweep;
+}			sets;
 
 /* What backend_stats() reports: reads of the table (all of it, or what is new), sweeps. */
 static struct
@@ -160,23 +163,23 @@ revocations_load(Oid nsp, Oid relid, bool full)
 	rel = table_open(relid, AccessShareLock);
 	generation = taskauth_generation(TA_SOURCE_REVOCATIONS);
 	reset = taskauth_generation(TA_SOURCE_REVOCATIONS_RESET);
-	if (reset != synced_reset)
+	if (reset != sets.synced_reset)
 		full = true;
 
-	if (revoked_sessions == NULL)
-		revoked_sessions = ta_revoked_create();
-	if (revoked_users == NULL)
-		revoked_users = ta_revoked_create();
-	if (revoked_sessions == NULL || revoked_users == NULL)
+	if (sets.sessions == NULL)
+		sets.sessions = ta_revoked_create();
+	if (sets.users == NULL)
+		sets.users = ta_revoked_create();
+	if (sets.sessions == NULL || sets.users == NULL)
 		taskauth_report(TA_ERR_NOMEM);
 	if (full)
 	{
-		ta_revoked_clear(revoked_sessions);
-		ta_revoked_clear(revoked_users);
-		horizon = FullTransactionIdFromEpochAndXid(0, 0);
+		ta_revoked_clear(sets.sessions);
+		ta_revoked_clear(sets.users);
+		sets.horizon = FullTransactionIdFromEpochAndXid(0, 0);
 	}
 	/* until this load completes, the sets are not to be trusted */
-	loaded = false;
+	sets.loaded = false;
 
 	desc = RelationGetDescr(rel);
 	att_xact = column(desc, "xact");
@@ -189,7 +192,7 @@ revocations_load(Oid nsp, Oid relid, bool full)
 		elog(ERROR, "index taskauth.revocations_xact_idx does not exist");
 
 	ScanKeyInit(&key, att_xact, BTGreaterEqualStrategyNumber, F_XID8GE,
-				FullTransactionIdGetDatum(horizon));
+				FullTransactionIdGetDatum(sets.horizon));
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = systable_beginscan(rel, xact_index, true, snapshot, 1, &key);
 	while ((tup = systable_getnext(scan)) != NULL)
@@ -213,9 +216,9 @@ revocations_load(Oid nsp, Oid relid, bool full)
 		if (null_user || null_at || null_expires || expires < now_ts)
 			continue;
 		if (!null_session)
-			ok = ta_revoked_put(revoked_sessions, DatumGetUUIDP(session)->data, at, expires);
+			ok = ta_revoked_put(sets.sessions, DatumGetUUIDP(session)->data, at, expires);
 		else
-			ok = ta_revoked_put(revoked_users, DatumGetUUIDP(user)->data, at, expires);
+			ok = ta_revoked_put(sets.users, DatumGetUUIDP(user)->data, at, expires);
 		if (!ok)
 		{
 			systable_endscan(scan);
@@ -234,19 +237,19 @@ revocations_load(Oid nsp, Oid relid, bool full)
 	if (FullTransactionIdIsValid(GetTopFullTransactionIdIfAny()) &&
 		FullTransactionIdPrecedes(GetTopFullTransactionIdIfAny(), next_horizon))
 		next_horizon = GetTopFullTransactionIdIfAny();
-	horizon = next_horizon;
+	sets.horizon = next_horizon;
 	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
 
-	loaded = true;
+	sets.loaded = true;
 	sets_generation++;
 	if (full)
 		stats.full_loads++;
 	else
 		stats.loads++;
-	synced_reset = reset;
+	sets.synced_reset = reset;
 	/* own uncommitted rows, or an invalidation during the read: look again next time */
-	synced_generation = own_rows ? generation - 1 : generation;
+	sets.synced_generation = own_rows ? generation - 1 : generation;
 }
 
 void
@@ -255,20 +258,20 @@ taskauth_revocations_sync(void)
 	Oid			nsp;
 	Oid			relid;
 
-	if (loaded && synced_generation == taskauth_generation(TA_SOURCE_REVOCATIONS))
+	if (sets.loaded && sets.synced_generation == taskauth_generation(TA_SOURCE_REVOCATIONS))
 	{
 		TimestampTz now_ts;
 
-		if (ta_revoked_count(revoked_sessions) + ta_revoked_count(revoked_users) == 0)
+		if (ta_revoked_count(sets.sessions) + ta_revoked_count(sets.users) == 0)
 			return;
 		now_ts = GetCurrentStatementStartTimestamp();
-		if (now_ts >= next_sweep)
+		if (now_ts >= sets.next_sweep)
 		{
-			ta_revoked_sweep(revoked_sessions, now_ts);
-			ta_revoked_sweep(revoked_users, now_ts);
+			ta_revoked_sweep(sets.sessions, now_ts);
+			ta_revoked_sweep(sets.users, now_ts);
 			sets_generation++;
 			stats.sweeps++;
-			next_sweep = now_ts + SWEEP_INTERVAL_USECS;
+			sets.next_sweep = now_ts + SWEEP_INTERVAL_USECS;
 		}
 		return;
 	}
@@ -282,15 +285,15 @@ taskauth_revocations_sync(void)
 	(void) taskauth_cache_watch(TA_SOURCE_REVOCATIONS_RESET);
 	if (!OidIsValid(relid))
 	{
-		if (revoked_sessions != NULL)
-			ta_revoked_clear(revoked_sessions);
-		if (revoked_users != NULL)
-			ta_revoked_clear(revoked_users);
-		loaded = false;
+		if (sets.sessions != NULL)
+			ta_revoked_clear(sets.sessions);
+		if (sets.users != NULL)
+			ta_revoked_clear(sets.users);
+		sets.loaded = false;
 		sets_generation++;
 		return;
 	}
-	revocations_load(nsp, relid, !loaded);
+	revocations_load(nsp, relid, !sets.loaded);
 }
 
 void
@@ -299,10 +302,10 @@ taskauth_revocation_stats(TaskauthRevocationStats *out)
 	out->full_loads = stats.full_loads;
 	out->loads = stats.loads;
 	out->sweeps = stats.sweeps;
-	out->sessions = revoked_sessions ? ta_revoked_count(revoked_sessions) : 0;
-	out->users = revoked_users ? ta_revoked_count(revoked_users) : 0;
-	out->bytes = (revoked_sessions ? ta_revoked_memory(revoked_sessions) : 0) +
-		(revoked_users ? ta_revoked_memory(revoked_users) : 0);
+	out->sessions = sets.sessions ? ta_revoked_count(sets.sessions) : 0;
+	out->users = sets.users ? ta_revoked_count(sets.users) : 0;
+	out->bytes = (sets.sessions ? ta_revoked_memory(sets.sessions) : 0) +
+		(sets.users ? ta_revoked_memory(sets.users) : 0);
 }
 
 /* The sets' generation: unchanged since a token was found unrevoked, it still is. */
@@ -332,14 +335,14 @@ taskauth_token_revoked(const uint8 *sub, const uint8 *sid, bool has_iat, double 
 	TimestampTz now_ts;
 	int64		revoked_at;
 
-	if (!loaded)
+	if (!sets.loaded)
 		return false;			/* no revocations table yet */
-	if (ta_revoked_count(revoked_sessions) + ta_revoked_count(revoked_users) == 0)
+	if (ta_revoked_count(sets.sessions) + ta_revoked_count(sets.users) == 0)
 		return false;
 	now_ts = GetCurrentStatementStartTimestamp();
-	if (sid != NULL && ta_revoked_get(revoked_sessions, sid, now_ts, NULL))
+	if (sid != NULL && ta_revoked_get(sets.sessions, sid, now_ts, NULL))
 		return true;
-	if (ta_revoked_get(revoked_users, sub, now_ts, &revoked_at))
+	if (ta_revoked_get(sets.users, sub, now_ts, &revoked_at))
 	{
 		/* iat has whole seconds: a token of the revoking second itself is refused too */
 		if (!has_iat || unix_to_timestamp(iat) < revoked_at)
