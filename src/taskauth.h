@@ -11,7 +11,12 @@
 #include "core/ta_status.h"
 
 /* errors.c: the one place a core status becomes an ereport(ERROR). */
+#ifdef pg_noreturn
+/* PostgreSQL 18 replaced pg_attribute_noreturn() with this prefix */
+extern pg_noreturn void taskauth_report(ta_status st);
+#else
 extern void taskauth_report(ta_status st) pg_attribute_noreturn();
+#endif
 #define TA_CHECK(expr) \
 	do { ta_status ta_st_ = (expr); if (ta_st_ != TA_OK) taskauth_report(ta_st_); } while (0)
 
