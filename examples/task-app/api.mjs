@@ -1,162 +1,65 @@
-// The API: PostGraphile 5 (Grafast) over schema taskauth. PostGraphile gets no JWT secret; each
-// request's bearer token goes to taskauth in the setting request.headers of every transaction
-// the request runs, taskauth verifies it there, and row-level security decides what the request
-// sees.
-import { postgraphile } from 'postgraphile';
-import { makePgService } from 'postgraphile/adaptors/pg';
-import { grafserv } from 'postgraphile/grafserv/node';
-import { GraphQLError } from 'postgraphile/graphql';
-import { makeV4Preset } from 'postgraphile/presets/v4';
+// The API: PostGraphile 4 over schema taskauth. PostGraphile gets no JWT secret; each request's
+// token goes to taskauth.pre_request() inside the request's transaction, and row-level security
+// decides what the request sees.
+import { postgraphile, makePluginHook, extendedFormatError } from 'postgraphile';
 
-// The schema, and each request's settings: what the stock `postgraphile` command serves too
-// (graphile.config.mjs). PostGraphile 4's names and options through PostGraphile 5's V4 preset.
-export function schemaPreset(config) {
-  return {
-    // Expose only what the API role is granted (no hashed_password, no key tables).
-    extends: [makeV4Preset({ ignoreRBAC: false, graphqlRoute: '/graphql', graphiql: false })],
-    // taskauth's tables and functions belong to an extension, which PostGraphile skips otherwise
-    // (and withExtensionIntrospected, below).
-    disablePlugins: ['PgRemoveExtensionResourcesPlugin'],
-    pgServices: [withExtensionIntrospected('taskauth', makePgService({
-      connectionString: config.databaseUrl,
-      schemas: ['taskauth'],
-      // what the API role may use: introspected as that role (the login role has no rights)
-      pgSettingsForIntrospection: { role: config.apiRole },
-    }))],
-    grafast: { context: (ctx) => ({ pgSettings: pgSettings(config.apiRole, ctx.node?.req) }) },
-  };
-}
-
-// PostGraphile 5 leaves out the tables and functions that belong to an extension, and unlike 4
-// (includeExtensionResources) it has no option to keep them: its introspection drops every object
-// that pg_depend records as an extension's member, before any plugin sees it. The service's
-// introspection (the one query run with pgSettingsForIntrospection) therefore reads the catalog
-// with extension extname's membership rows taken out, so that its tables and functions are
-// introspected like the database's own; the API role's grants still decide what is shown.
-// Every other query goes through unchanged.
-function withExtensionIntrospected(extname, service) {
-  const { adaptor, pgSettingsForIntrospection } = service;
-  const keepMembers = (row) => {
-    const catalog = JSON.parse(row.introspection);
-    const ext = catalog.extensions.find((e) => e.extname === extname);
-    catalog.depends = catalog.depends.filter((d) => !(d.deptype === 'e' && d.refobjid === ext?._id));
-    return { ...row, introspection: JSON.stringify(catalog) };
-  };
-  const createWithPgClient = async (...args) => {
-    const withPgClient = await adaptor.createWithPgClient(...args);
-    const wrapped = (settings, callback) => (settings !== pgSettingsForIntrospection
-      ? withPgClient(settings, callback)
-      : withPgClient(settings, (client) => callback({
-        ...client,
-        query: async (q) => {
-          const result = await client.query(q);
-          return { ...result, rows: result.rows.map(keepMembers) };
-        },
-      })));
-    return Object.assign(wrapped, { release: withPgClient.release });
-  };
-  return { ...service, adaptor: { ...adaptor, createWithPgClient } };
-}
-
-// The request's settings, which PostGraphile sets (set_config, transaction-local) first in every
-// transaction it runs for the request: the role it runs as, and its Authorization header in the
-// shape PostgREST uses (JSON, names lower-cased), where taskauth reads the bearer token.
-export function pgSettings(apiRole, req) {
-  return {
-    role: apiRole,
-    'request.headers': JSON.stringify({ authorization: req?.headers.authorization ?? '' }),
-  };
-}
-
-// ---- The hook statement. Once taskauth verifies the token of request.headers by itself (lazy
-// identity), remove this block and its call in requestContext: schemaPreset's pgSettings are all
-// a request then needs, and a token taskauth refuses still ends in the 401 below.
-// Runs `select taskauth.pre_request()` first in every transaction of the request (after
-// PostGraphile's set_config of pgSettings, before the request's own statements).
-function withPreRequest(withPgClient) {
-  return (settings, callback) =>
-    withPgClient(settings, async (client) => {
-      await client.query({ text: 'select taskauth.pre_request()' });
-      return callback(client);
-    });
-}
-// ---- end of the hook statement
-
-// Each request's GraphQL context: schemaPreset's settings, and its transactions, in which a token
-// that taskauth refuses (SQLSTATE PGRST, whichever statement verified it) is noted on the request
-// for the 401 below.
-function requestContext(apiRole) {
-  return (ctx, args) => {
-    const req = ctx.node?.req;
-    const withPgClient = withPreRequest(args.contextValue.withPgClient);
-    return {
-      pgSettings: pgSettings(apiRole, req),
-      async withPgClient(settings, callback) {
+// Runs inside each request's transaction, after pgSettings, before the GraphQL operation.
+export const taskauthHook = {
+  withPostGraphileContext(withContext) {
+    return (options, callback) =>
+      withContext(options, async (context) => {
         try {
-          return await withPgClient(settings, callback);
+          await context.pgClient.query('select taskauth.pre_request()');
         } catch (e) {
-          if (e.code === 'PGRST' && req) req[REFUSED] ??= tokenRefused(e);
-          throw e;
+          throw e.code === 'PGRST' ? tokenRefused(e) : e;
         }
-      },
-    };
-  };
-}
-
-// taskauth refuses a bad token with SQLSTATE PGRST, a JSON message
-// {"code":"PGRST301","message":"jwt expired"} and a JSON detail {"status":401,"headers":{...}}.
-const REFUSED = Symbol('taskauth token refused');
-function tokenRefused(e) {
-  const { code, message } = JSON.parse(e.message);
-  const { status, headers } = JSON.parse(e.detail);
-  return { status, code, message, headers };
-}
-
-// A request whose token taskauth refused gets the refusal's status and headers (401 and
-// WWW-Authenticate) and its reason, whatever else the operation did.
-const TokenRefusal = {
-  name: 'TaskAppTokenRefusal',
-  version: '1.0.0',
-  grafserv: {
-    middleware: {
-      async processRequest(next, event) {
-        const result = await next();
-        const refused = event.requestDigest.requestContext?.node?.req?.[REFUSED];
-        if (!refused) return result;
-        const buffer = Buffer.from(JSON.stringify({
-          errors: [{ message: refused.message, extensions: { code: refused.code } }],
-        }));
-        const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(buffer.length) };
-        for (const [name, value] of Object.entries(refused.headers)) headers[name.toLowerCase()] = value;
-        return { type: 'buffer', statusCode: refused.status, headers, buffer };
-      },
-    },
+        return callback(context);
+      });
   },
 };
 
-// Errors from the database carry their SQLSTATE as extensions.errcode, so a client tells a
-// refusal (42501) from a bad value (23514).
-function maskError(error) {
-  const code = error.originalError?.code;
-  if (typeof code !== 'string' || typeof error.originalError.severity !== 'string') return error;
-  return new GraphQLError(error.message, {
-    nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
-    originalError: error.originalError, extensions: { ...error.extensions, errcode: code },
+// pre_request() refuses a bad token with SQLSTATE PGRST, a JSON message
+// {"code":"PGRST301","message":"jwt expired"} and a JSON detail {"status":401,"headers":{...}}.
+function tokenRefused(e) {
+  const { code, message } = JSON.parse(e.message);
+  const { status, headers } = JSON.parse(e.detail);
+  return Object.assign(new Error(message), { statusCode: status, code, headers });
+}
+
+// Formats errors for the response; a refused token's error also sets its HTTP headers.
+function handleErrors(errors, req, res) {
+  return errors.map((error) => {
+    if (error.headers) {
+      for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+      return { message: error.message, extensions: { code: error.code } };
+    }
+    // errcode: the SQLSTATE, so a client tells a refusal (42501) from a bad value (23514)
+    return extendedFormatError(error, ['errcode']);
   });
 }
 
-// The /graphql request handler (a Node http handler), with .ready (resolves once the schema is
-// built; rejects if the database is wrong) and .release() (closes its pool).
-export function createApi(config) {
-  const pgl = postgraphile({
-    extends: [schemaPreset(config)],
-    plugins: [TokenRefusal],
-    grafast: { context: requestContext(config.apiRole) },
-    grafserv: { maskError },
+// The request's settings: the role it runs as, and its Authorization header in the shape
+// PostgREST uses, where pre_request() reads it.
+export function pgSettings(apiRole) {
+  return (req) => ({
+    role: apiRole,
+    'request.headers': JSON.stringify({ authorization: req.headers.authorization ?? '' }),
   });
-  const handler = pgl.createServ(grafserv).createHandler();
-  return Object.assign((req, res) => handler(req, res), {
-    ready: pgl.getSchema(),
-    release: () => pgl.release(),
+}
+
+// The /graphql request handler (a Node http handler); .release() closes its pool.
+export function createApi(config) {
+  return postgraphile(config.databaseUrl, 'taskauth', {
+    pluginHook: makePluginHook([taskauthHook]),
+    pgSettings: pgSettings(config.apiRole),
+    // taskauth's tables and functions belong to an extension, which PostGraphile skips otherwise.
+    includeExtensionResources: true,
+    // Expose only what the API role is granted (no hashed_password, no key tables).
+    ignoreRBAC: false,
+    handleErrors,
+    graphqlRoute: '/graphql',
+    graphiql: false,
+    disableQueryLog: true,
+    retryOnInitFail: false,
   });
 }

@@ -19,7 +19,7 @@ export async function startServer(config) {
     await migrateAuth(auth);
     const authHandler = toNodeHandler(auth);
     api = createApi(config);
-    await api.ready; // fail now, not at the first request, if the database is wrong
+    await api.getGraphQLSchema(); // fail now, not at the first request, if the database is wrong
 
     const server = http.createServer((req, res) => {
       const path = new URL(req.url, 'http://localhost').pathname;

@@ -34,7 +34,7 @@ await scenario(async (cleanup) => {
     DATABASE_URL: through(env.DATABASE_URL),
     AUTH_DATABASE_URL: through(dbUrl(DB, superuser, process.env.PGPASSWORD)),
     // pgbouncer 1.18 (Debian 12) cannot keep prepared statements apart in transaction mode
-    DATAPLAN_PG_PREPARED_STATEMENT_CACHE_SIZE: '0',
+    POSTGRAPHILE_PREPARED_STATEMENT_CACHE_SIZE: '0',
   });
   cleanup(() => app.stop());
   const url = app.url;

@@ -24,7 +24,7 @@ for (const lang of ['js', 'sql']) {
 // Blocks of the docs pages claimed below are the app README's: each is, verbatim and in the same
 // language, one of its blocks, which the checks above and the other files of this suite run.
 // readme-blocks: docs/sessions.md define-payload
-// readme-blocks: docs/frontends.md graphql-operations postgraphile-hook postgraphile-options postgraphile-settings postgraphile-cli
+// readme-blocks: docs/frontends.md graphql-operations postgraphile-hook postgraphile-options postgraphile-cli postgraphile-authenticate
 const appReadme = await readFile(`${APP_DIR}README.md`, 'utf8');
 const evaluated = new Set(['docs/issuers.md better-auth-options']);
 const claims = [...(await readFile(new URL(import.meta.url), 'utf8')).matchAll(/^\/\/ readme-blocks: (\S+) (.+)$/gm)]

@@ -70,23 +70,14 @@ async function graphql(query, variables = {}, retry = true) {
   return body.data;
 }
 
-const notYours = () => new Shown('The request was refused: that task does not exist or is not yours.');
-
-// What an update or a deletion returned (its task, or the deleted task's id); nothing when no task
-// of the user's had that id (row-level security answers as for an id that never existed).
-function written(task) {
-  if (task == null) throw notYours();
-  return task;
-}
-
 // The user's message for a GraphQL error.
 function refusal(error) {
-  if (error.extensions?.errcode === '42501')
+  if (error.errcode === '42501')
     return new Shown('The request was refused: you can only change your own tasks.');
-  if (error.extensions?.errcode === '23514')
+  if (error.errcode === '23514')
     return new Shown('The request was refused: a task needs a title.');
   if (/no values (you can update|you can delete)|were found matching/i.test(error.message))
-    return notYours();
+    return new Shown('The request was refused: that task does not exist or is not yours.');
   return new Shown(`The request was refused: ${error.message}`);
 }
 
@@ -160,9 +151,9 @@ function taskItem(task) {
     { type: 'checkbox', id: `done-${task.id}`, checked: task.isCompleted });
   const label = Object.assign(document.createElement('label'), { htmlFor: box.id, textContent: task.title });
   box.addEventListener('change', () => act(async () => {
-    written((await graphql(`mutation ($id: UUID!, $done: Boolean!) {
+    await graphql(`mutation ($id: UUID!, $done: Boolean!) {
       updateTaskById(input: {id: $id, taskPatch: {isCompleted: $done}}) { task { id } } }`,
-    { id: task.id, done: box.checked })).updateTaskById?.task);
+    { id: task.id, done: box.checked });
     await loadTasks();
   }));
   const edit = button('Edit', `Edit ${task.title}`, () => li.replaceChildren(editForm(task)));
@@ -182,8 +173,8 @@ function confirmDelete(task) {
   group.setAttribute('aria-label', `Delete ${task.title}?`);
   const question = Object.assign(document.createElement('p'), { textContent: `Delete “${task.title}”? This cannot be undone.` });
   const yes = button('Yes, delete', `Yes, delete ${task.title}`, () => act(async () => {
-    written((await graphql(`mutation ($id: UUID!) { deleteTaskById(input: {id: $id}) { deletedTaskId } }`,
-      { id: task.id })).deleteTaskById?.deletedTaskId);
+    await graphql(`mutation ($id: UUID!) { deleteTaskById(input: {id: $id}) { deletedTaskId } }`,
+      { id: task.id });
     await loadTasks();
     say(`Deleted “${task.title}”.`, 'info');
   }));
@@ -220,9 +211,9 @@ function editForm(task) {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     act(async () => {
-      written((await graphql(`mutation ($id: UUID!, $title: String!, $description: String) {
+      await graphql(`mutation ($id: UUID!, $title: String!, $description: String) {
         updateTaskById(input: {id: $id, taskPatch: {title: $title, description: $description}}) { task { id } } }`,
-      { id: task.id, title: title.value, description: desc.value || null })).updateTaskById?.task);
+      { id: task.id, title: title.value, description: desc.value || null });
       await loadTasks();
     }, form);
   });
