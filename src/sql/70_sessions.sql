@@ -868,42 +868,62 @@ COMMENT ON FUNCTION taskauth.revoke_user(uuid) IS
 
 REVOKE ALL ON FUNCTION taskauth.revoke_user(uuid) FROM PUBLIC;
 
-CREATE FUNCTION taskauth.prune()
+CREATE FUNCTION taskauth.prune(max_rows integer DEFAULT 10000)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     leeway interval := current_setting('taskauth.leeway')::interval;
-    n bigint;
+    n bigint := 0;
     m bigint;
 BEGIN
-    -- sessions a replay's worker revoked without marking them (their row was held): mark them
-    -- now, before their revocation goes, so refresh() keeps refusing them
+    IF max_rows IS NULL OR max_rows < 1 THEN
+        RAISE EXCEPTION 'max_rows must be at least 1'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Bounded: at most max_rows rows of each kind per call, oldest first, and never a row another
+    -- transaction holds (SKIP LOCKED): a call takes no lock anyone waits for long, and what it
+    -- leaves the next call takes. Expired revocations send no invalidation: no backend reads
+    -- anything again because of them.
+    -- Sessions a replay's worker revoked without marking them (their row was held): mark them
+    -- now, before their revocation goes, so refresh() keeps refusing them.
     UPDATE taskauth.sessions AS s SET ended_at = r.revoked_at, end_reason = r.reason
       FROM taskauth.revocations AS r
-     WHERE r.session_id = s.id AND s.ended_at IS NULL;
-    DELETE FROM taskauth.revocations AS r WHERE r.expires_at + leeway < now();
-    GET DIAGNOSTICS n = ROW_COUNT;
+     WHERE r.session_id = s.id
+       AND s.id IN (SELECT x.id FROM taskauth.sessions AS x
+                     WHERE x.ended_at IS NULL
+                       AND EXISTS (SELECT FROM taskauth.revocations AS y WHERE y.session_id = x.id)
+                     LIMIT max_rows FOR UPDATE SKIP LOCKED);
+    DELETE FROM taskauth.revocations AS r
+     WHERE r.ctid IN (SELECT x.ctid FROM taskauth.revocations AS x
+                       WHERE x.expires_at < now() - leeway
+                       ORDER BY x.expires_at LIMIT max_rows FOR UPDATE SKIP LOCKED);
+    GET DIAGNOSTICS m = ROW_COUNT;
+    n := n + m;
     -- sessions over for good: ended or expired, and with no access token still valid
     DELETE FROM taskauth.sessions AS s
-     WHERE s.access_expires_at + leeway < now()
-       AND (s.ended_at IS NOT NULL OR s.expires_at < now() OR
-            s.refreshed_at + current_setting('taskauth.session_idle_lifetime')::interval < now());
+     WHERE s.id IN (SELECT x.id FROM taskauth.sessions AS x
+                     WHERE x.access_expires_at + leeway < now()
+                       AND (x.ended_at IS NOT NULL OR x.expires_at < now() OR
+                            x.refreshed_at + current_setting('taskauth.session_idle_lifetime')::interval < now())
+                     LIMIT max_rows FOR UPDATE SKIP LOCKED);
     GET DIAGNOSTICS m = ROW_COUNT;
     n := n + m;
     -- throttling state that no longer locks anything or counts towards a lock
     DELETE FROM taskauth.login_throttle AS t
-     WHERE greatest(t.last_failure_at, t.locked_until) < now() - interval '1 day';
+     WHERE t.key IN (SELECT x.key FROM taskauth.login_throttle AS x
+                      WHERE greatest(x.last_failure_at, x.locked_until) < now() - interval '1 day'
+                      LIMIT max_rows FOR UPDATE SKIP LOCKED);
     GET DIAGNOSTICS m = ROW_COUNT;
     RETURN n + m;
 END
 $$;
 
-COMMENT ON FUNCTION taskauth.prune() IS
-'Owner only: deletes expired revocations, sessions that are over and stale login throttling state, and returns how many rows went. Run it hourly from cron or pg_cron.';
+COMMENT ON FUNCTION taskauth.prune(integer) IS
+'Owner only: deletes at most max_rows each of expired revocations, sessions that are over and stale throttling state, skipping rows others hold; returns how many went. Run it every few minutes.';
 
-REVOKE ALL ON FUNCTION taskauth.prune() FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.prune(integer) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.users_deleted()
 RETURNS trigger

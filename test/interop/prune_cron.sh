@@ -52,7 +52,7 @@ tap $rc "a cluster with the page's postgresql.conf lines ($(/usr/bin/python3 "$h
 ((rc == 0)) || printf '# %s\n' "$(grep -v '^20..-' <<<"$out" | tail -20)"
 grep -qE '^block: [0-9]+$' <<<"$out"; tap $? "the block creates pg_cron and schedules a job"
 is "$(grep '^launcher: ' <<<"$out")" "launcher: app" "pg_cron's launcher runs, in the database cron.database_name names"
-is "$(grep '^job: ' <<<"$out")" "job: taskauth-prune|17 * * * *|SELECT taskauth.prune()|app" \
-   "the job runs SELECT taskauth.prune() hourly in the database"
+is "$(grep '^job: ' <<<"$out")" "job: taskauth-prune|*/5 * * * *|SELECT taskauth.prune()|app" \
+   "the job runs SELECT taskauth.prune() every 5 minutes in the database"
 is "$(grep -E '^(ran|left): ' <<<"$out" | tr '\n' ' ')" "ran: 1 left: 0 " \
    "the job's command prunes the expired revocation"
