@@ -17,8 +17,8 @@ export function startFloor(config, role = process.env.FLOOR_ROLE ?? 'bench_floor
   return startPlain(config, role ? () => ({ role }) : undefined);
 }
 
-// Diagnostic target (g): the app's pgSettings (role and request.headers) and no hook, against
-// the database copy where lazy.sql makes the tasks policy authenticate (DATABASE_URL names it).
+// Target (g): the app's pgSettings (role and request.headers) and no hook: taskauth verifies the
+// token of request.headers on first use (lazy identity), the app as it will be without its hook.
 export function startLazy(config) {
   return startPlain(config, pgSettings(config.apiRole));
 }

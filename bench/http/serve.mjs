@@ -1,27 +1,33 @@
 #!/usr/bin/env node
-// `node serve.mjs app|floor|tuned|lazy [PROCESSES]`: the example app (examples/task-app/server.mjs's
-// startServer, configured from the environment as server.mjs is), the floor (floor.mjs), the
-// app's API with a prepared pre_request statement (tuned.mjs) or with no hook (floor.mjs,
-// against the database of lazy.sql) on
-// HOST:PORT, in PROCESSES Node processes sharing the port (node:cluster; 1 = this process
-// alone). Prints "listening on URL" once every process listens; SIGTERM or SIGINT stops all.
+// `node serve.mjs app|floor|lazy|tuned|app5|floor5|lazy5 [PROCESSES]`: the example app
+// (examples/task-app/server.mjs's startServer, configured from the environment as server.mjs
+// is), its floor or its API without the hook (floor.mjs), its API with a prepared pre_request
+// statement (tuned.mjs); or the app's API ported to PostGraphile 5 (pg5/), its floor or that API
+// without the hook (pg5/floor.mjs); on HOST:PORT, in PROCESSES Node processes sharing the port
+// (node:cluster; 1 = this process alone). Prints "listening on URL" once every process listens;
+// SIGTERM or SIGINT stops all. Each kind loads only its own PostGraphile: 5 needs Node 22.
 import cluster from 'node:cluster';
-import { loadConfig } from '../../examples/task-app/config.mjs';
-import { startServer } from '../../examples/task-app/server.mjs';
-import { startFloor, startLazy } from './floor.mjs';
-import { startTuned } from './tuned.mjs';
 
+const STARTERS = {
+  app: async () => (await import('../../examples/task-app/server.mjs')).startServer,
+  floor: async () => (await import('./floor.mjs')).startFloor,
+  lazy: async () => (await import('./floor.mjs')).startLazy,
+  tuned: async () => (await import('./tuned.mjs')).startTuned,
+  app5: async () => (await import('./pg5/floor.mjs')).startApp,
+  floor5: async () => (await import('./pg5/floor.mjs')).startFloor,
+  lazy5: async () => (await import('./pg5/floor.mjs')).startLazy,
+};
 const [what, n = '1'] = process.argv.slice(2);
 const processes = Number.parseInt(n, 10);
-if (!['app', 'floor', 'tuned', 'lazy'].includes(what) || !(processes >= 1)) {
-  console.error('usage: serve.mjs app|floor|tuned|lazy [PROCESSES]');
+if (!(what in STARTERS) || !(processes >= 1)) {
+  console.error(`usage: serve.mjs ${Object.keys(STARTERS).join('|')} [PROCESSES]`);
   process.exit(2);
 }
 
 async function serveOne() {
-  const config = loadConfig();
-  const start = { app: startServer, floor: startFloor, tuned: startTuned, lazy: startLazy }[what];
-  const server = await start(config);
+  const { loadConfig } = await import('../../examples/task-app/config.mjs');
+  const start = await STARTERS[what]();
+  const server = await start(loadConfig());
   const stop = async () => {
     await server.close();
     process.exit(0);
