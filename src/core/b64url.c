@@ -9,7 +9,7 @@
  */
 #include "core/b64url.h"
 
-static const char enc_table[64] =
+static const char enc_table[] =
 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* Value of each alphabet character (RFC 4648 §5 Table 2); 0xFF for anything else. */
