@@ -1,0 +1,237 @@
+"""A throwaway pg_auto_failover formation for the failover test: a monitor and two nodes on
+loopback, set up by docs/high-availability.md's blocks run verbatim, in a private temporary
+directory, with pg_autoctl's configuration and state kept there too (HOME and the XDG
+directories point into it, so nothing of the postgres user's own is read or written).
+
+pg_autoctl refuses to run as root, as the server does: under root every block and command runs
+as the postgres user (runuser), which owns the directory. Each block runs in a session of its
+own (setsid), and the `pg_autoctl run` services it starts in the background stay in that session
+with the postmasters they start; stop() stops them with the page's own stop block, then kills
+whatever of those sessions is left and removes the directory. kill_node() is a crash: SIGKILL of
+one node's pg_autoctl processes and its postmaster, all at once.
+"""
+import json
+import os
+import pwd
+import signal
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+from cluster import bindir
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DOC = 'docs/high-availability.md'
+
+
+def doc_block(name):
+    """The block marked name on docs/high-availability.md, verbatim."""
+    return subprocess.check_output(['/usr/bin/python3', os.path.join(HERE, 'doc_blocks.py'),
+                                    'block', DOC, name], text=True)
+
+
+def free_ports(n):
+    """The first of n consecutive TCP ports on 127.0.0.1 that nothing listens on now."""
+    for base in range(16400, 30000, 7):
+        ok = True
+        for p in range(base, base + n):
+            if os.path.exists('/var/run/postgresql/.s.PGSQL.%d' % p):
+                ok = False
+                break
+            with socket.socket() as s:
+                try:
+                    s.bind(('127.0.0.1', p))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError('no %d free consecutive ports' % n)
+
+
+def _stat(pid):
+    """(ppid, session id) of a process, or None when it is gone."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        if fields[0] == 'Z':
+            return None
+        return int(fields[1]), int(fields[3])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _pids():
+    return [int(d) for d in os.listdir('/proc') if d.isdigit()]
+
+
+def _cmdline(pid):
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            return f.read().split(b'\0')
+    except OSError:
+        return []
+
+
+class Formation:
+    def __init__(self):
+        self.root = os.getuid() == 0
+        self.owner = pwd.getpwnam('postgres') if self.root else pwd.getpwuid(os.getuid())
+        self.dir = tempfile.mkdtemp(prefix='taskauth-ha.')
+        os.chmod(self.dir, 0o700)
+        if self.root:
+            os.chown(self.dir, self.owner.pw_uid, self.owner.pw_gid)
+        self.port = free_ports(3)
+        self.bin = bindir()
+        self.sessions = set()      # session ids of the blocks run: everything started lives there
+        self.env = {
+            'HA': self.dir, 'PORT': str(self.port), 'PGBIN': self.bin,
+            'HOME': self.dir, 'XDG_CONFIG_HOME': os.path.join(self.dir, 'config'),
+            'XDG_DATA_HOME': os.path.join(self.dir, 'share'),
+            'XDG_RUNTIME_DIR': os.path.join(self.dir, 'run'),
+            'PATH': '%s:/usr/bin:/bin' % self.bin, 'LANG': 'C.UTF-8', 'USER': self.owner.pw_name,
+        }
+
+    def node_port(self, n):
+        return self.port + n
+
+    def _argv(self, argv):
+        if self.root:
+            return ['runuser', '-u', self.owner.pw_name, '--'] + argv
+        return argv
+
+    def sh(self, script, timeout=240):
+        """Run a shell script as the formation's owner, in the formation's environment and
+        directory, in a session of its own; returns (exit status, output)."""
+        p = subprocess.Popen(self._argv(['env', '-i'] + ['%s=%s' % kv for kv in self.env.items()]
+                                        + ['bash', '-e', '-c', script]),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, cwd=self.dir, text=True,
+                             start_new_session=True)
+        self.sessions.add(p.pid)
+        try:
+            out, _ = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
+            return 124, out
+        return p.returncode, out
+
+    def block(self, name, timeout=240):
+        """Run docs/high-availability.md's sh block name verbatim; (status, output)."""
+        return self.sh(doc_block(name), timeout)
+
+    def autoctl(self, *args, timeout=120):
+        """pg_autoctl ARGS as the owner; its output, or raises."""
+        st, out = self.sh('exec pg_autoctl "$@"' + ''.join(' %s' % _q(a) for a in args), timeout)
+        if st != 0:
+            raise RuntimeError('pg_autoctl %s failed (%d): %s' % (' '.join(args), st, out[-1500:]))
+        return out
+
+    def state(self):
+        """{node name: (reported state, assigned state, port)} from the monitor."""
+        out = self.autoctl('show', 'state', '--pgdata', os.path.join(self.dir, 'monitor'), '--json')
+        nodes = json.loads(out)
+        return {n['nodename']: (n['current_group_state'], n['assigned_group_state'], n['nodeport'])
+                for n in nodes}
+
+    def primary(self):
+        """The name of the node the monitor reports as primary (both states), or None."""
+        for name, (rep, asg, _) in self.state().items():
+            if rep == asg == 'primary':
+                return name
+        return None
+
+    def wait_settled(self, timeout=240):
+        """Wait until one node is primary and the other secondary, both as assigned; returns
+        the primary's name."""
+        t0 = time.monotonic()
+        last = None
+        while time.monotonic() - t0 < timeout:
+            try:
+                last = self.state()
+                states = sorted((rep, asg) for rep, asg, _ in last.values())
+                if states == [('primary', 'primary'), ('secondary', 'secondary')]:
+                    return self.primary()
+            except (RuntimeError, ValueError) as e:
+                last = e
+            time.sleep(0.5)
+        raise TimeoutError('formation did not settle: %r' % (last,))
+
+    def _node_tree(self, name):
+        """The pids of node name's `pg_autoctl run` service, its children and the postmaster."""
+        pgdata = os.path.join(self.dir, name).encode()
+        top = [pid for pid in _pids()
+               if _cmdline(pid)[:4] == [b'pg_autoctl', b'run', b'--pgdata', pgdata]]
+        tree = set(top)
+        changed = True
+        while changed:
+            changed = False
+            for pid in _pids():
+                st = _stat(pid)
+                if st and st[0] in tree and pid not in tree:
+                    tree.add(pid)
+                    changed = True
+        try:
+            with open(os.path.join(self.dir, name, 'postmaster.pid')) as f:
+                tree.add(int(f.readline()))
+        except (OSError, ValueError):
+            pass
+        return sorted(p for p in tree if _stat(p))
+
+    def kill_node(self, name):
+        """A crash of node name: its pg_autoctl service and postmaster get SIGSTOP (so that none
+        restarts another), then SIGKILL. Returns the pids killed."""
+        tree = self._node_tree(name)
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in tree:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+        return tree
+
+    def _leftovers(self):
+        return [pid for pid in _pids() if (_stat(pid) or (0, 0))[1] in self.sessions]
+
+    def kill_all(self):
+        """SIGKILL every process still alive in the sessions this formation started."""
+        for _ in range(3):
+            left = self._leftovers()
+            if not left:
+                return
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.2)
+
+    def stop(self, graceful=True):
+        """Stop everything (the page's stop block when graceful), kill what is left, remove the
+        directory; never raises. Returns the pids that had to be killed."""
+        if graceful:
+            try:
+                self.block('ha-stop', timeout=60)
+            except Exception:
+                pass
+            t0 = time.monotonic()
+            while self._leftovers() and time.monotonic() - t0 < 15:
+                time.sleep(0.2)
+        left = self._leftovers()
+        self.kill_all()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return left
+
+    def log_tail(self, name, lines=15):
+        try:
+            with open(os.path.join(self.dir, name + '.log'), errors='replace') as f:
+                return ''.join(f.readlines()[-lines:])
+        except OSError:
+            return ''
+
+
+def _q(s):
+    return "'" + str(s).replace("'", "'\\''") + "'"
