@@ -3,6 +3,10 @@
 // decides what the request sees.
 import { postgraphile, makePluginHook, extendedFormatError } from 'postgraphile';
 
+// ---- The hook statement, in this one place. Once the app relies on taskauth's lazy identity
+// (taskauth verifies the bearer token of request.headers, which pgSettings sets, on first use),
+// drop taskauthHook from createApi's pluginHook; a token refused on that path surfaces as a
+// GraphQL error of the operation, which handleErrors must then turn into the 401 itself.
 // Runs inside each request's transaction, after pgSettings, before the GraphQL operation.
 export const taskauthHook = {
   withPostGraphileContext(withContext) {
