@@ -287,15 +287,18 @@ class Load:
 
 def classify(e):
     """A client-side failure without an SQLSTATE: a broken or refused connection."""
-    msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    msg = str(e).strip() or type(e).__name__
+    if 'terminating connection due to administrator command' in msg:
+        return 'connection terminated by the server (57P01)'
     if 'server closed the connection' in msg or 'terminating connection' in msg:
         return 'connection lost'
-    if 'read-write' in msg or 'read only' in msg or 'hot standby' in msg:
-        return 'no node accepts writes'
-    if 'Connection refused' in msg or 'could not connect' in msg or 'connection to server' in msg:
+    if 'read-only' in msg or 'read only' in msg or 'hot standby' in msg or 'recovery' in msg:
+        return 'no node accepts writes (one refuses, one is read-only)'
+    if 'Connection refused' in msg or 'could not connect' in msg:
         return 'connection refused'
     if 'timeout' in msg:
         return 'connect timeout'
+    msg = msg.splitlines()[0]
     return 'other: ' + msg[:60]
 
 
@@ -433,28 +436,40 @@ def throttle_answers(L):
         return sum(t['answered'] for t in L.throttle.values()), sum(1 for t in L.throttle.values() if t['locked'])
 
 
-def writable_gap(L, old_port, new_port):
-    """Seconds from the last probe write committed on the old primary to the first committed on
-    the new one."""
+def writable_gap(L, old_port, new_port, t_fail, t_down):
+    """Seconds from the last probe write committed on the old primary (before t_down, when the
+    failure was complete) to the first committed on the new primary after t_fail."""
     with L.lock:
         probes = list(L.probes)
-    before = [t for t, _, port in probes if port == old_port]
-    after = [t for t, _, port in probes if port == new_port and (not before or t > before[-1])]
-    if not before or not after:
+    before = [t for t, _, port in probes if port == old_port and t <= t_down]
+    if not before:
         return None
-    return after[0] - before[-1]
+    after = [t for t, _, port in probes if port == new_port and t > max(before[-1], t_fail)]
+    return after[0] - before[-1] if after else None
 
 
-def failover(kind, old_primary, standby):
-    """One failure under load; returns its figures."""
+def events(label):
+    """The monitor's last events, as TAP comments: the failover's own timeline."""
+    try:
+        out = ha.autoctl('show', 'events', '--pgdata', os.path.join(ha.dir, 'monitor'), '--count', '14')
+    except RuntimeError as e:
+        out = str(e)
+    print('# %s: the monitor\'s events:' % label, flush=True)
+    for line in out.splitlines():
+        if line.strip():
+            print('#   ' + line.rstrip()[:150], flush=True)
+
+
+def failover(kind, mode, old_primary, standby):
+    """One failure under load: mode 'node' (kill -9 of the primary's pg_autoctl and postmaster),
+    'postmaster' (kill -9 of its postmaster alone) or 'switchover'. Returns its figures."""
     nodes = {'node1': ha.node_port(1), 'node2': ha.node_port(2)}
-    uri = ha.uri
     L = Ledger()
-    # the cached backends: API sessions on the standby, which will be promoted
+    # the cached backends: API sessions on the standby, which a failover promotes
     cached = [node_conn(nodes[standby], API) for _ in range(CACHED_BACKENDS)]
     tap(all(one(c, 'SELECT pg_is_in_recovery()') for c in cached),
         '%s: %d API backends open on the standby %s before the failure' % (kind, CACHED_BACKENDS, standby))
-    load = Load(uri, L, kind.split()[0], cached)
+    load = Load(ha.uri, L, kind.split()[0], cached)
     load.start()
     time.sleep(LOAD_SECONDS)
     with L.lock:
@@ -466,40 +481,63 @@ def failover(kind, old_primary, standby):
     with L.lock:
         errors_before = collections.Counter(L.errors)
     t_fail = time.monotonic()
-    if kind.startswith('kill'):
+    if mode == 'node':
         killed = ha.kill_node(old_primary)
-        tap(len(killed) >= 3, '%s: SIGKILL of %s\'s pg_autoctl service and postmaster (%d processes)'
+        t_down = time.monotonic()
+        tap(len(killed) >= 3, "%s: SIGKILL of %s's pg_autoctl service and postmaster (%d processes)"
             % (kind, old_primary, len(killed)))
+    elif mode == 'postmaster':
+        with open(os.path.join(ha.dir, old_primary, 'postmaster.pid')) as f:
+            pm = int(f.readline())
+        os.kill(pm, signal.SIGKILL)
+        t_down = time.monotonic()
+        tap(True, '%s: SIGKILL of %s\'s postmaster (pid %d), its pg_autoctl left running'
+            % (kind, old_primary, pm))
     else:
         st, out = ha.block('ha-switchover', timeout=180)
+        t_down = float('inf')
         tap(st == 0, "%s: the page's switchover block runs" % kind, out[-1500:])
-    # the load goes on until a new primary has taken writes for a few seconds
+    # the load goes on until a primary has taken writes again for a few seconds: the standby
+    # after a failover, either node after the postmaster alone was killed
+    targets = {nodes[standby]} if mode != 'postmaster' else set(nodes.values())
     t0 = time.monotonic()
     while time.monotonic() - t0 < 180:
         with L.lock:
-            after = [t for t, _, port in L.probes if t > t_fail and port == nodes[standby]]
+            after = [t for t, _, port in L.probes if t > max(t_fail, t_down if t_down != float('inf') else 0)
+                     and port in targets]
         if after and time.monotonic() - after[0] > 3:
             break
         time.sleep(0.2)
     load.stop()
-    gap = writable_gap(L, nodes[old_primary], nodes[standby])
     with L.lock:
         seen = L.errors - errors_before
-    new_primary = ha.wait_settled(timeout=120) if not kind.startswith('kill') else None
-    if new_primary is None:
-        # after a kill the old primary is down: the survivor must be primary alone
+    if mode == 'node':
+        # the old primary is down: the survivor is primary alone (wait_primary)
+        new_primary = None
         t0 = time.monotonic()
         while time.monotonic() - t0 < 60 and new_primary is None:
-            st = ha.state()
-            prim = [n for n, (rep, asg, _) in st.items() if rep == asg and rep in ('primary', 'wait_primary')]
+            prim = [n for n, (rep, asg, _) in ha.state().items()
+                    if rep == asg and rep in ('primary', 'wait_primary')]
             new_primary = prim[0] if prim else None
             if new_primary is None:
                 time.sleep(0.5)
-        print('# %s: states after: %s' % (kind, ha.state()), flush=True)
-    owner = node_conn(nodes[standby])
-    tap(new_primary == standby and one(owner, 'SELECT pg_is_in_recovery()') is False,
-        '%s: the monitor reports %s primary (was %s), and it is out of recovery'
-        % (kind, standby, old_primary), new_primary)
+    else:
+        new_primary = ha.wait_settled(timeout=180)
+    print('# %s: states after: %s' % (kind, ha.state()), flush=True)
+    events(kind)
+    promoted = new_primary == standby
+    new_port = nodes[new_primary] if new_primary else nodes[standby]
+    gap = writable_gap(L, nodes[old_primary], new_port, t_fail, t_down)
+    owner = node_conn(new_port)
+    if mode == 'postmaster':
+        tap(new_primary in nodes and one(owner, 'SELECT pg_is_in_recovery()') is False,
+            '%s: the monitor reports %s primary (%s), and it is out of recovery'
+            % (kind, new_primary, 'failed over' if promoted else "restarted in place by its pg_autoctl"),
+            new_primary)
+    else:
+        tap(promoted and one(owner, 'SELECT pg_is_in_recovery()') is False,
+            '%s: the monitor reports %s primary (was %s), and it is out of recovery'
+            % (kind, standby, old_primary), new_primary)
 
     # committed writes lost
     lost, total, bad = check_writes(owner, L, kind)
@@ -520,10 +558,19 @@ def failover(kind, old_primary, standby):
                 continue
             live.append(s['access'][-1])
         cached_tokens = set(L.cached)
-    tap(all(one(c, 'SELECT pg_is_in_recovery()') is False for c in cached),
-        '%s: the %d backends opened on the standby before the failure are backends of the new '
-        'primary now' % (kind, len(cached)))
-    fresh = [node_conn(nodes[standby], API) for _ in range(FRESH_BACKENDS)]
+    if promoted:
+        tap(all(one(c, 'SELECT pg_is_in_recovery()') is False for c in cached),
+            '%s: the %d backends opened on the standby before the failure are backends of the new '
+            'primary now' % (kind, len(cached)))
+    else:
+        tap(all(one(c, 'SELECT pg_is_in_recovery()') is True for c in cached),
+            '%s: no failover: the %d backends opened on the standby are still the standby\'s '
+            '(checked there after replay)' % (kind, len(cached)))
+        lsn = one(owner, 'SELECT pg_current_wal_insert_lsn()::text')
+        wait = time.monotonic()
+        while time.monotonic() - wait < 60 and not one(cached[0], 'SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn', (lsn,)):
+            time.sleep(0.1)
+    fresh = [node_conn(new_port, API) for _ in range(FRESH_BACKENDS)]
     accepted = refused_live = 0
     for c in cached + fresh:
         for tok in revoked:
@@ -535,17 +582,17 @@ def failover(kind, old_primary, standby):
                 refused_live += 1
     n_cached_revoked = sum(1 for t in revoked if t in cached_tokens)
     tap(accepted == 0 and len(revoked) > 0,
-        '%s: revoked tokens accepted after the failover: %d (%d revoked tokens, %d of them cached '
+        '%s: revoked tokens accepted after the failure: %d (%d revoked tokens, %d of them cached '
         'before the revocation, x %d backends)' % (kind, accepted, len(revoked), n_cached_revoked,
                                                   len(cached) + len(fresh)))
     tap(refused_live == 0 and len(live) > 0,
-        '%s: live tokens refused after the failover: %d (%d tokens x %d backends)'
+        '%s: live tokens refused after the failure: %d (%d tokens x %d backends)'
         % (kind, refused_live, len(live), len(cached) + len(fresh)))
 
     # spent refresh tokens: each presented once, after everything else (a replay ends its session)
     with L.lock:
         spent = [t for sid, s in L.sessions.items() if sid not in L.uncertain_sessions for t in s['spent']]
-    api = node_conn(nodes[standby], API)
+    api = node_conn(new_port, API)
     worked = 0
     codes = collections.Counter()
     for tok in spent:
@@ -555,14 +602,14 @@ def failover(kind, old_primary, standby):
         except psycopg2.Error as e:
             codes[e.pgcode] += 1
     tap(worked == 0 and len(spent) > 0,
-        '%s: spent refresh tokens that work after the failover: %d of %d (refused: %s)'
+        '%s: spent refresh tokens that work after the failure: %d of %d (refused: %s)'
         % (kind, worked, len(spent), dict(codes)))
     for c in cached + fresh + [api, owner]:
         c.close()
     figures = {'lost': sum(lost.values()), 'accepted': accepted, 'spent_worked': worked,
-               'gap': gap, 'seen': dict(seen), 'totals': dict(total)}
-    print('# %s: seconds without a writable primary (last probe write before the failure to the '
-          'first after): %s' % (kind, '%.1f' % gap if gap is not None else 'unknown'), flush=True)
+               'gap': gap, 'seen': dict(seen), 'totals': dict(total), 'primary': new_primary}
+    print('# %s: seconds without a writable primary (last probe write on the old primary to the '
+          'first on the new one): %s' % (kind, '%.1f' % gap if gap is not None else 'unknown'), flush=True)
     print('# %s: what the clients saw from the failure on: %s' % (kind, json.dumps(dict(seen), sort_keys=True)),
           flush=True)
     figures['ledger'] = L
@@ -615,7 +662,7 @@ def run():
         'the primary streams to node2 synchronously (pg_stat_replication: quorum)', rep)
 
     figs = {}
-    figs['kill'] = failover('kill -9', 'node1', 'node2')
+    figs['kill'] = failover('kill -9', 'node', 'node1', 'node2')
 
     # node1 comes back as the standby: the page's rejoin block
     st, out = ha.block('ha-rejoin')
@@ -629,12 +676,15 @@ def run():
     tap(prim == 'node2' and rep == 'pgautofailover_standby_1:quorum',
         'node1 rejoined as a synchronous standby of node2', (prim, rep))
 
-    figs['switchover'] = failover('switchover', 'node2', 'node1')
+    figs['switchover'] = failover('switchover', 'switchover', 'node2', 'node1')
     adm = node_conn(ha.node_port(1))
     lost, total, _ = check_writes(adm, figs['kill']['ledger'], 'kill -9 writes after the switchover')
     adm.close()
     tap(sum(lost.values()) == 0, 'the writes committed around the kill are all still there after '
         'the switchover: %d lost' % sum(lost.values()), dict(lost))
+
+    # the postmaster alone, its pg_autoctl left running
+    figs['postmaster'] = failover('postmaster kill -9', 'postmaster', 'node1', 'node2')
 
     for k, f in figs.items():
         print('# figures, %s: writes lost %d, revoked tokens accepted %d, spent refresh tokens '
