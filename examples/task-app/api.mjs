@@ -1,49 +1,41 @@
 // The API: PostGraphile 4 over schema taskauth. PostGraphile gets no JWT secret; each request's
-// token goes to taskauth.pre_request() inside the request's transaction, and row-level security
-// decides what the request sees.
+// Authorization header goes into request.headers, where taskauth takes the token the first time
+// the request asks for the identity (its lazy identity), and row-level security decides what the
+// request sees. The app runs no statement of its own before the GraphQL operation.
 import { postgraphile, makePluginHook, extendedFormatError } from 'postgraphile';
 
-// ---- The hook statement, in this one place. Once the app relies on taskauth's lazy identity
-// (taskauth verifies the bearer token of request.headers, which pgSettings sets, on first use),
-// drop taskauthHook from createApi's pluginHook; a token refused on that path surfaces as a
-// GraphQL error of the operation, which handleErrors must then turn into the 401 itself.
-// Runs inside each request's transaction, after pgSettings, before the GraphQL operation.
-export const taskauthHook = {
-  withPostGraphileContext(withContext) {
-    return (options, callback) =>
-      withContext(options, async (context) => {
-        try {
-          await context.pgClient.query('select taskauth.pre_request()');
-        } catch (e) {
-          throw e.code === 'PGRST' ? tokenRefused(e) : e;
-        }
-        return callback(context);
-      });
-  },
-};
-
-// pre_request() refuses a bad token with SQLSTATE PGRST, a JSON message
-// {"code":"PGRST301","message":"jwt expired"} and a JSON detail {"status":401,"headers":{...}}.
-function tokenRefused(e) {
-  const { code, message } = JSON.parse(e.message);
-  const { status, headers } = JSON.parse(e.detail);
-  return Object.assign(new Error(message), { statusCode: status, code, headers });
+// taskauth refuses a bad token with SQLSTATE PGRST, a JSON message
+// {"code":"PGRST301","message":"jwt expired"} and a JSON detail {"status":401,"headers":{...}}:
+// the request is answered with that status and those headers, the body naming the reason.
+function tokenRefused(error, res) {
+  const { code, message } = JSON.parse(error.message);
+  const { status, headers } = JSON.parse(error.detail);
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.statusCode = status;
+  return { message, extensions: { code } };
 }
 
-// Formats errors for the response; a refused token's error also sets its HTTP headers.
+// Formats errors for the response.
 function handleErrors(errors, req, res) {
   return errors.map((error) => {
-    if (error.headers) {
-      for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-      return { message: error.message, extensions: { code: error.code } };
-    }
+    const cause = error.originalError ?? error;
+    if (cause.code === 'PGRST') return tokenRefused(cause, res);
     // errcode: the SQLSTATE, so a client tells a refusal (42501) from a bad value (23514)
     return extendedFormatError(error, ['errcode']);
   });
 }
 
+// A refused token refuses the whole request: its body is the error alone, without the data of
+// fields that did not need the identity.
+const refusedTokenPlugin = {
+  'postgraphile:http:result'(result) {
+    const refused = result.errors?.some((e) => e.extensions?.code === 'PGRST301');
+    return refused ? { errors: result.errors, statusCode: result.statusCode } : result;
+  },
+};
+
 // The request's settings: the role it runs as, and its Authorization header in the shape
-// PostgREST uses, where pre_request() reads it.
+// PostgREST uses, where taskauth reads it.
 export function pgSettings(apiRole) {
   return (req) => ({
     role: apiRole,
@@ -54,7 +46,7 @@ export function pgSettings(apiRole) {
 // The /graphql request handler (a Node http handler); .release() closes its pool.
 export function createApi(config) {
   return postgraphile(config.databaseUrl, 'taskauth', {
-    pluginHook: makePluginHook([taskauthHook]),
+    pluginHook: makePluginHook([refusedTokenPlugin]),
     pgSettings: pgSettings(config.apiRole),
     // taskauth's tables and functions belong to an extension, which PostGraphile skips otherwise.
     includeExtensionResources: true,
