@@ -228,6 +228,19 @@ def run():
         'row-level security on the standby: alice and bob see only their own tasks, '
         'anonymous none', (rows, rows_bob, anon))
 
+    # the lazy identity on the standby: only request.headers, as PostgREST sets it
+    outcome(api, "SELECT set_config('request.headers', %s, true)",
+            (json.dumps({'authorization': 'Bearer ' + token_bob}),))
+    lazy_rows = outcome(api, 'SELECT array_agg(title ORDER BY title) FROM taskauth.tasks')
+    api.rollback()
+    outcome(api, "SELECT set_config('request.headers', %s, true)",
+            (json.dumps({'authorization': 'Bearer not.a.token'}),))
+    lazy_bad = outcome(api, 'SELECT count(*) FROM taskauth.tasks')
+    api.rollback()
+    tap(lazy_rows == ['bob 1'] and lazy_bad == 'SQLSTATE PGRST',
+        'the lazy identity on the standby: the token of request.headers gives bob his task, '
+        'a bad one the 401 error', (lazy_rows, lazy_bad))
+
     # writes
     outcome(api, 'SELECT taskauth.authenticate(%s)', (token_k2,))
     ins = outcome(api, "INSERT INTO taskauth.tasks (title) VALUES ('on the standby')")
