@@ -616,6 +616,45 @@ def failover(kind, mode, old_primary, standby):
     return figures
 
 
+def standby_loss(primary, standby):
+    """kill -9 of the synchronous standby's node under load: commits wait for it until the
+    monitor turns synchronous replication off; nothing committed is lost on the primary."""
+    port = ha.node_port(int(primary[-1]))
+    L = Ledger()
+    load = Load(ha.uri, L, 'standby', [])
+    load.start()
+    time.sleep(LOAD_SECONDS / 2)
+    with L.lock:
+        errors_before = collections.Counter(L.errors)
+    t_fail = time.monotonic()
+    killed = ha.kill_node(standby)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 120:
+        with L.lock:
+            stalled = [t for t, _, _ in L.probes if t > t_fail]
+        if stalled and time.monotonic() - stalled[0] > 3:
+            break
+        time.sleep(0.2)
+    load.stop()
+    with L.lock:
+        seen = L.errors - errors_before
+        before = [t for t, _, p in L.probes if t <= t_fail]
+        after = [t for t, _, p in L.probes if t > t_fail and p == port]
+    stall = after[0] - before[-1] if before and after else None
+    events('standby kill -9')
+    owner = node_conn(port)
+    names = one(owner, 'SHOW synchronous_standby_names')
+    lost, total, bad = check_writes(owner, L, 'standby kill -9')
+    owner.close()
+    tap(len(killed) >= 3 and stall is not None and names == '' and sum(lost.values()) == 0 and not bad,
+        'standby kill -9: %s stays primary, its commits wait until the monitor turns synchronous '
+        'replication off (%s s), and nothing committed is lost' % (primary, '%.1f' % stall if stall else '?'),
+        (len(killed), stall, names, dict(lost), bad))
+    print('# standby kill -9: seconds writes waited for the lost standby: %s; clients saw %s'
+          % ('%.1f' % stall if stall else '?', json.dumps(dict(seen), sort_keys=True)), flush=True)
+    return stall
+
+
 def run():
     global ha
     ha = Formation()
@@ -686,12 +725,17 @@ def run():
     # the postmaster alone, its pg_autoctl left running
     figs['postmaster'] = failover('postmaster kill -9', 'postmaster', 'node1', 'node2')
 
+    # the synchronous standby lost: writes wait for it, then go on without it
+    stall = standby_loss(figs['postmaster']['primary'] or 'node1',
+                         'node2' if (figs['postmaster']['primary'] or 'node1') == 'node1' else 'node1')
+
     for k, f in figs.items():
         print('# figures, %s: writes lost %d, revoked tokens accepted %d, spent refresh tokens '
               'working %d, seconds without a writable primary %s, clients saw %s'
               % (k, f['lost'], f['accepted'], f['spent_worked'],
                  '%.1f' % f['gap'] if f['gap'] is not None else '?', json.dumps(f['seen'], sort_keys=True)),
               flush=True)
+    print('# figures, standby lost: writes waited %s s' % ('%.1f' % stall if stall else '?'), flush=True)
 
 
 def main():
@@ -703,6 +747,7 @@ def main():
     def on_signal(signum, frame):
         if ha is not None:
             ha.kill_all()
+            shutil.rmtree(ha.dir, ignore_errors=True)
         print('Bail out! killed by signal %d' % signum, flush=True)
         os._exit(1)
 
@@ -715,7 +760,7 @@ def main():
         tap(False, 'test ran to the end', repr(e))
         if ha is not None:
             for n in ('monitor', 'node1', 'node2'):
-                print('# %s.log:\n%s' % (n, ''.join('#   ' + l for l in ha.log_tail(n).splitlines(True))),
+                print('# %s:\n%s' % (n, ''.join('#   ' + l for l in ha.log_tail(n, 40).splitlines(True))),
                       flush=True)
     finally:
         if ha is not None:

@@ -9,7 +9,14 @@ own (setsid), and the `pg_autoctl run` services it starts in the background stay
 with the postmasters they start; stop() stops them with the page's own stop block, then kills
 whatever of those sessions is left and removes the directory. kill_node() is a crash: SIGKILL of
 one node's pg_autoctl processes and its postmaster, all at once.
+
+The test process makes itself a child subreaper: the services the blocks start in the background
+are re-parented to it rather than to the machine's init, and a thread reaps them when they die.
+A killed postmaster left a zombie otherwise (an init that reaps slowly, as in some containers),
+and a zombie's pid in postmaster.pid keeps the node's pg_autoctl from starting PostgreSQL again,
+which no real machine's crash does.
 """
+import ctypes
 import json
 import os
 import pwd
@@ -18,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 from cluster import bindir
@@ -63,6 +71,48 @@ def _stat(pid):
         return None
 
 
+def _zombie_of(pid, parent):
+    """The command name of pid when it is a zombie child of parent, else None."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            head, tail = f.read().rsplit(')', 1)
+        fields = tail.split()
+        if fields[0] == 'Z' and int(fields[1]) == parent:
+            return head.split('(', 1)[1]
+    except (OSError, IndexError, ValueError):
+        pass
+    return None
+
+
+def _reaper():
+    """Reap the formation's dead services (postgres, pg_autoctl) re-parented to this process;
+    never the children subprocess waits for itself."""
+    me = os.getpid()
+    while True:
+        for pid in _pids():
+            if _zombie_of(pid, me) in ('postgres', 'pg_autoctl'):
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+        time.sleep(0.2)
+
+
+_reaping = False
+
+
+def become_subreaper():
+    """PR_SET_CHILD_SUBREAPER for this process, and the thread that reaps (once)."""
+    global _reaping
+    if _reaping:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(36, 1, 0, 0, 0) != 0:     # PR_SET_CHILD_SUBREAPER
+        return
+    _reaping = True
+    threading.Thread(target=_reaper, daemon=True).start()
+
+
 def _pids():
     return [int(d) for d in os.listdir('/proc') if d.isdigit()]
 
@@ -77,6 +127,7 @@ def _cmdline(pid):
 
 class Formation:
     def __init__(self):
+        become_subreaper()
         self.root = os.getuid() == 0
         self.owner = pwd.getpwnam('postgres') if self.root else pwd.getpwuid(os.getuid())
         self.dir = tempfile.mkdtemp(prefix='taskauth-ha.')
@@ -184,13 +235,25 @@ class Formation:
     def kill_node(self, name):
         """A crash of node name: its pg_autoctl service and postmaster get SIGSTOP (so that none
         restarts another), then SIGKILL. Returns the pids killed."""
-        tree = self._node_tree(name)
-        for sig in (signal.SIGSTOP, signal.SIGKILL):
-            for pid in tree:
+        tree = []
+        for _ in range(5):      # stopped processes fork no more: until the tree stops growing
+            more = [p for p in self._node_tree(name) if p not in tree]
+            if not more:
+                break
+            for pid in more:
                 try:
-                    os.kill(pid, sig)
+                    os.kill(pid, signal.SIGSTOP)
                 except ProcessLookupError:
                     pass
+            tree += more
+        for pid in tree:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        t0 = time.monotonic()    # gone (and reaped), as after a machine's crash
+        while any(os.path.exists('/proc/%d' % p) for p in tree) and time.monotonic() - t0 < 10:
+            time.sleep(0.05)
         return tree
 
     def _leftovers(self):
@@ -226,11 +289,22 @@ class Formation:
         return left
 
     def log_tail(self, name, lines=15):
+        """The last lines of a node's pg_autoctl log, and of its PostgreSQL's newest log."""
+        out = ''
+        logs = [os.path.join(self.dir, name + '.log')]
         try:
-            with open(os.path.join(self.dir, name + '.log'), errors='replace') as f:
-                return ''.join(f.readlines()[-lines:])
+            pglogs = sorted(os.path.join(self.dir, name, 'log', f)
+                            for f in os.listdir(os.path.join(self.dir, name, 'log')))
+            logs += pglogs[-1:]
         except OSError:
-            return ''
+            pass
+        for path in logs:
+            try:
+                with open(path, errors='replace') as f:
+                    out += '%s:\n%s' % (os.path.basename(path), ''.join(f.readlines()[-lines:]))
+            except OSError:
+                pass
+        return out
 
 
 def _q(s):
