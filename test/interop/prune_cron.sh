@@ -15,17 +15,7 @@ conf=()
 while read -r line; do conf+=(-o "$line"); done < <(/usr/bin/python3 "$here/lib/doc_blocks.py" conf docs/sessions.md prune-cron-conf)
 pgv=$(pg_config --version | sed 's/^PostgreSQL \([0-9]*\).*/\1/')
 
-# a free port (pg_virtualenv would pick the first cluster's), for a second throwaway cluster
-port=$(/usr/bin/python3 -c '
-import os, socket
-for p in range(15432, 15632):
-    if os.path.exists("/var/run/postgresql/.s.PGSQL.%d" % p):
-        continue
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", p)); print(p); break
-        except OSError:
-            pass')
+port=$(/usr/bin/python3 "$here/lib/free_port.py" 15432)
 out=$(BLOCK=$block pg_virtualenv -t -v "$pgv" -c "-p $port" \
       "${conf[@]}" \
       bash -c '

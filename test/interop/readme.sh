@@ -41,16 +41,7 @@ tap $? "README's build block runs$( (($? == 0)) || printf ': %s' "$(tail -3 <<<"
 # command .ci/run runs, of which this file is one suite
 qs=$(block quick-start)
 is "$(sed 's/ *#.*//' <<<"$qs" | tr '\n' ';')" "make demo;make test;" "README's quick start shows make demo and make test"
-port=$(/usr/bin/python3 -c '
-import os, socket
-for p in range(15632, 15832):
-    if os.path.exists("/var/run/postgresql/.s.PGSQL.%d" % p):
-        continue
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", p)); print(p); break
-        except OSError:
-            pass')
+port=$(/usr/bin/python3 "$here/lib/free_port.py" 15632)
 out=$(cd "$(dirname "$readme")" && PGPORT=$port bash -e -c "$(grep '^make demo' <<<"$qs")" 2>&1)
 tap $? "README's make demo runs$( (($? == 0)) || printf ': %s' "$(tail -5 <<<"$out")")"
 grep -q '^Demo finished: every step behaved as expected\.$' <<<"$out"; tap $? "and its walk-through ends with every step as expected"
