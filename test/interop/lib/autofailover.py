@@ -144,6 +144,10 @@ class Formation:
             'XDG_RUNTIME_DIR': os.path.join(self.dir, 'run'),
             'PATH': '%s:/usr/bin:/bin' % self.bin, 'LANG': 'C.UTF-8', 'USER': self.owner.pw_name,
         }
+        # pg_autoctl keeps its pid files in XDG_RUNTIME_DIR when that exists, else in /tmp
+        os.mkdir(self.env['XDG_RUNTIME_DIR'], 0o700)
+        if self.root:
+            os.chown(self.env['XDG_RUNTIME_DIR'], self.owner.pw_uid, self.owner.pw_gid)
 
     def node_port(self, n):
         return self.port + n
