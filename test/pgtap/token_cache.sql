@@ -3,7 +3,7 @@
 -- changed byte or a cache turned off never lets a token through that verification would refuse.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 
 SET LOCAL taskauth.token_cache_size = 64;
 SELECT taskauth.add_signing_key(repeat('c-0123456789', 4), 'cache-k1') \g /dev/null
@@ -89,6 +89,13 @@ SELECT is(taskauth.authenticate((SELECT t FROM tok)), '6a0c1e2f-3b4d-4e5f-8a6b-7
 SELECT throws_ok($$SET ROLE pg_read_all_data; SET taskauth.token_cache_size = 0$$, '42501', NULL,
                  'only a superuser changes taskauth.token_cache_size');
 RESET ROLE;
+
+-- Everything the caches keep lives in one memory context of its own, which the server shows
+SELECT is((SELECT count(*) FROM pg_backend_memory_contexts WHERE name = 'taskauth' AND parent = 'TopMemoryContext'),
+          1::bigint, 'the caches have one memory context, "taskauth", under TopMemoryContext');
+SELECT cmp_ok((SELECT total_bytes FROM pg_backend_memory_contexts WHERE name = 'taskauth'), '>=',
+              (SELECT token_cache_bytes + revocation_bytes FROM taskauth.backend_stats()),
+              'and it holds the verified tokens and the revoked sets backend_stats() counts');
 
 SELECT * FROM finish();
 ROLLBACK;
