@@ -5,14 +5,17 @@ docs/high-availability.md's blocks run verbatim, in a private directory, started
 here. A load runs against it through libpq's multi-host string (sign-ups, sign_in, refresh,
 task writes through the API role under row-level security, logout, revoke_user, failed logins
 until each email is locked, and a write probe every 50 ms), and every write whose commit a
-client saw is recorded. Then the primary fails twice: kill -9 of its pg_autoctl service and
-postmaster, and `pg_autoctl perform switchover`. After each, on the new primary (read from the
-monitor, and checked on the nodes), every recorded write must be there, every token revoked
-before the failure must be refused in every backend (three that had it cached, connected to the
-standby before its promotion, and three new ones), every live token accepted, and every spent
-refresh token refused. The figures (writes lost, revoked tokens accepted, spent refresh tokens
-that worked, seconds without a writable primary, and what the clients saw, by SQLSTATE) are
-printed as TAP comments. Emits TAP; bails out (a failed file) when pg_autoctl is missing.
+client saw is recorded. Then the primary fails three times: kill -9 of its pg_autoctl service
+and postmaster (node1, then started again: the page's rejoin block), `pg_autoctl perform
+switchover` (back to node1), and kill -9 of its postmaster alone (its pg_autoctl restarts it in
+place). After each, on the primary the monitor reports (checked out of recovery on the node),
+every recorded write must be there, every token revoked before the failure must be refused in
+every backend (three that had it cached, connected to the standby before the failure, and three
+new ones), every live token accepted, and every spent refresh token refused. Last, the standby
+is killed: commits wait until the monitor turns synchronous replication off, and nothing is
+lost. The figures (writes lost, revoked tokens accepted, spent refresh tokens that worked,
+seconds without a writable primary, and what the clients saw, by SQLSTATE) are printed as TAP
+comments. About 3 minutes. Emits TAP; bails out (a failed file) when pg_autoctl is missing.
 """
 # readme-blocks: docs/high-availability.md ha-monitor ha-nodes ha-extension ha-uri ha-rejoin ha-switchover ha-stop
 import base64
@@ -57,7 +60,7 @@ class Ledger:
     def __init__(self):
         self.lock = threading.Lock()
         self.users = {}          # email -> id
-        self.sessions = {}       # sid -> dict(user, access [tokens], refresh, spent [tokens], ended)
+        self.sessions = {}       # sid -> dict(user, access [tokens], refresh, spent [tokens])
         self.uncertain_sessions = set()   # an operation on them had an unknown outcome
         self.uncertain_users = set()
         self.revoked = []        # access tokens whose revocation committed
