@@ -17,7 +17,7 @@ lost. The figures (writes lost, revoked tokens accepted, spent refresh tokens th
 seconds without a writable primary, and what the clients saw, by SQLSTATE) are printed as TAP
 comments. About 3 minutes. Emits TAP; bails out (a failed file) when pg_autoctl is missing.
 """
-# readme-blocks: docs/high-availability.md ha-monitor ha-nodes ha-extension ha-uri ha-rejoin ha-switchover ha-stop
+# readme-blocks: docs/high-availability.md ha-monitor ha-nodes ha-extension ha-uri ha-pgbouncer ha-rejoin ha-switchover ha-stop
 import base64
 import collections
 import hashlib
@@ -69,6 +69,8 @@ class Ledger:
         self.tasks = {}          # task id -> (user id, title, completed)
         self.throttle = {}       # email -> dict(answered, uncertain, locked)
         self.probes = []         # (monotonic time, id, server port) of committed probe writes
+        self.bprobes = []        # the same, through pgbouncer
+        self.breconnects = 0     # connections to pgbouncer opened again after the first
         self.errors = collections.Counter()
         self.cached = set()      # tokens authenticated in every cached backend
 
@@ -85,6 +87,7 @@ class Load:
         self.ledger = ledger
         self.tag = tag
         self.cache_conns = cache_conns
+        self.bouncer = getattr(ha, 'bouncer', None)
         self.cache_lock = threading.Lock()
         self.stopping = threading.Event()
         self.threads = []
@@ -274,11 +277,37 @@ class Load:
                     L.probes.append((time.monotonic(), r[0], r[1]))
             time.sleep(0.05)
 
+    def bouncer_loop(self):
+        """The write probe through pgbouncer: one connection, opened again only when it breaks."""
+        L = self.ledger
+        conn = None
+        while not self.stopping.is_set():
+            try:
+                if conn is None or conn.closed:
+                    if conn is not None:
+                        with L.lock:
+                            L.breconnects += 1
+                    conn = psycopg2.connect(host='127.0.0.1', port=self.bouncer, user='postgres',
+                                            dbname='app', connect_timeout=2)
+                    conn.autocommit = True
+                r = row(conn, 'INSERT INTO public.ha_probe DEFAULT VALUES RETURNING id, inet_server_port()')
+                with L.lock:
+                    L.bprobes.append((time.monotonic(), r[0], r[1]))
+            except psycopg2.Error as e:
+                L.error('through pgbouncer: ' + (e.pgcode or classify(e)))
+                if conn is not None and not conn.closed and e.pgcode is None:
+                    conn.close()
+            time.sleep(0.05)
+        if conn is not None:
+            conn.close()
+
     def start(self, users=3):
         for k in range(users):
             self.threads.append(threading.Thread(target=self.user_loop, args=(k,), daemon=True))
         self.threads.append(threading.Thread(target=self.throttle_loop, daemon=True))
         self.threads.append(threading.Thread(target=self.probe_loop, daemon=True))
+        if self.bouncer:
+            self.threads.append(threading.Thread(target=self.bouncer_loop, daemon=True))
         for t in self.threads:
             t.start()
 
@@ -368,6 +397,7 @@ def check_writes(conn, L, label):
         revoked_users = set(L.revoked_users)
         throttle = {k: dict(v) for k, v in L.throttle.items()}
         probes = [p for _, p, _ in L.probes]
+        bprobes = [p for _, p, _ in L.bprobes]
         uncertain = set(L.uncertain_sessions)
     with conn.cursor() as cur:
         cur.execute('SELECT email, id::text FROM taskauth.users')
@@ -429,6 +459,9 @@ def check_writes(conn, L, label):
         have_p = {r[0] for r in cur.fetchall()}
         total['probe writes'] = len(probes)
         lost['probe writes'] = sum(1 for p in probes if p not in have_p)
+        if bprobes:
+            total['probe writes through pgbouncer'] = len(bprobes)
+            lost['probe writes through pgbouncer'] = sum(1 for p in bprobes if p not in have_p)
     print('# %s: committed writes checked on the new primary: %s' %
           (label, ', '.join('%s %d' % kv for kv in total.items())), flush=True)
     return lost, total, bad
@@ -531,6 +564,19 @@ def failover(kind, mode, old_primary, standby):
     promoted = new_primary == standby
     new_port = nodes[new_primary] if new_primary else nodes[standby]
     gap = writable_gap(L, nodes[old_primary], new_port, t_fail, t_down)
+    bgap = None
+    if ha.bouncer:
+        with L.lock:
+            bprobes = list(L.bprobes)
+            breconnects = L.breconnects
+        bbefore = [t for t, _, port in bprobes if port == nodes[old_primary] and t <= t_down]
+        bafter = [t for t, _, port in bprobes if port == new_port and bbefore and t > max(bbefore[-1], t_fail)]
+        bgap = bafter[0] - bbefore[-1] if bbefore and bafter else None
+        tap(bgap is not None,
+            '%s: through pgbouncer, writes reach the new primary without a new connection string '
+            '(%s s without one; the connection to pgbouncer opened again %d times)'
+            % (kind, '%.1f' % bgap if bgap is not None else '?', breconnects),
+            (len(bbefore), len(bprobes), breconnects))
     owner = node_conn(new_port)
     if mode == 'postmaster':
         tap(new_primary in nodes and one(owner, 'SELECT pg_is_in_recovery()') is False,
@@ -610,7 +656,8 @@ def failover(kind, mode, old_primary, standby):
     for c in cached + fresh + [api, owner]:
         c.close()
     figures = {'lost': sum(lost.values()), 'accepted': accepted, 'spent_worked': worked,
-               'gap': gap, 'seen': dict(seen), 'totals': dict(total), 'primary': new_primary}
+               'gap': gap, 'seen': dict(seen), 'totals': dict(total), 'primary': new_primary,
+               'bouncer_gap': bgap}
     print('# %s: seconds without a writable primary (last probe write on the old primary to the '
           'first on the new one): %s' % (kind, '%.1f' % gap if gap is not None else 'unknown'), flush=True)
     print('# %s: what the clients saw from the failure on: %s' % (kind, json.dumps(dict(seen), sort_keys=True)),
@@ -692,6 +739,32 @@ def run():
     tap(st == 0 and len(uri) == 1, "the page's uri block prints a multi-host read-write string", out)
     ha.uri = uri[0]
 
+    ha.bouncer = None
+    st, out = ha.block('ha-pgbouncer')
+    t0 = time.monotonic()
+    followed = ''
+    while time.monotonic() - t0 < 30 and 'port=%d' % p1 not in followed:
+        time.sleep(0.2)
+        try:
+            with open(os.path.join(ha.dir, 'follow.log')) as f:
+                followed = f.read()
+        except OSError:
+            pass
+    via = None
+    if st == 0 and 'port=%d' % p1 in followed:
+        ha.bouncer = ha.port + 3
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 10 and via is None:
+            try:
+                c = psycopg2.connect(host='127.0.0.1', port=ha.bouncer, user='postgres', dbname='app',
+                                     connect_timeout=2)
+                via = one(c, 'SELECT inet_server_port()')
+                c.close()
+            except psycopg2.Error:
+                time.sleep(0.2)
+    tap(via == p1, "the page's pgbouncer block runs: pgbouncer leads to the primary, node1",
+        (st, out, followed, via))
+
     adm = node_conn(p1)
     one(adm, 'CREATE ROLE %s LOGIN' % API)
     one(adm, 'SELECT taskauth.grant_api_access(%s::regrole)', (API,))
@@ -736,9 +809,11 @@ def run():
 
     for k, f in figs.items():
         print('# figures, %s: writes lost %d, revoked tokens accepted %d, spent refresh tokens '
-              'working %d, seconds without a writable primary %s, clients saw %s'
+              'working %d, seconds without a writable primary %s (through pgbouncer %s), clients saw %s'
               % (k, f['lost'], f['accepted'], f['spent_worked'],
-                 '%.1f' % f['gap'] if f['gap'] is not None else '?', json.dumps(f['seen'], sort_keys=True)),
+                 '%.1f' % f['gap'] if f['gap'] is not None else '?',
+                 '%.1f' % f['bouncer_gap'] if f['bouncer_gap'] is not None else '?',
+                 json.dumps(f['seen'], sort_keys=True)),
               flush=True)
     print('# figures, standby lost: writes waited %s s' % ('%.1f' % stall if stall else '?'), flush=True)
 
@@ -770,8 +845,10 @@ def main():
     finally:
         if ha is not None:
             killed = ha.stop()
+            for pid, cmd in killed:
+                print('# still running after the stop block, killed: %d %s' % (pid, cmd), flush=True)
             tap(not ha._leftovers(), "everything stopped (the page's stop block; %d processes "
-                "had to be killed after it)" % len(killed))
+                "had to be killed after it)" % len(killed), killed)
     print('# the whole file took %.0f s' % (time.monotonic() - t0), flush=True)
     print('1..%d' % len(results), flush=True)
     sys.exit(0 if all(results) else 1)

@@ -90,7 +90,7 @@ def _reaper():
     me = os.getpid()
     while True:
         for pid in _pids():
-            if _zombie_of(pid, me) in ('postgres', 'pg_autoctl'):
+            if _zombie_of(pid, me) in ('postgres', 'pg_autoctl', 'pgbouncer', 'bash'):
                 try:
                     os.waitpid(pid, os.WNOHANG)
                 except ChildProcessError:
@@ -260,11 +260,31 @@ class Formation:
             time.sleep(0.05)
         return tree
 
+    def _daemons(self):
+        """The pids of pgbouncer and of the loop that follows the primary, while they run."""
+        out = []
+        for name in ('follow', 'pgbouncer'):
+            try:
+                with open(os.path.join(self.dir, name + '.pid')) as f:
+                    pid = int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+            if _stat(pid) and os.path.basename(_cmdline(pid)[0]) in (b'bash', b'pgbouncer'):
+                out.append(pid)
+        return out
+
     def _leftovers(self):
-        return [pid for pid in _pids() if (_stat(pid) or (0, 0))[1] in self.sessions]
+        return sorted(set(self._daemons()) |
+                      {pid for pid in _pids() if (_stat(pid) or (0, 0))[1] in self.sessions})
 
     def kill_all(self):
-        """SIGKILL every process still alive in the sessions this formation started."""
+        """SIGKILL every process still alive in the sessions this formation started, and
+        pgbouncer (a daemon of its own session) and the loop that follows the primary."""
+        for pid in self._daemons():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         for _ in range(3):
             left = self._leftovers()
             if not left:
@@ -287,7 +307,7 @@ class Formation:
             t0 = time.monotonic()
             while self._leftovers() and time.monotonic() - t0 < 15:
                 time.sleep(0.2)
-        left = self._leftovers()
+        left = [(pid, b' '.join(_cmdline(pid))[:80].decode(errors='replace')) for pid in self._leftovers()]
         self.kill_all()
         shutil.rmtree(self.dir, ignore_errors=True)
         return left
