@@ -505,6 +505,7 @@ def failover(kind, mode, old_primary, standby):
     cached = [node_conn(nodes[standby], API) for _ in range(CACHED_BACKENDS)]
     tap(all(one(c, 'SELECT pg_is_in_recovery()') for c in cached),
         '%s: %d API backends open on the standby %s before the failure' % (kind, CACHED_BACKENDS, standby))
+    app = start_app(nodes[old_primary]) if mode == 'node' and ha.bouncer else None
     load = Load(ha.uri, L, kind.split()[0], cached)
     load.start()
     time.sleep(LOAD_SECONDS)
@@ -520,6 +521,9 @@ def failover(kind, mode, old_primary, standby):
     if mode == 'node':
         killed = ha.kill_node(old_primary)
         t_down = time.monotonic()
+        if app is not None:     # the app's user goes on at once, through the outage
+            app.stdin.write('go\n')
+            app.stdin.flush()
         tap(len(killed) >= 3, "%s: SIGKILL of %s's pg_autoctl service and postmaster (%d processes)"
             % (kind, old_primary, len(killed)))
     elif mode == 'postmaster':
@@ -655,6 +659,8 @@ def failover(kind, mode, old_primary, standby):
         % (kind, worked, len(spent), dict(codes)))
     for c in cached + fresh + [api, owner]:
         c.close()
+    if app is not None:
+        check_app(app, kind)
     figures = {'lost': sum(lost.values()), 'accepted': accepted, 'spent_worked': worked,
                'gap': gap, 'seen': dict(seen), 'totals': dict(total), 'primary': new_primary,
                'bouncer_gap': bgap}
@@ -664,6 +670,42 @@ def failover(kind, mode, old_primary, standby):
           flush=True)
     figures['ledger'] = L
     return figures
+
+
+def start_app(primary_port):
+    """The example app, its database on the primary, its connections through pgbouncer, a user
+    signed in with a task (lib/failover_app.mjs); the process, once it said it is ready."""
+    env = dict(os.environ, PGHOST='127.0.0.1', PGPORT=str(primary_port), PGUSER='postgres',
+               PGDATABASE='app')
+    env.pop('PGPASSWORD', None)
+    p = subprocess.Popen(['node', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib', 'failover_app.mjs'),
+                          'ha_task_app', str(ha.bouncer)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, env=env)
+    line = p.stdout.readline().strip()
+    tap(line == 'ready', 'the example app runs with both its connections through pgbouncer: a user '
+        'signed up and wrote a task over HTTP', line + (p.stdout.read() if line != 'ready' else ''))
+    return p if line == 'ready' else None
+
+
+def check_app(p, kind):
+    """What the app saw from the failure on (it was told to go on when the primary was killed):
+    the same app process, cookie and token, through pgbouncer."""
+    try:
+        out, _ = p.communicate(timeout=200)
+        got = json.loads(out.strip().splitlines()[-1])
+    except Exception as e:  # the app's report is the test
+        p.kill()
+        tap(False, '%s: the example app reported after the failure' % kind, repr(e))
+        return
+    tap(got.get('exited') is None and got.get('sameUser') and got.get('after') == 'ok'
+        and got.get('titles') == ['after the failover', 'before the failover']
+        and got.get('cookieStillSignedIn'),
+        '%s: the example app came back without a restart: the same token answered as the same user '
+        '%.1f s after the kill, wrote a task, read both back, and the session cookie still gets a token'
+        % (kind, got.get('secondsUntilAnswered') or -1), json.dumps(got)[:3000])
+    print('# %s: the example app\'s failed requests (every 250 ms) before it answered again: %s'
+          % (kind, json.dumps(got.get('failedRequests'), sort_keys=True)), flush=True)
 
 
 def standby_loss(primary, standby):
