@@ -13,6 +13,9 @@ import { serveDemoAccounts, serveStatic } from './static.mjs';
 // Starts the app; resolves once it listens, to { url, close() }.
 export async function startServer(config) {
   const authPool = new pg.Pool({ connectionString: config.authDatabaseUrl, max: 5 });
+  // An idle connection the server closes (a restart, a failover, pg_terminate_backend) leaves
+  // the pool; the next query opens a new one. Unheard, the error would end the process.
+  authPool.on('error', (e) => console.error(`auth database: an idle connection was lost (${e.message})`));
   let api;
   try {
     const auth = createAuth(authPool, config);

@@ -10,6 +10,9 @@ import { Pool } from 'pg';
 // the role of AUTH_DATABASE_URL; `node migrate.mjs` makes them. The sign-in hooks run
 // taskauth's throttle functions on this connection too (setup.sql grants them to that role).
 const pool = new Pool({ connectionString: process.env.AUTH_DATABASE_URL, application_name: 'nextjs-auth' });
+// An idle connection the server closes (a restart, a failover) leaves the pool; unheard, its
+// error would end the process.
+pool.on('error', (e) => console.error(`database: an idle connection was lost (${e.message})`));
 
 export const auth = betterAuth({
   database: pool,

@@ -7,6 +7,9 @@ import { auth } from './auth.js';
 // Logs in as `authenticator`, which has no rights of its own (NOINHERIT) and may only switch to
 // `web`, the role taskauth.grant_api_access gave the tasks to (setup.sql).
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, application_name: 'nextjs-tasks' });
+// An idle connection the server closes (a restart, a failover) leaves the pool; unheard, its
+// error would end the process.
+pool.on('error', (e) => console.error(`database: an idle connection was lost (${e.message})`));
 
 // Runs fn(client) in one transaction as the user signed in to this request, and returns what it
 // returns; null when nobody is signed in. The token is the one Better Auth's jwt plugin signs for
