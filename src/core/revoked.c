@@ -1,19 +1,20 @@
 /*
- * revoked.c: the set of revoked ids described in revoked.h.
+ * revoked.c: the sets of revoked ids described in revoked.h.
  *
- * Slots hold the id and its two times; an empty slot has expires == EMPTY. The table grows by
- * half when it would pass 3/4 full and is rebuilt (never shrunk below its first size) when
- * expired entries are swept, so there are no tombstones: a lookup stops at the first empty slot.
- * The slot for a hash is chosen by multiplying into the table size (no power of two needed).
+ * One table layout: a header and its slots in one block, with no pointers, so that a table can
+ * live in shared memory. Slots hold the id and its two times; an empty slot has expires == EMPTY.
+ * At most 3/4 of the slots are used, so probes stay short and a lookup always meets an empty
+ * slot. Deleting (a sweep) moves later entries of the probe run back into the hole (backward
+ * shift), so there are no tombstones. The slot for a hash is chosen by multiplying into the
+ * table size (no power of two needed).
  */
 #include "core/revoked.h"
 #include "core/ta_alloc.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define EMPTY INT64_MIN
-#define MIN_SLOTS 64
+#define MIN_CAPACITY 48
 
 typedef struct slot
 {
@@ -22,11 +23,17 @@ typedef struct slot
 	int64_t		expires;
 } slot;
 
+struct ta_rset
+{
+	uint64_t	nslots;
+	uint64_t	capacity;		/* at most 3/4 of nslots, and less than it */
+	uint64_t	count;
+	slot		slots[];
+};
+
 struct ta_revoked
 {
-	slot	   *slots;
-	size_t		nslots;
-	size_t		count;
+	ta_rset    *table;
 };
 
 /*
@@ -50,56 +57,211 @@ id_hash(const uint8_t id[16])
 }
 
 static inline size_t
-slot_of(uint64_t h, size_t nslots)
+home_of(const ta_rset *s, const uint8_t id[16])
 {
-	return (size_t) (((unsigned __int128) h * nslots) >> 64);
+	return (size_t) (((unsigned __int128) id_hash(id) * s->nslots) >> 64);
 }
 
-static slot *
-slots_alloc(size_t n)
+static inline size_t
+next_slot(const ta_rset *s, size_t i)
 {
-	slot	   *s = ta_malloc(n * sizeof(slot));
+	return (i + 1 == s->nslots) ? 0 : i + 1;
+}
 
-	if (s == NULL)
+size_t
+ta_rset_size(size_t capacity)
+{
+	size_t		nslots;
+
+	if (capacity > (SIZE_MAX - sizeof(ta_rset)) / sizeof(slot) / 2)
+		return 0;
+	/* capacity * 4 <= nslots * 3 and capacity < nslots */
+	nslots = capacity + (capacity + 2) / 3 + 1;
+	return sizeof(ta_rset) + nslots * sizeof(slot);
+}
+
+ta_rset *
+ta_rset_init(void *mem, size_t bytes)
+{
+	ta_rset    *s = mem;
+	size_t		nslots;
+
+	if (mem == NULL || bytes < sizeof(ta_rset) + 4 * sizeof(slot))
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		s[i].expires = EMPTY;
+	nslots = (bytes - sizeof(ta_rset)) / sizeof(slot);
+	s->nslots = nslots;
+	s->capacity = nslots * 3 / 4;
+	if (s->capacity >= nslots)
+		s->capacity = nslots - 1;
+	ta_rset_clear(s);
 	return s;
 }
 
-/* Insert into a table known to have room and not to hold the id. */
-static void
-place(slot *slots, size_t nslots, const slot *e)
+size_t
+ta_rset_capacity(const ta_rset *s)
 {
-	size_t		i = slot_of(id_hash(e->id), nslots);
-
-	/* slots_alloc sets every slot's expires, which the analyzer cannot follow through rebuild */
-	while (slots[i].expires != EMPTY)	/* NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult) */
-		i = (i + 1 == nslots) ? 0 : i + 1;
-	slots[i] = *e;
+	return (size_t) s->capacity;
 }
 
-/* Move every live entry (expires >= keep_from) into a new table of n slots. */
-static bool
-rebuild(ta_revoked *s, size_t n, int64_t keep_from)
+void
+ta_rset_clear(ta_rset *s)
 {
-	slot	   *fresh = slots_alloc(n);
-	size_t		kept = 0;
+	for (size_t i = 0; i < s->nslots; i++)
+		s->slots[i].expires = EMPTY;
+	s->count = 0;
+}
+
+size_t
+ta_rset_count(const ta_rset *s)
+{
+	return s == NULL ? 0 : (size_t) s->count;
+}
+
+/* The slot holding id, or the empty slot where it would go. */
+static slot *
+probe(const ta_rset *s, const uint8_t id[16])
+{
+	size_t		i = home_of(s, id);
+
+	/* ta_rset_init sets every slot's expires, which the analyzer cannot follow */
+	while (s->slots[i].expires != EMPTY)	/* NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult) */
+	{
+		if (memcmp(s->slots[i].id, id, 16) == 0)
+			break;
+		i = next_slot(s, i);
+	}
+	return (slot *) &s->slots[i];
+}
+
+bool
+ta_rset_put(ta_rset *s, const uint8_t id[16], int64_t at, int64_t expires)
+{
+	slot	   *e;
+
+	if (expires == EMPTY)
+		expires = EMPTY + 1;
+	e = probe(s, id);
+	if (e->expires != EMPTY)
+	{
+		if (at > e->at)
+			e->at = at;
+		if (expires > e->expires)
+			e->expires = expires;
+		return true;
+	}
+	if (s->count >= s->capacity)
+		return false;
+	memcpy(e->id, id, 16);
+	e->at = at;
+	e->expires = expires;
+	s->count++;
+	return true;
+}
+
+bool
+ta_rset_get(const ta_rset *s, const uint8_t id[16], int64_t now, int64_t *at)
+{
+	const slot *e;
+
+	if (s == NULL || s->count == 0)
+		return false;
+	e = probe(s, id);
+	if (e->expires == EMPTY || e->expires < now)
+		return false;
+	if (at != NULL)
+		*at = e->at;
+	return true;
+}
+
+/*
+ * Empty slot i, moving back into it each later entry of the run whose home is not between the
+ * hole and that entry (cyclically), so that every entry stays reachable from its home.
+ */
+static void
+remove_at(ta_rset *s, size_t i)
+{
+	size_t		j = i;
+
+	for (;;)
+	{
+		size_t		home;
+		bool		stays;
+
+		j = next_slot(s, j);
+		if (s->slots[j].expires == EMPTY)
+			break;
+		home = home_of(s, s->slots[j].id);
+		/* the entry at j stays when its home lies in (i, j] */
+		if (i <= j)
+			stays = i < home && home <= j;
+		else
+			stays = i < home || home <= j;
+		if (stays)
+			continue;
+		s->slots[i] = s->slots[j];
+		i = j;
+	}
+	s->slots[i].expires = EMPTY;
+	s->count--;
+}
+
+size_t
+ta_rset_sweep(ta_rset *s, int64_t now)
+{
+	size_t		dropped = 0;
+
+	for (size_t i = 0; i < s->nslots;)
+	{
+		if (s->slots[i].expires != EMPTY && s->slots[i].expires < now)
+		{
+			/* an entry moved into slot i is looked at next */
+			remove_at(s, i);
+			dropped++;
+		}
+		else
+			i++;
+	}
+	/* entries of a run that wrapped round can have been moved behind the scan */
+	for (size_t i = 0; i < s->nslots && s->count > 0;)
+	{
+		if (s->slots[i].expires != EMPTY && s->slots[i].expires < now)
+		{
+			remove_at(s, i);
+			dropped++;
+		}
+		else
+			i++;
+	}
+	return dropped;
+}
+
+/* The growing set ---------------------------------------------------------------------------- */
+
+static ta_rset *
+table_alloc(size_t capacity)
+{
+	size_t		bytes = ta_rset_size(capacity);
+	void	   *mem = bytes == 0 ? NULL : ta_malloc(bytes);
+
+	if (mem == NULL)
+		return NULL;
+	return ta_rset_init(mem, bytes);
+}
+
+/* Move every entry of s into a new table able to hold capacity ids (at least s's count). */
+static bool
+resize(ta_revoked *s, size_t capacity)
+{
+	ta_rset    *old = s->table;
+	ta_rset    *fresh = table_alloc(capacity);
 
 	if (fresh == NULL)
 		return false;
-	for (size_t i = 0; i < s->nslots; i++)
-	{
-		if (s->slots[i].expires != EMPTY && s->slots[i].expires >= keep_from)
-		{
-			place(fresh, n, &s->slots[i]);
-			kept++;
-		}
-	}
-	ta_free(s->slots);
-	s->slots = fresh;
-	s->nslots = n;
-	s->count = kept;
+	for (size_t i = 0; i < old->nslots; i++)
+		if (old->slots[i].expires != EMPTY)
+			(void) ta_rset_put(fresh, old->slots[i].id, old->slots[i].at, old->slots[i].expires);
+	ta_free(old);
+	s->table = fresh;
 	return true;
 }
 
@@ -110,13 +272,12 @@ ta_revoked_create(void)
 
 	if (s == NULL)
 		return NULL;
-	s->slots = slots_alloc(MIN_SLOTS);
-	if (s->slots == NULL)
+	s->table = table_alloc(MIN_CAPACITY);
+	if (s->table == NULL)
 	{
 		ta_free(s);
 		return NULL;
 	}
-	s->nslots = MIN_SLOTS;
 	return s;
 }
 
@@ -125,111 +286,57 @@ ta_revoked_destroy(ta_revoked *s)
 {
 	if (s == NULL)
 		return;
-	ta_free(s->slots);
+	ta_free(s->table);
 	ta_free(s);
 }
 
 void
 ta_revoked_clear(ta_revoked *s)
 {
-	for (size_t i = 0; i < s->nslots; i++)
-		s->slots[i].expires = EMPTY;
-	s->count = 0;
-}
-
-/* The slot holding id, or NULL. */
-static slot *
-find(const ta_revoked *s, const uint8_t id[16])
-{
-	size_t		i = slot_of(id_hash(id), s->nslots);
-
-	while (s->slots[i].expires != EMPTY)
-	{
-		if (memcmp(s->slots[i].id, id, 16) == 0)
-			return &s->slots[i];
-		i = (i + 1 == s->nslots) ? 0 : i + 1;
-	}
-	return NULL;
+	ta_rset_clear(s->table);
 }
 
 bool
 ta_revoked_put(ta_revoked *s, const uint8_t id[16], int64_t at, int64_t expires)
 {
-	slot	   *found;
-	slot		e;
-
-	if (expires == EMPTY)
-		expires = EMPTY + 1;
-	found = find(s, id);
-	if (found != NULL)
-	{
-		if (at > found->at)
-			found->at = at;
-		if (expires > found->expires)
-			found->expires = expires;
+	if (ta_rset_put(s->table, id, at, expires))
 		return true;
-	}
-	/* keep at most 3/4 of the slots full, so that probes stay short and one is always empty */
-	if ((s->count + 1) * 4 > s->nslots * 3)
-	{
-		size_t		n = s->nslots + s->nslots / 2;
-
-		if (n < s->nslots || n > SIZE_MAX / sizeof(slot) || !rebuild(s, n, EMPTY + 1))
-			return false;
-	}
-	memcpy(e.id, id, 16);
-	e.at = at;
-	e.expires = expires;
-	place(s->slots, s->nslots, &e);
-	s->count++;
-	return true;
+	/* full: grow by half (a put of an id already held never fails) */
+	if (s->table->capacity > SIZE_MAX / 2 ||
+		!resize(s, (size_t) s->table->capacity + (size_t) s->table->capacity / 2))
+		return false;
+	return ta_rset_put(s->table, id, at, expires);
 }
 
 bool
 ta_revoked_get(const ta_revoked *s, const uint8_t id[16], int64_t now, int64_t *at)
 {
-	const slot *found;
-
-	if (s == NULL || s->count == 0)
-		return false;
-	found = find(s, id);
-	if (found == NULL || found->expires < now)
-		return false;
-	if (at != NULL)
-		*at = found->at;
-	return true;
+	return s != NULL && ta_rset_get(s->table, id, now, at);
 }
 
 size_t
 ta_revoked_sweep(ta_revoked *s, int64_t now)
 {
-	size_t		before = s->count;
-	size_t		expired = 0;
-	size_t		n;
+	size_t		dropped = ta_rset_sweep(s->table, now);
+	size_t		count = (size_t) s->table->count;
+	size_t		want = count + count / 2;
 
-	for (size_t i = 0; i < s->nslots; i++)
-		if (s->slots[i].expires != EMPTY && s->slots[i].expires < now)
-			expired++;
-	if (expired == 0)
-		return 0;
-	/* the smallest size that keeps the survivors at most 3/4 full, but no smaller than at start */
-	n = (before - expired) * 4 / 3 + MIN_SLOTS;
-	if (n > s->nslots)
-		n = s->nslots;
-	/* out of memory: the expired entries stay, and lookups keep ignoring them */
-	if (!rebuild(s, n, now))
-		return 0;
-	return before - s->count;
+	if (want < MIN_CAPACITY)
+		want = MIN_CAPACITY;
+	/* more than half empty now: give memory back (out of memory: keep the larger table) */
+	if (dropped > 0 && count * 2 < s->table->capacity && want < s->table->capacity)
+		(void) resize(s, want);
+	return dropped;
 }
 
 size_t
 ta_revoked_count(const ta_revoked *s)
 {
-	return s == NULL ? 0 : s->count;
+	return s == NULL ? 0 : (size_t) s->table->count;
 }
 
 size_t
 ta_revoked_memory(const ta_revoked *s)
 {
-	return s == NULL ? 0 : sizeof(*s) + s->nslots * sizeof(slot);
+	return s == NULL ? 0 : sizeof(*s) + ta_rset_size((size_t) s->table->capacity);
 }

@@ -1,6 +1,7 @@
 /*
- * Unit tests: the revoked-id set (put, lookup with expiry, later times kept, growth, sweeping,
- * and a comparison with a plain array over many random ids).
+ * Unit tests: the revoked-id sets (put, lookup with expiry, later times kept, growth, sweeping,
+ * and a comparison with a plain array over many random ids); the fixed-size table in memory the
+ * caller gives (full, in-place sweeps through runs that wrap round, against a model).
  */
 #include "tap.h"
 
@@ -119,10 +120,123 @@ test_against_array(void)
 	ta_revoked_destroy(s);
 }
 
+/* A fixed-size table: sizes, refusing when full, and random work against a model. */
+static void
+test_fixed(void)
+{
+	enum
+	{
+		POOL = 90,
+		ROUNDS = 200000
+	};
+	size_t		bytes = ta_rset_size(60);
+	void	   *mem = malloc(bytes);
+	ta_rset    *s;
+	uint8_t		id[16];
+	int64_t		model_at[POOL],
+				model_exp[POOL];
+	bool		held[POOL] = {0};
+	int			wrong = 0,
+				wrong_count = 0,
+				refused_full = 0;
+	uint64_t	x = 88172645463325252u;
+
+	ok(ta_rset_size(SIZE_MAX) == 0, "a size that overflows is 0");
+	ok(ta_rset_init(mem, 16) == NULL, "too small a block: NULL");
+	s = ta_rset_init(mem, bytes);
+	ok(s != NULL && ta_rset_capacity(s) >= 60, "the table holds at least what was asked");
+	for (uint32_t i = 0; i < ta_rset_capacity(s); i++)
+	{
+		id_of(1000 + i, id);
+		if (!ta_rset_put(s, id, 1, 10))
+			wrong++;
+	}
+	id_of(5000, id);
+	ok(wrong == 0 && !ta_rset_put(s, id, 1, 10), "a full table refuses a new id");
+	id_of(1000, id);
+	ok(ta_rset_put(s, id, 2, 20) && ta_rset_get(s, id, 15, NULL), "but takes one it holds");
+	is_int((int) ta_rset_sweep(s, 11), (int) ta_rset_capacity(s) - 1, "sweep drops the expired");
+	ok(ta_rset_count(s) == 1 && ta_rset_get(s, id, 20, NULL), "the one that had not expired stays");
+	ta_rset_clear(s);
+	is_int((int) ta_rset_count(s), 0, "cleared");
+
+	/* ids from a pool larger than the table, random times and sweeps: runs form and wrap */
+	for (int r = 0; r < ROUNDS; r++)
+	{
+		int			n;
+		int64_t		now;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		n = (int) ((x >> 8) % POOL);
+		now = (int64_t) (r / 50);
+		if (x % 97 == 0)
+		{
+			size_t		want = 0,
+						got;
+
+			for (int k = 0; k < POOL; k++)
+				if (held[k] && model_exp[k] < now)
+				{
+					held[k] = false;
+					want++;
+				}
+			got = ta_rset_sweep(s, now);
+			if (got != want)
+				wrong_count++;
+			continue;
+		}
+		id_of((uint32_t) n, id);
+		if (x % 3 == 0)
+		{
+			int64_t		at = -1;
+			bool		want = held[n] && model_exp[n] >= now;
+			bool		got = ta_rset_get(s, id, now, &at);
+
+			if (got != want || (want && at != model_at[n]))
+				wrong++;
+			continue;
+		}
+		{
+			int64_t		a = now,
+						e = now + (int64_t) ((x >> 20) % 400);
+			size_t		count = 0;
+			bool		put;
+
+			for (int k = 0; k < POOL; k++)
+				count += held[k];
+			put = ta_rset_put(s, id, a, e);
+			if (!put)
+			{
+				if (held[n] || count < ta_rset_capacity(s))
+					wrong++;
+				refused_full++;
+			}
+			else if (held[n])
+			{
+				model_at[n] = a > model_at[n] ? a : model_at[n];
+				model_exp[n] = e > model_exp[n] ? e : model_exp[n];
+			}
+			else
+			{
+				held[n] = true;
+				model_at[n] = a;
+				model_exp[n] = e;
+			}
+		}
+	}
+	is_int(wrong, 0, "200k random puts and lookups agree with the model");
+	is_int(wrong_count, 0, "every in-place sweep drops exactly the expired entries");
+	ok(refused_full > 0, "the table was full at times (the path was taken)");
+	free(mem);
+}
+
 int
 main(void)
 {
 	test_basics();
 	test_against_array();
+	test_fixed();
 	return done_testing();
 }
