@@ -13,6 +13,7 @@
 #include "core/ta_alloc.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -178,8 +179,8 @@ Datum
 taskauth_backend_stats(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc;
-	Datum		values[13];
-	bool		nulls[13] = {0};
+	Datum		values[16];
+	bool		nulls[16] = {0};
 	ta_token_cache_counts tc = {0};
 	TaskauthRevocationStats rs;
 	int			i = 0;
@@ -202,6 +203,10 @@ taskauth_backend_stats(PG_FUNCTION_ARGS)
 	values[i++] = Int64GetDatum((int64) rs.sessions);
 	values[i++] = Int64GetDatum((int64) rs.users);
 	values[i++] = Int64GetDatum((int64) rs.bytes);
+	values[i++] = BoolGetDatum(rs.shared);
+	values[i++] = Int64GetDatum((int64) rs.shared_bytes);
+	nulls[i] = rs.shared_missing == NULL;
+	values[i++] = rs.shared_missing ? CStringGetTextDatum(rs.shared_missing) : (Datum) 0;
 	values[i++] = Int64GetDatum((int64) taskauth_issuer_key_reads());
 	Assert(i == lengthof(values));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));

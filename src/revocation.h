@@ -7,7 +7,7 @@
 #include "postgres.h"
 
 /*
- * Bring this backend's revoked sets up to date with what has committed. Call after
+ * Bring the revoked sets this backend uses (the database's shared area, or its own) up to date with what has committed. Call after
  * AcceptInvalidationMessages(); costs nothing when no revocation arrived since the last call.
  */
 extern void taskauth_revocations_sync(void);
@@ -34,7 +34,10 @@ typedef struct TaskauthRevocationStats
 	uint64		sweeps;			/* expired entries swept out of memory */
 	uint64		sessions;		/* revoked sessions held */
 	uint64		users;			/* revoked users held */
-	uint64		bytes;			/* memory of both sets */
+	uint64		bytes;			/* memory of this backend's own sets */
+	bool		shared;			/* lookups use the database's shared area */
+	uint64		shared_bytes;	/* its size */
+	const char *shared_missing; /* why there is no area, when there is none */
 } TaskauthRevocationStats;
 
 extern void taskauth_revocation_stats(TaskauthRevocationStats *out);

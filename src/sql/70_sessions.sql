@@ -1046,12 +1046,13 @@ CREATE FUNCTION taskauth.backend_stats(
     OUT token_cache_entries bigint, OUT token_cache_bytes bigint,
     OUT revocation_full_loads bigint, OUT revocation_loads bigint, OUT revocation_sweeps bigint,
     OUT revoked_sessions bigint, OUT revoked_users bigint, OUT revocation_bytes bigint,
+    OUT revocations_shared boolean, OUT revocation_shared_bytes bigint, OUT revocations_unshared_reason text,
     OUT issuer_key_reads bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'taskauth_backend_stats'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION taskauth.backend_stats() IS
-'Owner only: this backend''s cache statistics since it started: the verified-token cache, the revocations read and held, and the reads of issuers'' keys.';
+'Owner only: this backend''s cache statistics since it started: the verified-token cache, the revocations read and held (shared or its own), and the reads of issuers'' keys.';
 
 REVOKE ALL ON FUNCTION taskauth.backend_stats() FROM PUBLIC;
