@@ -328,6 +328,9 @@ local_load(Oid nsp, Relation rel, bool full, uint64 generation, uint64 reset)
 	sets.horizon = rows.next_horizon;
 	sets.loaded = true;
 	sets_generation++;
+	/* what was just read holds nothing expired: no sweep is due for a while */
+	if (full)
+		sets.next_sweep = GetCurrentStatementStartTimestamp() + SWEEP_INTERVAL_USECS;
 	if (full)
 		stats.full_loads++;
 	else
