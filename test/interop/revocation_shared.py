@@ -6,13 +6,17 @@ backend's first authenticate reads only what is new, that many backends learning
 share reads, that revocations committed out of order are all refused by backends with the tokens
 cached, that a rolled-back revocation refuses nothing, that an un-revocation reaches backends
 started after it, that a database without a slot (15, 16) and an area too small fall back to
-per-backend sets that still refuse what they must. TAP.
+per-backend sets that still refuse what they must. The server runs docs/operations.md's
+configuration block, with one database slot instead of its two. TAP.
 """
+# readme-blocks: docs/operations.md shared-revocations-conf
 import base64
 import json
 import os
 import sys
 import threading
+
+import subprocess
 
 import psycopg2
 
@@ -239,12 +243,15 @@ def overflow(server):
 
 
 def main():
-    print('1..19')
+    print('1..20')
     server = Cluster('revshared')
     try:
-        server.init(["shared_preload_libraries = 'taskauth'",
-                     'taskauth.shared_revocation_databases = 1',
-                     'max_connections = 60'])
+        lib = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib', 'doc_blocks.py')
+        conf = subprocess.check_output(['/usr/bin/python3', lib, 'conf', 'docs/operations.md',
+                                        'shared-revocations-conf'], text=True).split()
+        tap(len(conf) == 3, 'docs/operations.md\'s block gives three settings: %s' % ' '.join(conf))
+        settings = ["%s = '%s'" % tuple(line.split('=', 1)) for line in conf]
+        server.init(settings + ['taskauth.shared_revocation_databases = 1', 'max_connections = 60'])
         server.start()
         main_server(server)
         second_database(server)
