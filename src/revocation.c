@@ -286,13 +286,20 @@ read_rows(Oid nsp, Relation rel, FullTransactionId from, RevRows *out)
 	UnregisterSnapshot(snapshot);
 }
 
+/* A context for the rows of one read, deleted after it (or with the transaction, on error). */
+static MemoryContext
+read_context(void)
+{
+	/* NOLINTNEXTLINE(bugprone-implicit-widening-of-multiplication-result): PostgreSQL's macros */
+	return AllocSetContextCreate(CurrentMemoryContext, "taskauth revocations read", ALLOCSET_DEFAULT_SIZES);
+}
+
 /* Read revocations made at or past the horizon (all of them when full) into this backend's sets. */
 static void
 local_load(Oid nsp, Relation rel, bool full, uint64 generation, uint64 reset)
 {
 	RevRows		rows;
-	MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "taskauth revocations read",
-											   ALLOCSET_DEFAULT_SIZES);
+	MemoryContext work = read_context();
 	MemoryContext old;
 
 	if (reset != sets.synced_reset)
@@ -328,11 +335,12 @@ local_load(Oid nsp, Relation rel, bool full, uint64 generation, uint64 reset)
 	sets.horizon = rows.next_horizon;
 	sets.loaded = true;
 	sets_generation++;
-	/* what was just read holds nothing expired: no sweep is due for a while */
 	if (full)
+	{
+		/* what was just read holds nothing expired: no sweep is due for a while */
 		sets.next_sweep = GetCurrentStatementStartTimestamp() + SWEEP_INTERVAL_USECS;
-	if (full)
 		stats.full_loads++;
+	}
 	else
 		stats.loads++;
 	sets.synced_reset = reset;
@@ -376,8 +384,7 @@ shared_load(TaskauthRevArea *a, Oid nsp, Relation rel, bool full, uint64 generat
 		uint64		full_number = full ? pg_atomic_add_fetch_u64(&a->full_loads_begun, 1) : 0;
 		uint64		unrevocations;
 		RevRows		rows;
-		MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "taskauth revocations read",
-												   ALLOCSET_DEFAULT_SIZES);
+		MemoryContext work = read_context();
 		MemoryContext old;
 		bool		fits = true;
 
@@ -638,8 +645,6 @@ taskauth_token_revoked(const uint8 *sub, const uint8 *sid, bool has_iat, double 
 	bool		revoked = false;
 	TaskauthRevArea *a = shared.area;
 
-	if (a == NULL && !sets.loaded)
-		return false;			/* no revocations table yet */
 	if (a != NULL)
 	{
 		LWLockAcquire(&a->lock, LW_SHARED);
@@ -648,10 +653,13 @@ taskauth_token_revoked(const uint8 *sub, const uint8 *sid, bool has_iat, double 
 			/* the area failed since this backend synced: read into its own sets, then look */
 			LWLockRelease(&a->lock);
 			taskauth_revocations_sync();
-			return taskauth_token_revoked(sub, sid, has_iat, iat);
+			a = shared.area;
+			Assert(a == NULL);
 		}
 	}
-	else if (ta_revoked_count(sets.sessions) + ta_revoked_count(sets.users) == 0)
+	if (a == NULL && !sets.loaded)
+		return false;			/* no revocations table yet */
+	if (a == NULL && ta_revoked_count(sets.sessions) + ta_revoked_count(sets.users) == 0)
 		return false;
 	now_ts = GetCurrentStatementStartTimestamp();
 	if (sid != NULL && lookup(false, sid, now_ts, NULL))
