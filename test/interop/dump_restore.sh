@@ -214,23 +214,26 @@ ERROR:  28000: token revoked
 $alice" "after the restore: the signed-out session and the revoked user stay refused, the live session works"
 out=$(api_sql "$dst" -v rt="$live_rt" <<<"SELECT expires_in FROM taskauth.refresh(:'rt')" 2>&1)
 is "$out" "900" "the live session's refresh token works in the restored database"
-out=$(api_sql "$dst" -v rt="$live_rt" <<<"SELECT expires_in FROM taskauth.refresh(:'rt')" 2>&1 | grep -v '^LOCATION:' | sed 's/^psql:[^ ]* //')
-is "$out" "ERROR:  28000: refresh token is not valid" "presented again there, it is a replay: refused"
-out=$(su_sql "$dst" -v at="$live_at" <<<"SELECT end_reason FROM taskauth.sessions WHERE id = (convert_from(decode(translate(split_part(:'at', '.', 2), '-_', '+/') || repeat('=', (4 - length(split_part(:'at', '.', 2)) % 4) % 4), 'base64'), 'UTF8')::jsonb ->> 'sid')::uuid" 2>&1)
-is "$out" "refresh_token_reused" "and the replay ends the restored session"
-# the sequence's state as dumped, then a new revocation numbered past every restored one
+# the sequence's state as dumped, then a new revocation (of a login's session: the live session is
+# replayed below) numbered past every restored one
 q_seq="SELECT last_value || ' ' || is_called FROM taskauth.revocations_seq"
 seq_src=$(su_sql "$src" <<<"$q_seq" 2>&1)
 out=$(su_sql "$dst" -v q_seq="$q_seq" 2>&1 <<'SQL'
 :q_seq;
 SELECT max(seq) AS restored_max FROM taskauth.revocations \gset
-SELECT id AS sid FROM taskauth.sessions WHERE ended_at IS NULL ORDER BY id LIMIT 1 \gset
+SELECT id AS sid FROM taskauth.sessions WHERE ended_at IS NULL AND refresh_generation IS NULL ORDER BY id LIMIT 1 \gset
 SELECT taskauth.revoke_session(:'sid');
 SELECT seq > :restored_max FROM taskauth.revocations WHERE session_id = :'sid';
 SQL
 )
 is "$out" "$seq_src"$'\nt\nt' \
   "the revocations' sequence came back as it was, and a revocation after the restore is numbered past the restored ones"
+
+# the live session's spent refresh token, presented again after the restore
+out=$(api_sql "$dst" -v rt="$live_rt" <<<"SELECT expires_in FROM taskauth.refresh(:'rt')" 2>&1 | grep 'ERROR:' | sed 's/^psql:[^ ]* //')
+is "$out" "ERROR:  28000: refresh token is not valid" "presented again there, it is a replay: refused"
+out=$(su_sql "$dst" -v at="$live_at" <<<"SELECT end_reason FROM taskauth.sessions WHERE id = (convert_from(decode(translate(split_part(:'at', '.', 2), '-_', '+/') || repeat('=', (4 - length(split_part(:'at', '.', 2)) % 4) % 4), 'base64'), 'UTF8')::jsonb ->> 'sid')::uuid" 2>&1)
+is "$out" "refresh_token_reused" "and the replay ends the restored session"
 
 out=$(api_sql "$src" -v t="$token_k2" 2>&1 <<'SQL'
 BEGIN;
