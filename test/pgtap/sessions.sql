@@ -4,7 +4,7 @@
 -- refresh token ending its session) is in test/interop/sessions_multisession.py.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(99);
+SELECT plan(104);
 
 SET LOCAL taskauth.bcrypt_cost = 4;
 CREATE TEMP TABLE kid ON COMMIT DROP AS
@@ -307,6 +307,21 @@ SELECT throws_ok($$SELECT taskauth.count_issuer_login_attempt('IVY@issuer.test')
                  'count_issuer_login_attempt: the email locked after the threshold, however it is spelled (PT429)');
 SELECT is((SELECT count(*) FROM taskauth.login_throttle WHERE key = taskauth.login_throttle_key('ivy@issuer.test')
               AND locked_until > now()), 1::bigint, 'one locked row, keyed by the email''s hash');
+
+-- the refresh key deleted: every refresh token is invalid, and ends nothing
+SET LOCAL taskauth.login_throttle_threshold = 0;
+SELECT * FROM taskauth.sign_in('alice@sessions.test', 'alice-password') \gset k1_
+DELETE FROM taskauth.refresh_key;
+SELECT throws_ok(format('SELECT * FROM taskauth.refresh(%L)', :'k1_refresh_token'),
+                 '28000', 'refresh token is not valid', 'with the refresh key deleted, a refresh token is not valid');
+SELECT * FROM taskauth.sign_in('alice@sessions.test', 'alice-password') \gset k2_
+SELECT is((SELECT count(*) FROM taskauth.refresh_key), 1::bigint, 'the next sign_in makes a new key');
+SELECT throws_ok(format('SELECT * FROM taskauth.refresh(%L)', :'k1_refresh_token'),
+                 '28000', 'refresh token is not valid', 'a token of the old key stays invalid');
+SELECT is((SELECT (refresh_generation, ended_at) FROM taskauth.sessions
+            WHERE id = (pg_temp.claims_of(:'k1_access_token') ->> 'sid')::uuid)::text,
+          (1::bigint, NULL::timestamptz)::text, 'and ends nothing');
+SELECT lives_ok(format('SELECT * FROM taskauth.refresh(%L)', :'k2_refresh_token'), 'the new key''s tokens refresh');
 
 SELECT * FROM finish();
 ROLLBACK;
