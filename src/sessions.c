@@ -1,6 +1,7 @@
 /*
- * sessions.c: the C parts of sessions and login throttling (src/sql/70_sessions.sql): random
- * refresh tokens, and writes that must outlive a transaction that is about to fail.
+ * sessions.c: the C parts of sessions and login throttling (src/sql/70_sessions.sql): refresh
+ * tokens (made and opened by src/core/refresh_token.c with the database's refresh key), and
+ * writes that must outlive a transaction that is about to fail.
  *
  * refresh() must revoke a session whose refresh token is presented a second time, and a failed
  * login must be counted; both then raise an error, which rolls their own transaction back,
@@ -14,8 +15,9 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
-#include "core/b64url.h"
+#include "core/refresh_token.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -29,28 +31,129 @@
 
 #include <openssl/crypto.h>
 
-/* Random bytes in a refresh token. */
-#define REFRESH_TOKEN_BYTES 32
-
-/* A new refresh token: 256 random bits in base64url (43 characters). */
-PG_FUNCTION_INFO_V1(taskauth_random_token);
-Datum
-taskauth_random_token(PG_FUNCTION_ARGS)
+/*
+ * The refresh key (taskauth.refresh_key, one row of 32 random bytes) into key. With create, the
+ * first call in a database makes it: INSERT ... ON CONFLICT DO NOTHING, then the row read again,
+ * so that sign-ins racing to make it all end up with the one that committed. False when there
+ * is none (and create is false): no refresh token can have been made yet.
+ */
+static bool
+read_refresh_key(uint8 key[TA_REFRESH_KEY_LEN], bool create)
 {
-	uint8		raw[REFRESH_TOKEN_BYTES];
-	char		out[TA_B64URL_ENCODED_LEN(REFRESH_TOKEN_BYTES) + 1];
+	static const char *select_sql = "SELECT key FROM taskauth.refresh_key";
+	bool		found = false;
+	int			attempt;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	for (attempt = 0; attempt < 2 && !found; attempt++)
+	{
+		if (SPI_execute(select_sql, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read taskauth.refresh_key");
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			bytea	   *b;
+
+			if (isnull)
+				elog(ERROR, "taskauth.refresh_key holds no key");
+			b = DatumGetByteaPP(d);
+			if (VARSIZE_ANY_EXHDR(b) != TA_REFRESH_KEY_LEN)
+				elog(ERROR, "taskauth.refresh_key holds a key of the wrong length");
+			memcpy(key, VARDATA_ANY(b), TA_REFRESH_KEY_LEN);
+			found = true;
+		}
+		else if (create && attempt == 0)
+		{
+			uint8		fresh[TA_REFRESH_KEY_LEN];
+			bytea	   *v = palloc(VARHDRSZ + TA_REFRESH_KEY_LEN);
+			Oid			types[1] = {BYTEAOID};
+			Datum		values[1];
+
+			if (!pg_strong_random(fresh, sizeof(fresh)))
+				ereport(ERROR,
+						(errcode(ERRCODE_INTERNAL_ERROR),
+						 errmsg("could not generate random bytes")));
+			SET_VARSIZE(v, VARHDRSZ + TA_REFRESH_KEY_LEN);
+			memcpy(VARDATA(v), fresh, TA_REFRESH_KEY_LEN);
+			OPENSSL_cleanse(fresh, sizeof(fresh));
+			values[0] = PointerGetDatum(v);
+			if (SPI_execute_with_args("INSERT INTO taskauth.refresh_key (key) VALUES ($1) ON CONFLICT DO NOTHING",
+									  1, types, values, NULL, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "could not make taskauth.refresh_key");
+			OPENSSL_cleanse(VARDATA(v), TA_REFRESH_KEY_LEN);
+			pfree(v);
+		}
+		else
+			break;
+	}
+	SPI_finish();
+	return found;
+}
+
+/*
+ * taskauth.refresh_token_make(sid, generation): the refresh token of a session's generation,
+ * MAC'd with the refresh key (made by the first call in the database).
+ */
+PG_FUNCTION_INFO_V1(taskauth_refresh_token_make);
+Datum
+taskauth_refresh_token_make(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *sid = PG_GETARG_UUID_P(0);
+	int64		generation = PG_GETARG_INT64(1);
+	uint8		key[TA_REFRESH_KEY_LEN];
+	char		out[TA_REFRESH_TOKEN_LEN + 1];
 	size_t		len;
+	ta_status	st;
 	text	   *result;
 
-	if (!pg_strong_random(raw, sizeof(raw)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate random bytes")));
-	TA_CHECK(ta_b64url_encode(raw, sizeof(raw), out, sizeof(out), &len));
+	read_refresh_key(key, true);
+	st = ta_refresh_token_make(key, sid->data, generation, out, sizeof(out), &len);
+	OPENSSL_cleanse(key, sizeof(key));
+	TA_CHECK(st);
 	result = cstring_to_text_with_len(out, (int) len);
-	OPENSSL_cleanse(raw, sizeof(raw));
 	OPENSSL_cleanse(out, sizeof(out));
 	PG_RETURN_TEXT_P(result);
+}
+
+/*
+ * taskauth.refresh_token_open(token, OUT session_id, OUT generation): what a refresh token
+ * names, only when its MAC is the refresh key's; both NULL for anything else (no key yet
+ * included). Nothing in a refused token is believed or reported.
+ */
+PG_FUNCTION_INFO_V1(taskauth_refresh_token_open);
+Datum
+taskauth_refresh_token_open(PG_FUNCTION_ARGS)
+{
+	text	   *token = PG_GETARG_TEXT_PP(0);
+	uint8		key[TA_REFRESH_KEY_LEN];
+	pg_uuid_t  *sid = palloc0(sizeof(pg_uuid_t));
+	int64		generation = 0;
+	ta_status	st = TA_REFRESH_TOKEN_INVALID;
+	TupleDesc	desc;
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "refresh_token_open must return a record");
+	desc = BlessTupleDesc(desc);
+	/* the length first: a token of another length needs no key read */
+	if (VARSIZE_ANY_EXHDR(token) == TA_REFRESH_TOKEN_LEN && read_refresh_key(key, false))
+	{
+		st = ta_refresh_token_open(key, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
+								   sid->data, &generation);
+		OPENSSL_cleanse(key, sizeof(key));
+	}
+	if (st == TA_OK)
+	{
+		values[0] = UUIDPGetDatum(sid);
+		values[1] = Int64GetDatum(generation);
+		nulls[0] = nulls[1] = false;
+	}
+	else if (st != TA_REFRESH_TOKEN_INVALID)
+		taskauth_report(st);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
 /* taskauth.login_throttle_threshold, _lock, _max_lock (see record_login_failure in SQL) */

@@ -71,6 +71,10 @@ static const ta_status_info infos[TA_STATUS_COUNT] = {
 	[TA_ID_TOKEN_REVOKED] = {"token revoked", TA_CLASS_TOKEN},
 	/* end of the identity area block */
 
+	/* sessions area */
+	[TA_REFRESH_TOKEN_INVALID] = {"refresh token is not valid", TA_CLASS_TOKEN},
+	/* end of the sessions area block */
+
 	[TA_ARG_ALG_UNSUPPORTED] = {"unsupported jwt algorithm", TA_CLASS_ARGUMENT},
 	[TA_ARG_SECRET_EMPTY] = {"secret must not be empty", TA_CLASS_ARGUMENT},
 	[TA_ARG_SECRET_TOO_SHORT] = {"secret is too short", TA_CLASS_ARGUMENT},

@@ -71,6 +71,10 @@ typedef enum ta_status
 	TA_ID_TOKEN_REVOKED,		/* its session ended or its user was revoked after it was issued */
 	/* end of the identity area block */
 
+	/* sessions area: refresh tokens (refresh_token.h) */
+	TA_REFRESH_TOKEN_INVALID,	/* not a refresh token of this database's key */
+	/* end of the sessions area block */
+
 	/* arguments (class TA_CLASS_ARGUMENT: SQLSTATE 22023) */
 	TA_ARG_ALG_UNSUPPORTED,		/* jwt_sign asked for an algorithm it cannot make */
 	TA_ARG_SECRET_EMPTY,

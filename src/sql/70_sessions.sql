@@ -13,6 +13,7 @@ CREATE TABLE taskauth.sessions (
     refreshed_at timestamptz NOT NULL DEFAULT now(),
     expires_at timestamptz NOT NULL,
     access_expires_at timestamptz NOT NULL,
+    refresh_generation bigint CHECK (refresh_generation >= 1),
     user_agent text CHECK (char_length(user_agent) <= 512),
     client_addr inet,
     ended_at timestamptz,
@@ -33,6 +34,8 @@ COMMENT ON COLUMN taskauth.sessions.expires_at IS
 'Absolute end: refresh() refuses the session from then on (created_at plus taskauth.session_lifetime; for login() sessions, which have no refresh token, the end of their one access token).';
 COMMENT ON COLUMN taskauth.sessions.access_expires_at IS
 'exp of the newest access token issued for the session: until then, only revocation stops its tokens.';
+COMMENT ON COLUMN taskauth.sessions.refresh_generation IS
+'Which refresh token of the session is current: refresh() takes only the token of this generation and moves it on by one; an older one presented again ends the session. NULL for login() sessions, which have no refresh token.';
 COMMENT ON COLUMN taskauth.sessions.user_agent IS
 'User-Agent header of the sign-in request when PostgREST''s request.headers had one (first 512 characters); informational.';
 COMMENT ON COLUMN taskauth.sessions.client_addr IS
@@ -51,6 +54,7 @@ ALTER TABLE taskauth.sessions ALTER COLUMN created_at SET STATISTICS 0,
                               ALTER COLUMN refreshed_at SET STATISTICS 0,
                               ALTER COLUMN expires_at SET STATISTICS 0,
                               ALTER COLUMN access_expires_at SET STATISTICS 0,
+                              ALTER COLUMN refresh_generation SET STATISTICS 0,
                               ALTER COLUMN user_agent SET STATISTICS 0,
                               ALTER COLUMN client_addr SET STATISTICS 0,
                               ALTER COLUMN ended_at SET STATISTICS 0,
@@ -70,27 +74,23 @@ CREATE POLICY sessions_select_own ON taskauth.sessions FOR SELECT
 COMMENT ON POLICY sessions_select_own ON taskauth.sessions IS
 'A user sees only their own sessions; anonymous transactions see none.';
 
-CREATE TABLE taskauth.refresh_tokens (
-    token_hash bytea PRIMARY KEY CHECK (octet_length(token_hash) = 32),
-    session_id uuid NOT NULL REFERENCES taskauth.sessions (id) ON DELETE CASCADE,
-    issued_at timestamptz NOT NULL DEFAULT now(),
-    used_at timestamptz
+-- Refresh tokens are not stored: each names its session and generation and carries a MAC made
+-- with this key (src/core/refresh_token.c), so a session's storage does not grow with its
+-- refreshes.
+CREATE TABLE taskauth.refresh_key (
+    id boolean PRIMARY KEY DEFAULT true CHECK (id),
+    key bytea NOT NULL CHECK (octet_length(key) = 32),
+    created_at timestamptz NOT NULL DEFAULT now()
 );
 
-COMMENT ON TABLE taskauth.refresh_tokens IS
-'Refresh tokens, stored only as SHA-256 hashes: each session''s current one and those it replaced, so that a replayed token ends its session. Readable only by its owner.';
-COMMENT ON COLUMN taskauth.refresh_tokens.token_hash IS 'SHA-256 of the token''s text.';
-COMMENT ON COLUMN taskauth.refresh_tokens.session_id IS 'The session the token refreshes.';
-COMMENT ON COLUMN taskauth.refresh_tokens.issued_at IS 'When the token was handed out.';
-COMMENT ON COLUMN taskauth.refresh_tokens.used_at IS 'When refresh() exchanged it for a new pair; NULL while it is the session''s current token.';
+COMMENT ON TABLE taskauth.refresh_key IS
+'The one key (32 random bytes) that MACs refresh tokens, made by the first sign-in that needs it; kept by pg_dump, so tokens from before a restore still refresh. Deleting it makes every refresh token invalid. Readable only by its owner.';
+COMMENT ON COLUMN taskauth.refresh_key.id IS 'Always true: the table holds one row.';
+COMMENT ON COLUMN taskauth.refresh_key.key IS 'The HMAC-SHA256 key of refresh tokens.';
+COMMENT ON COLUMN taskauth.refresh_key.created_at IS 'When the first sign-in that needed it made it.';
 
-REVOKE ALL ON taskauth.refresh_tokens FROM PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('taskauth.refresh_tokens', '');
-
-CREATE INDEX refresh_tokens_session_id_idx ON taskauth.refresh_tokens (session_id);
-
-COMMENT ON INDEX taskauth.refresh_tokens_session_id_idx IS
-'Serves deleting a session''s tokens with it.';
+REVOKE ALL ON taskauth.refresh_key FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('taskauth.refresh_key', '');
 
 -- Revocations ----------------------------------------------------------------------------------
 
@@ -191,15 +191,25 @@ COMMENT ON FUNCTION taskauth.uuid_or_null(text) IS
 
 REVOKE ALL ON FUNCTION taskauth.uuid_or_null(text) FROM PUBLIC;
 
-CREATE FUNCTION taskauth.random_token()
+CREATE FUNCTION taskauth.refresh_token_make(session_id uuid, generation bigint)
 RETURNS text
-AS 'MODULE_PATHNAME', 'taskauth_random_token'
-LANGUAGE C VOLATILE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'taskauth_refresh_token_make'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION taskauth.random_token() IS
-'Internal: a new refresh token, 256 random bits from the server''s strong random source in base64url.';
+COMMENT ON FUNCTION taskauth.refresh_token_make(uuid, bigint) IS
+'Internal: the refresh token of a session''s generation (76 characters of base64url: version, session id, generation and their HMAC-SHA256 with taskauth.refresh_key, which the first call makes).';
 
-REVOKE ALL ON FUNCTION taskauth.random_token() FROM PUBLIC;
+REVOKE ALL ON FUNCTION taskauth.refresh_token_make(uuid, bigint) FROM PUBLIC;
+
+CREATE FUNCTION taskauth.refresh_token_open(token text, OUT session_id uuid, OUT generation bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'taskauth_refresh_token_open'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION taskauth.refresh_token_open(text) IS
+'Internal: the session and generation a refresh token names, only when taskauth.refresh_key made its MAC; NULLs for any other text.';
+
+REVOKE ALL ON FUNCTION taskauth.refresh_token_open(text) FROM PUBLIC;
 
 CREATE FUNCTION taskauth.start_session(user_id uuid, refreshable boolean,
                                        OUT session_id uuid, OUT refresh_token text)
@@ -230,22 +240,20 @@ BEGIN
     -- created_at is the clock's time, not the transaction's: later than the attempt counted
     -- before this sign-in's password check, which the session then cancels (see login throttling)
     INSERT INTO taskauth.sessions AS s (user_id, created_at, refreshed_at, expires_at,
-                                        access_expires_at, user_agent, client_addr)
+                                        access_expires_at, refresh_generation, user_agent, client_addr)
     VALUES (start_session.user_id, started, started,
             CASE WHEN refreshable THEN started + current_setting('taskauth.session_lifetime')::interval
                  ELSE now() + lifetime END,
-            now() + lifetime, agent, addr)
+            now() + lifetime, CASE WHEN refreshable THEN 1 END, agent, addr)
     RETURNING s.id INTO session_id;
     IF refreshable THEN
-        refresh_token := taskauth.random_token();
-        INSERT INTO taskauth.refresh_tokens (token_hash, session_id)
-        VALUES (sha256(convert_to(refresh_token, 'UTF8')), start_session.session_id);
+        refresh_token := taskauth.refresh_token_make(start_session.session_id, 1);
     END IF;
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.start_session(uuid, boolean) IS
-'Internal to login() and sign_in(): records a session for a user (with the request''s user agent and client address when PostgREST gave them) and, when refreshable, its first refresh token.';
+'Internal to login() and sign_in(): records a session for a user (with the request''s user agent and client address when PostgREST gave them) and, when refreshable, returns its first refresh token (generation 1).';
 
 REVOKE ALL ON FUNCTION taskauth.start_session(uuid, boolean) FROM PUBLIC;
 
@@ -633,11 +641,10 @@ SET log_min_error_statement = panic
 AS $$
 #variable_conflict use_column
 DECLARE
-    h bytea;
     sid uuid;
+    gen bigint;
     s taskauth.sessions;
     lifetime interval;
-    addr text;
 BEGIN
     -- Loads the library, so that the settings read below are its own (see register).
     PERFORM taskauth.load_library();
@@ -646,24 +653,32 @@ BEGIN
         RAISE EXCEPTION 'refresh token is not valid'
             USING ERRCODE = 'invalid_authorization_specification';
     END IF;
-    h := sha256(convert_to(token, 'UTF8'));
-    -- Rotation: the token is used once. Two refreshes racing with one token queue on its row;
-    -- the second finds it used and takes the replay path below.
-    UPDATE taskauth.refresh_tokens AS r SET used_at = clock_timestamp()
-     WHERE r.token_hash = h AND r.used_at IS NULL
-    RETURNING r.session_id INTO sid;
+    -- Only a token whose MAC the refresh key made names a session: a made-up or altered one is
+    -- refused here and ends nothing.
+    SELECT o.session_id, o.generation INTO sid, gen FROM taskauth.refresh_token_open(token) AS o;
     IF sid IS NULL THEN
-        SELECT r.session_id INTO sid FROM taskauth.refresh_tokens AS r WHERE r.token_hash = h;
-        IF sid IS NOT NULL THEN
-            -- A replayed token: it or its successor is in the wrong hands. End the session
-            -- (RFC 9700, refresh token rotation) where the error below cannot roll it back;
-            -- end_session_detached warns, saying why, when it could not.
+        RAISE EXCEPTION 'refresh token is not valid'
+            USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    -- Rotation: the token of each generation is used once. Two refreshes racing with one token
+    -- queue on the session's row; the second finds the generation moved on and takes the replay
+    -- path below. The attempt is a subtransaction of its own so that, when it fails, its rollback
+    -- gives up the lock it may have taken on the row's newest version: the replay's worker must
+    -- find the row free to mark it ended.
+    BEGIN
+        SELECT * INTO STRICT s FROM taskauth.sessions AS x
+         WHERE x.id = sid AND x.refresh_generation = gen FOR UPDATE;
+    EXCEPTION WHEN no_data_found THEN
+        -- A token of an older generation: it or its successor is in the wrong hands. End the
+        -- session (RFC 9700, refresh token rotation) where the error below cannot roll it back;
+        -- end_session_detached warns, saying why, when it could not. (A session that is gone, or
+        -- a generation it never reached, after a restore of an older backup, say, is only refused.)
+        IF EXISTS (SELECT FROM taskauth.sessions AS x WHERE x.id = sid AND x.refresh_generation > gen) THEN
             PERFORM taskauth.end_session_detached(sid);
         END IF;
         RAISE EXCEPTION 'refresh token is not valid'
             USING ERRCODE = 'invalid_authorization_specification';
-    END IF;
-    SELECT * INTO s FROM taskauth.sessions AS x WHERE x.id = sid FOR UPDATE;
+    END;
     -- ended, or revoked by a replay's worker that found the row held (end_replayed_session)
     IF s.ended_at IS NOT NULL OR
        EXISTS (SELECT FROM taskauth.revocations AS r WHERE r.session_id = sid) THEN
@@ -675,19 +690,18 @@ BEGIN
         RAISE EXCEPTION 'session has expired'
             USING ERRCODE = 'invalid_authorization_specification';
     END IF;
-    refresh_token := taskauth.random_token();
-    INSERT INTO taskauth.refresh_tokens (token_hash, session_id)
-    VALUES (sha256(convert_to(refresh_token, 'UTF8')), sid);
     UPDATE taskauth.sessions AS x
-       SET refreshed_at = now(), access_expires_at = greatest(x.access_expires_at, now() + lifetime)
+       SET refresh_generation = gen + 1, refreshed_at = now(),
+           access_expires_at = greatest(x.access_expires_at, now() + lifetime)
      WHERE x.id = sid;
+    refresh_token := taskauth.refresh_token_make(sid, gen + 1);
     access_token := taskauth.issue_token(s.user_id, (SELECT u.email FROM taskauth.users AS u WHERE u.id = s.user_id), sid);
     expires_in := extract(epoch FROM lifetime)::integer;
 END
 $$;
 
 COMMENT ON FUNCTION taskauth.refresh_session(text) IS
-'Internal to refresh(): rotates a refresh token and issues a new access token for its session.';
+'Internal to refresh(): moves a session on to its next refresh generation (ending it when an older generation''s token comes back) and issues a new access token.';
 
 REVOKE ALL ON FUNCTION taskauth.refresh_session(text) FROM PUBLIC;
 

@@ -100,7 +100,7 @@ await scenario(async (cleanup) => {
   const first = await signIn();
   const service = claims(first.access_token).sub;
   r = await me(first.access_token);
-  tap(first.expires_in === 900 && /^[A-Za-z0-9_-]{43}$/.test(first.refresh_token) && r.status === 200 &&
+  tap(first.expires_in === 900 && /^[A-Za-z0-9_-]{76}$/.test(first.refresh_token) && r.status === 200 &&
       r.body?.data?.currentUserId === service,
   "the owner's taskauth.sign_in: an access token that authenticates a request at /graphql, a refresh token", r.text);
   const second = await refresh(first.refresh_token);

@@ -1,6 +1,6 @@
 #!/bin/bash
 # pg_dump of a database using taskauth, restored into a fresh database: CREATE EXTENSION comes
-# back from the dump, and users, tasks, signing keys (retired ones too), sessions, refresh tokens,
+# back from the dump, and users, tasks, signing keys (retired ones too), sessions, the refresh key,
 # revocations and their sequence, the API role's grants and row-level security are all there and
 # working. TAP, against the PG* cluster.
 set -uo pipefail
@@ -44,7 +44,7 @@ api_sql() {
     -d "$db" "$@"
 }
 
-echo "1..22"
+echo "1..24"
 
 # --- a database with users, tasks and keys (one key retired) ---------------------------------
 createdb "$src" || { echo "Bail out! createdb failed"; exit 1; }
@@ -143,12 +143,13 @@ same_table "tasks identical, timestamps included" taskauth.tasks =30 \
    FROM taskauth.tasks ORDER BY id"
 same_table "signing keys identical, the retired one included" taskauth.signing_keys =3 \
   "SELECT to_jsonb(k)::text FROM taskauth.signing_keys k ORDER BY 1"
-# at least: alice's two sign-ins and carol's (logins may start sessions too); the live session's
-# refresh token; alice's sign-out and carol's revocation as a user
+# at least: alice's two sign-ins and carol's (logins may start sessions too), with the live
+# session's refresh generation; alice's sign-out and carol's revocation as a user
 same_table "sessions identical" taskauth.sessions '>=3' \
   "SELECT to_jsonb(s)::text FROM taskauth.sessions s ORDER BY id"
-same_table "refresh tokens (hashes) identical" taskauth.refresh_tokens '>=1' \
-  "SELECT to_jsonb(r)::text FROM taskauth.refresh_tokens r ORDER BY token_hash"
+# the refresh key: a refresh token from before the dump still opens after the restore
+same_table "refresh key identical" taskauth.refresh_key =1 \
+  "SELECT to_jsonb(k)::text FROM taskauth.refresh_key k"
 same_table "revocations identical" taskauth.revocations '>=2' \
   "SELECT to_jsonb(r)::text FROM taskauth.revocations r ORDER BY seq"
 
@@ -213,19 +214,26 @@ ERROR:  28000: token revoked
 $alice" "after the restore: the signed-out session and the revoked user stay refused, the live session works"
 out=$(api_sql "$dst" -v rt="$live_rt" <<<"SELECT expires_in FROM taskauth.refresh(:'rt')" 2>&1)
 is "$out" "900" "the live session's refresh token works in the restored database"
-# the sequence's state as dumped, then a new revocation numbered past every restored one
+# the sequence's state as dumped, then a new revocation (of a login's session: the live session is
+# replayed below) numbered past every restored one
 q_seq="SELECT last_value || ' ' || is_called FROM taskauth.revocations_seq"
 seq_src=$(su_sql "$src" <<<"$q_seq" 2>&1)
 out=$(su_sql "$dst" -v q_seq="$q_seq" 2>&1 <<'SQL'
 :q_seq;
 SELECT max(seq) AS restored_max FROM taskauth.revocations \gset
-SELECT id AS sid FROM taskauth.sessions WHERE ended_at IS NULL ORDER BY id LIMIT 1 \gset
+SELECT id AS sid FROM taskauth.sessions WHERE ended_at IS NULL AND refresh_generation IS NULL ORDER BY id LIMIT 1 \gset
 SELECT taskauth.revoke_session(:'sid');
 SELECT seq > :restored_max FROM taskauth.revocations WHERE session_id = :'sid';
 SQL
 )
 is "$out" "$seq_src"$'\nt\nt' \
   "the revocations' sequence came back as it was, and a revocation after the restore is numbered past the restored ones"
+
+# the live session's spent refresh token, presented again after the restore
+out=$(api_sql "$dst" -v rt="$live_rt" <<<"SELECT expires_in FROM taskauth.refresh(:'rt')" 2>&1 | grep 'ERROR:' | sed 's/^psql:[^ ]* //')
+is "$out" "ERROR:  28000: refresh token is not valid" "presented again there, it is a replay: refused"
+out=$(su_sql "$dst" -v at="$live_at" <<<"SELECT end_reason FROM taskauth.sessions WHERE id = (convert_from(decode(translate(split_part(:'at', '.', 2), '-_', '+/') || repeat('=', (4 - length(split_part(:'at', '.', 2)) % 4) % 4), 'base64'), 'UTF8')::jsonb ->> 'sid')::uuid" 2>&1)
+is "$out" "refresh_token_reused" "and the replay ends the restored session"
 
 out=$(api_sql "$src" -v t="$token_k2" 2>&1 <<'SQL'
 BEGIN;

@@ -291,14 +291,13 @@ def run():
     tap(workers == 0, 'no revoking worker is left running', workers)
 
     # --- two refreshes racing with one refresh token: exactly one wins ----------------------------------
-    _, rt = sign_in(a, 'alice@sessions.test')
-    sid = one(admin, 'SELECT session_id FROM taskauth.refresh_tokens WHERE token_hash = sha256(convert_to(%s, %s))',
-              (rt, 'UTF8'))
+    at, rt = sign_in(a, 'alice@sessions.test')
+    sid = claims(at)['sid']
     c1 = connect(api=True)
     c2 = connect(api=True)
     c1.autocommit = False
     c2.autocommit = False
-    first = refresh(c1, rt)   # holds the token's row until it commits
+    first = refresh(c1, rt)   # holds the session's row until it commits
     second = {}
 
     def race():

@@ -4,7 +4,7 @@
 -- refresh token ending its session) is in test/interop/sessions_multisession.py.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(80);
+SELECT plan(104);
 
 SET LOCAL taskauth.bcrypt_cost = 4;
 CREATE TEMP TABLE kid ON COMMIT DROP AS
@@ -28,7 +28,7 @@ SELECT is((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(pg_temp.claims_
           ARRAY['aud', 'email', 'exp', 'iat', 'sid', 'sub'], 'the access token holds aud, sub, email, sid, iat, exp');
 SELECT is((pg_temp.claims_of(:'a1_access_token') ->> 'exp')::bigint - (pg_temp.claims_of(:'a1_access_token') ->> 'iat')::bigint,
           900::bigint, 'exp - iat is the lifetime');
-SELECT ok(:'a1_refresh_token' ~ '^[A-Za-z0-9_-]{43}$', 'the refresh token is 43 base64url characters (256 bits)');
+SELECT ok(:'a1_refresh_token' ~ '^[A-Za-z0-9_-]{76}$', 'the refresh token is 76 base64url characters (57 bytes)');
 SELECT isnt(:'a1_refresh_token'::text, :'a1_access_token'::text, 'the refresh token is not the access token');
 SELECT is((SELECT user_id FROM taskauth.sessions WHERE id = (pg_temp.claims_of(:'a1_access_token') ->> 'sid')::uuid),
           (SELECT alice FROM who), 'sid names a session of alice');
@@ -36,12 +36,16 @@ SELECT is((SELECT (expires_at - created_at, ended_at, user_agent, client_addr) F
             WHERE id = (pg_temp.claims_of(:'a1_access_token') ->> 'sid')::uuid)::text,
           ('30 days'::interval, NULL::timestamptz, NULL::text, NULL::inet)::text,
           'the session lasts taskauth.session_lifetime (30 days) and has no request headers here');
-SELECT is((SELECT count(*) FROM taskauth.refresh_tokens
-            WHERE token_hash = sha256(convert_to(:'a1_refresh_token', 'UTF8')) AND used_at IS NULL), 1::bigint,
-          'the refresh token is stored as its SHA-256, unused');
-SELECT is((SELECT count(*) FROM taskauth.refresh_tokens r, taskauth.sessions s
-            WHERE position(convert_to(:'a1_refresh_token', 'UTF8') IN r.token_hash) > 0
-               OR s.user_agent LIKE '%' || :'a1_refresh_token' || '%'), 0::bigint,
+SELECT is((SELECT refresh_generation FROM taskauth.sessions
+            WHERE id = (pg_temp.claims_of(:'a1_access_token') ->> 'sid')::uuid), 1::bigint,
+          'the session is at refresh generation 1');
+SELECT is((SELECT (o.session_id::text, o.generation) FROM taskauth.refresh_token_open(:'a1_refresh_token') AS o)::text,
+          (pg_temp.claims_of(:'a1_access_token') ->> 'sid', 1::bigint)::text,
+          'the refresh token names the session and generation 1');
+SELECT is((SELECT count(*) FROM taskauth.refresh_key), 1::bigint, 'the first sign-in made the refresh key');
+SELECT is((SELECT count(*) FROM taskauth.sessions s, taskauth.refresh_key k
+            WHERE s.user_agent LIKE '%' || :'a1_refresh_token' || '%'
+               OR position(convert_to(:'a1_refresh_token', 'UTF8') IN k.key) > 0), 0::bigint,
           'the refresh token itself is stored nowhere');
 -- anonymous (this transaction has not authenticated yet)
 SELECT throws_ok($$SELECT taskauth.logout()$$, '42501', 'logout needs an authenticated transaction',
@@ -87,8 +91,9 @@ SELECT taskauth.login('bob@sessions.test', 'bob-password') AS b_login \gset
 SELECT is((SELECT (user_id, expires_at = access_expires_at) FROM taskauth.sessions
             WHERE id = (pg_temp.claims_of(:'b_login') ->> 'sid')::uuid)::text,
           ((SELECT bob FROM who), true)::text, 'login''s session belongs to bob and ends with its token');
-SELECT is((SELECT count(*) FROM taskauth.refresh_tokens r JOIN taskauth.sessions s ON s.id = r.session_id
-            WHERE s.user_id = (SELECT bob FROM who)), 0::bigint, 'login''s session has no refresh token');
+SELECT is((SELECT refresh_generation FROM taskauth.sessions
+            WHERE id = (pg_temp.claims_of(:'b_login') ->> 'sid')::uuid), NULL::bigint,
+          'login''s session has no refresh generation (no refresh token)');
 
 -- refresh --------------------------------------------------------------------------------------
 SELECT * FROM taskauth.refresh(:'a1_refresh_token') \gset r1_
@@ -97,8 +102,11 @@ SELECT is(pg_temp.claims_of(:'r1_access_token') ->> 'sid', pg_temp.claims_of(:'a
           'the new access token names the same session');
 SELECT is(:'r1_expires_in'::int, 900, 'refresh returns the lifetime');
 SELECT is(taskauth.authenticate(:'r1_access_token'), (SELECT alice FROM who), 'the new access token authenticates');
-SELECT ok((SELECT used_at IS NOT NULL FROM taskauth.refresh_tokens
-            WHERE token_hash = sha256(convert_to(:'a1_refresh_token', 'UTF8'))), 'the old refresh token is marked used');
+SELECT is((SELECT refresh_generation FROM taskauth.sessions
+            WHERE id = (pg_temp.claims_of(:'a1_access_token') ->> 'sid')::uuid), 2::bigint,
+          'the session moved on to generation 2: the old refresh token is spent');
+SELECT is((SELECT o.generation FROM taskauth.refresh_token_open(:'r1_refresh_token') AS o), 2::bigint,
+          'the new refresh token is generation 2''s');
 SELECT throws_ok($$SELECT * FROM taskauth.refresh('not-a-token-0000000000000000000000000000000')$$,
                  '28000', 'refresh token is not valid', 'an unknown refresh token is 28000');
 SELECT throws_ok($$SELECT * FROM taskauth.refresh(NULL)$$,
@@ -107,6 +115,51 @@ SELECT throws_ok($$SELECT * FROM taskauth.refresh(repeat('x', 100000))$$,
                  '28000', 'refresh token is not valid', 'a 100 kB refresh token is 28000');
 SELECT throws_ok(format('SELECT * FROM taskauth.refresh(%L)', :'a2_access_token'),
                  '28000', 'refresh token is not valid', 'an access token is not a refresh token');
+-- forgeries: a flipped bit, another key, a made-up session. None may end a session, so each is
+-- tried against the session of a3's token, which is at generation 1: a generation 0 token that
+-- got through would count as a replay. (A replay that ends its session needs commits:
+-- test/interop/sessions_multisession.py and refresh_storage.sh.)
+CREATE FUNCTION pg_temp.b64url_decode(t text) RETURNS bytea LANGUAGE sql AS $$
+    SELECT decode(translate(t, '-_', '+/') || repeat('=', (4 - length(t) % 4) % 4), 'base64')
+$$;
+CREATE FUNCTION pg_temp.b64url_encode(b bytea) RETURNS text LANGUAGE sql AS $$
+    SELECT rtrim(translate(encode(b, 'base64'), '+/' || chr(10), '-_'), '=')
+$$;
+CREATE FUNCTION pg_temp.flip(token text, n int) RETURNS text LANGUAGE sql AS $$
+    SELECT pg_temp.b64url_encode(set_bit(pg_temp.b64url_decode(token), n,
+                                         1 - get_bit(pg_temp.b64url_decode(token), n)))
+$$;
+SELECT is(pg_temp.flip(pg_temp.flip(:'a3_refresh_token', 9), 9), :'a3_refresh_token', 'flip() flips a bit and back');
+SELECT throws_ok(format('SELECT * FROM taskauth.refresh(%L)', pg_temp.flip(:'a3_refresh_token', n)),
+                 '28000', 'refresh token is not valid', format('bit %s flipped: 28000', n))
+  FROM unnest(ARRAY[0, 7, 8 + 3, 17 * 8 + 7 + 8 * 7, 25 * 8, 56 * 8 + 7]) AS n;
+-- generation 0 of the same session under another key (the key swapped for a moment)
+CREATE TEMP TABLE saved_key ON COMMIT DROP AS SELECT key FROM taskauth.refresh_key;
+UPDATE taskauth.refresh_key SET key = sha256('another key');
+SELECT taskauth.refresh_token_make((pg_temp.claims_of(:'a3_access_token') ->> 'sid')::uuid, 0) AS other_key_token,
+       taskauth.refresh_token_make((pg_temp.claims_of(:'a3_access_token') ->> 'sid')::uuid, 1) AS other_key_current \gset
+UPDATE taskauth.refresh_key SET key = (SELECT key FROM saved_key);
+SELECT throws_ok(format('SELECT * FROM taskauth.refresh(%L)', :'other_key_token'),
+                 '28000', 'refresh token is not valid', 'a token of another key (an older generation): 28000');
+SELECT throws_ok(format('SELECT * FROM taskauth.refresh(%L)', :'other_key_current'),
+                 '28000', 'refresh token is not valid', 'a token of another key (the current generation): 28000');
+-- a made-up session id with the MAC bytes of a real token
+SELECT throws_ok(format('SELECT * FROM taskauth.refresh(%L)',
+                        pg_temp.b64url_encode(overlay(pg_temp.b64url_decode(:'a3_refresh_token')
+                                                      PLACING uuid_send(gen_random_uuid()) FROM 2 FOR 16))),
+                 '28000', 'refresh token is not valid', 'a made-up session id: 28000');
+SELECT is((SELECT count(*) FROM taskauth.refresh_token_open(pg_temp.flip(:'a3_refresh_token', 300)) AS o
+            WHERE o.session_id IS NULL AND o.generation IS NULL), 1::bigint,
+          'refresh_token_open gives NULLs for a token whose MAC fails');
+SELECT is((SELECT (refresh_generation, ended_at) FROM taskauth.sessions
+            WHERE id = (pg_temp.claims_of(:'a3_access_token') ->> 'sid')::uuid)::text,
+          (1::bigint, NULL::timestamptz)::text, 'no forgery ended the session or moved it on');
+SELECT is((SELECT count(*) FROM taskauth.revocations
+            WHERE session_id = (pg_temp.claims_of(:'a3_access_token') ->> 'sid')::uuid), 0::bigint,
+          'nor revoked it');
+SELECT throws_ok(format('SELECT * FROM taskauth.refresh(%L)',
+                        taskauth.refresh_token_make((pg_temp.claims_of(:'a3_access_token') ->> 'sid')::uuid, 5)),
+                 '28000', 'refresh token is not valid', 'a generation the session never reached: 28000, nothing ended');
 
 -- idle and absolute expiry
 UPDATE taskauth.sessions SET refreshed_at = now() - interval '8 days'
@@ -117,8 +170,9 @@ UPDATE taskauth.sessions SET refreshed_at = now(), expires_at = now() - interval
  WHERE id = (pg_temp.claims_of(:'a2_access_token') ->> 'sid')::uuid;
 SELECT throws_ok(format('SELECT * FROM taskauth.refresh(%L)', :'a2_refresh_token'),
                  '28000', 'session has expired', 'a session past its absolute end cannot be refreshed');
-SELECT is((SELECT used_at FROM taskauth.refresh_tokens WHERE token_hash = sha256(convert_to(:'a2_refresh_token', 'UTF8'))),
-          NULL, 'a refused refresh leaves its token unused');
+SELECT is((SELECT refresh_generation FROM taskauth.sessions
+            WHERE id = (pg_temp.claims_of(:'a2_access_token') ->> 'sid')::uuid), 1::bigint,
+          'a refused refresh leaves the generation where it was: its token is still the current one');
 
 -- logout ---------------------------------------------------------------------------------------
 SELECT taskauth.authenticate(taskauth.issue_token((SELECT alice FROM who), 'alice@sessions.test'));
@@ -177,7 +231,11 @@ SELECT throws_ok(format('SELECT taskauth.revoke_user(%L)', (SELECT alice FROM wh
                  'an API role cannot revoke_user');
 SELECT throws_ok($$SELECT taskauth.prune()$$, '42501', NULL, 'an API role cannot prune');
 SELECT throws_ok($$SELECT * FROM taskauth.revocations$$, '42501', NULL, 'an API role cannot read revocations');
-SELECT throws_ok($$SELECT * FROM taskauth.refresh_tokens$$, '42501', NULL, 'an API role cannot read refresh tokens');
+SELECT throws_ok($$SELECT * FROM taskauth.refresh_key$$, '42501', NULL, 'an API role cannot read the refresh key');
+SELECT throws_ok(format('SELECT taskauth.refresh_token_make(%L, 1)', gen_random_uuid()), '42501', NULL,
+                 'an API role cannot make refresh tokens');
+SELECT throws_ok($$SELECT * FROM taskauth.refresh_token_open('x')$$, '42501', NULL,
+                 'an API role cannot open refresh tokens');
 SELECT taskauth.authenticate(:'b1_access_token');
 SELECT is((SELECT count(DISTINCT user_id) || ':' || min(user_id::text) FROM taskauth.sessions),
           '1:' || (SELECT bob FROM who), 'bob sees his own sessions only');
@@ -212,9 +270,7 @@ SELECT (SELECT count(*) FROM taskauth.revocations) AS r, (SELECT count(*) FROM t
 SELECT is(taskauth.prune(), 2::bigint, 'prune deletes one expired revocation and one session that is over');
 SELECT is((SELECT count(*) FROM taskauth.revocations) - (SELECT r FROM before_prune), -1::bigint,
           'every other revocation is kept');
-SELECT is((SELECT count(*) FROM taskauth.refresh_tokens r
-            WHERE r.session_id = (pg_temp.claims_of(:'a1_access_token') ->> 'sid')::uuid), 0::bigint,
-          'a pruned session''s refresh tokens go with it');
+SELECT is((SELECT count(*) FROM taskauth.refresh_key), 1::bigint, 'prune keeps the refresh key');
 
 -- follow_issuer_sessions, access_token_key, grant_api_access(.., accounts), the issuer throttle:
 -- bad input and who may run them -----------------------------------------------------------------
@@ -251,6 +307,21 @@ SELECT throws_ok($$SELECT taskauth.count_issuer_login_attempt('IVY@issuer.test')
                  'count_issuer_login_attempt: the email locked after the threshold, however it is spelled (PT429)');
 SELECT is((SELECT count(*) FROM taskauth.login_throttle WHERE key = taskauth.login_throttle_key('ivy@issuer.test')
               AND locked_until > now()), 1::bigint, 'one locked row, keyed by the email''s hash');
+
+-- the refresh key deleted: every refresh token is invalid, and ends nothing
+SET LOCAL taskauth.login_throttle_threshold = 0;
+SELECT * FROM taskauth.sign_in('alice@sessions.test', 'alice-password') \gset k1_
+DELETE FROM taskauth.refresh_key;
+SELECT throws_ok(format('SELECT * FROM taskauth.refresh(%L)', :'k1_refresh_token'),
+                 '28000', 'refresh token is not valid', 'with the refresh key deleted, a refresh token is not valid');
+SELECT * FROM taskauth.sign_in('alice@sessions.test', 'alice-password') \gset k2_
+SELECT is((SELECT count(*) FROM taskauth.refresh_key), 1::bigint, 'the next sign_in makes a new key');
+SELECT throws_ok(format('SELECT * FROM taskauth.refresh(%L)', :'k1_refresh_token'),
+                 '28000', 'refresh token is not valid', 'a token of the old key stays invalid');
+SELECT is((SELECT (refresh_generation, ended_at) FROM taskauth.sessions
+            WHERE id = (pg_temp.claims_of(:'k1_access_token') ->> 'sid')::uuid)::text,
+          (1::bigint, NULL::timestamptz)::text, 'and ends nothing');
+SELECT lives_ok(format('SELECT * FROM taskauth.refresh(%L)', :'k2_refresh_token'), 'the new key''s tokens refresh');
 
 SELECT * FROM finish();
 ROLLBACK;
