@@ -159,6 +159,17 @@ taskauth_detached_main(Datum arg)
 	if (SPI_execute("SET LOCAL lock_timeout = '5s'", false, 0) != SPI_OK_UTILITY ||
 		SPI_execute("SET LOCAL statement_timeout = '30s'", false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "taskauth worker could not set its time limits");
+
+	/*
+	 * Commit at least as durably as synchronous_commit = on, whatever the server, the database
+	 * or the role set: with off, local or remote_write, what the caller goes on to report (a
+	 * failed login's count, a replayed refresh token's session ended) could be lost in a
+	 * failover. remote_apply is kept. Without a synchronous standby, on waits for nothing more
+	 * than the local flush.
+	 */
+	if (synchronous_commit < SYNCHRONOUS_COMMIT_ON &&
+		SPI_execute("SET LOCAL synchronous_commit = on", false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "taskauth worker could not set synchronous_commit");
 	if (req.kind == DETACHED_END_SESSION)
 	{
 		Oid			types[1] = {UUIDOID};
