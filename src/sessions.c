@@ -19,7 +19,12 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "replication/syncrep.h"
+#include "replication/walsender.h"
+#include "replication/walsender_private.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -340,6 +345,70 @@ failure_counted_since(bytea *key, TimestampTz since)
 					2, types, values);
 }
 
+/* "login is temporarily unavailable", as count_login_attempt() raises it (src/sql/70_sessions.sql) */
+#define ERRCODE_TASKAUTH_UNAVAILABLE MAKE_SQLSTATE('P', 'T', '5', '0', '3')
+
+/* How long a login waits for the synchronous standbys to confirm its count's commit. */
+#define SYNC_CONFIRM_TIMEOUT_MS 5000
+
+/*
+ * Whether the synchronous standbys have flushed WAL up to lsn, or none is required: no WAL
+ * sender can run, or synchronous_standby_names is empty (as the checkpointer last passed it on
+ * to the WAL senders, which is what commits wait by).
+ */
+static bool
+sync_standbys_flushed(XLogRecPtr lsn)
+{
+	bool		defined;
+	XLogRecPtr	flushed;
+
+	if (max_wal_senders == 0)
+		return true;
+	LWLockAcquire(SyncRepLock, LW_SHARED);
+#ifdef SYNC_STANDBY_DEFINED
+	/* PostgreSQL 13.21, 14.18, 15.13, 16.9, 17.5, 18 and later */
+	if (WalSndCtl->sync_standbys_status & SYNC_STANDBY_INIT)
+		defined = (WalSndCtl->sync_standbys_status & SYNC_STANDBY_DEFINED) != 0;
+	else
+		defined = SyncRepStandbyNames != NULL && SyncRepStandbyNames[0] != '\0';
+#else
+	defined = WalSndCtl->sync_standbys_defined;
+#endif
+	flushed = WalSndCtl->lsn[SYNC_REP_WAIT_FLUSH];
+	LWLockRelease(SyncRepLock);
+	return !defined || flushed >= lsn;
+}
+
+/*
+ * Wait, for SYNC_CONFIRM_TIMEOUT_MS at most, until the synchronous standbys have flushed WAL up
+ * to lsn (at once when no synchronous standby is required); the wait can be cancelled. True
+ * when they have.
+ */
+static bool
+wait_for_sync_standbys(XLogRecPtr lsn)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   SYNC_CONFIRM_TIMEOUT_MS);
+	long		nap = 1;
+
+	for (;;)
+	{
+		long		left;
+
+		if (sync_standbys_flushed(lsn))
+			return true;
+		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (left <= 0)
+			return false;
+		/* polled: the WAL senders wake only the backends queued for a commit */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Min(nap, left), WAIT_EVENT_SYNC_REP);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		nap = Min(nap * 2, 10);
+	}
+}
+
 /*
  * Count a failed login of an email (its SHA-256, and the account's id or NULL) in a transaction
  * of its own, with this session's throttling settings, and wait for it: the attempt's own
@@ -375,7 +444,24 @@ taskauth_login_failed_detached(PG_FUNCTION_ARGS)
 	req.max_lock_seconds = login_throttle_max_lock;
 	/* the worker's clock_timestamp() is read after this */
 	since = GetCurrentTimestamp();
-	if (!run_detached(&req, "count a failed login"))
+	if (!run_detached(&req, "count a failed login") || !failure_counted_since(key, since))
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(failure_counted_since(key, since));
+
+	/*
+	 * The count is committed here, but maybe not on the synchronous standby: a worker ended
+	 * while it waited for the standby at its commit (pg_terminate_backend, a cancel) keeps its
+	 * commit with a mere warning. The worker commits with synchronous_commit at least on, so its
+	 * commit record was flushed here before the count became visible: it is below the flush
+	 * position read now, and the count is safe from a failover once the synchronous standbys
+	 * have flushed that far. Until they have, the attempt is not answered: with no password
+	 * checked, a count lost in a failover costs no guess. Whether or not the email has an
+	 * account, the same wait and the same error.
+	 */
+	if (!wait_for_sync_standbys(GetFlushRecPtr(NULL)))
+		ereport(ERROR,
+				(errcode(ERRCODE_TASKAUTH_UNAVAILABLE),
+				 errmsg("login is temporarily unavailable"),
+				 errdetail("The attempt's count was not confirmed by the synchronous standby in time, so no password was checked."),
+				 errhint("Try again in a moment.")));
+	PG_RETURN_BOOL(true);
 }
