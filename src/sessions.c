@@ -413,7 +413,9 @@ wait_for_sync_standbys(XLogRecPtr lsn)
  * Count a failed login of an email (its SHA-256, and the account's id or NULL) in a transaction
  * of its own, with this session's throttling settings, and wait for it: the attempt's own
  * transaction may roll back. True only when the count is seen committed: a worker that could
- * not start, or failed (a lock it waited for past its lock_timeout, say), counts nothing.
+ * not start, or failed (a lock it waited for past its lock_timeout, say), counts nothing. Under
+ * synchronous replication, raises PT503 when the synchronous standbys do not confirm the count
+ * within SYNC_CONFIRM_TIMEOUT_MS.
  */
 PG_FUNCTION_INFO_V1(taskauth_login_failed_detached);
 Datum
