@@ -22,6 +22,7 @@
 #include "replication/syncrep.h"
 #include "replication/walsender.h"
 #include "replication/walsender_private.h"
+#include "storage/dsm.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
@@ -137,7 +138,15 @@ typedef struct DetachedRequest
 	int32		max_lock_seconds;
 	bool		has_seen_success;	/* the newest sign-in the attempt's transaction saw */
 	TimestampTz seen_success;
+	dsm_handle	result;			/* a DetachedResult, or DSM_HANDLE_INVALID */
 } DetachedRequest;
+
+/* What the worker reports back, in a dynamic shared memory segment of the backend that asked. */
+typedef struct DetachedResult
+{
+	bool		committed;		/* the worker's transaction committed (locally, at least) */
+	XLogRecPtr	commit_end;		/* the end of its commit record */
+} DetachedResult;
 
 StaticAssertDecl(sizeof(DetachedRequest) <= BGW_EXTRALEN, "DetachedRequest must fit in bgw_extra");
 
@@ -149,11 +158,15 @@ taskauth_detached_main(Datum arg)
 {
 	DetachedRequest req;
 	int			rc = 0;
+	dsm_segment *seg = NULL;
 
 	memcpy(&req, MyBgworkerEntry->bgw_extra, sizeof(req));
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(req.database, req.role, 0);
+	/* NULL when the backend that asked has gone meanwhile: the work is done all the same */
+	if (req.result != DSM_HANDLE_INVALID && (seg = dsm_attach(req.result)) != NULL)
+		dsm_pin_mapping(seg);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -211,6 +224,21 @@ taskauth_detached_main(Datum arg)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+
+	/*
+	 * Committed, here at least: a wait for the synchronous standby cut short by a cancel or a
+	 * termination ends with a warning, and the commit stands (a pending termination is served
+	 * at the next interrupt check, after this). The backend that asked waits for the standby
+	 * to confirm this commit's end.
+	 */
+	if (seg != NULL)
+	{
+		DetachedResult *result = dsm_segment_address(seg);
+
+		result->commit_end = XactLastCommitEnd;
+		pg_write_barrier();
+		result->committed = true;
+	}
 	pgstat_report_activity(STATE_IDLE, NULL);
 	proc_exit(0);
 }
@@ -366,7 +394,7 @@ sync_standbys_flushed(XLogRecPtr lsn)
 		return true;
 	LWLockAcquire(SyncRepLock, LW_SHARED);
 #ifdef SYNC_STANDBY_DEFINED
-	/* PostgreSQL 13.21, 14.18, 15.13, 16.9, 17.5, 18 and later */
+	/* minor releases since May 2025 (15.13, 17.5) and 18: a status, set once initialised */
 	if (WalSndCtl->sync_standbys_status & SYNC_STANDBY_INIT)
 		defined = (WalSndCtl->sync_standbys_status & SYNC_STANDBY_DEFINED) != 0;
 	else
@@ -424,6 +452,9 @@ taskauth_login_failed_detached(PG_FUNCTION_ARGS)
 	DetachedRequest req;
 	bytea	   *key;
 	TimestampTz since;
+	dsm_segment *seg;
+	DetachedResult *result = NULL;
+	XLogRecPtr	commit_end;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);
@@ -444,22 +475,40 @@ taskauth_login_failed_detached(PG_FUNCTION_ARGS)
 	req.threshold = login_throttle_threshold;
 	req.lock_seconds = login_throttle_lock;
 	req.max_lock_seconds = login_throttle_max_lock;
+	/* where the worker reports its commit; none when every segment slot is taken (see below) */
+	seg = dsm_create(sizeof(DetachedResult), DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	if (seg != NULL)
+	{
+		result = dsm_segment_address(seg);
+		memset(result, 0, sizeof(*result));
+		req.result = dsm_segment_handle(seg);
+	}
 	/* the worker's clock_timestamp() is read after this */
 	since = GetCurrentTimestamp();
 	if (!run_detached(&req, "count a failed login") || !failure_counted_since(key, since))
+	{
+		if (seg != NULL)
+			dsm_detach(seg);
 		PG_RETURN_BOOL(false);
+	}
 
 	/*
 	 * The count is committed here, but maybe not on the synchronous standby: a worker ended
 	 * while it waited for the standby at its commit (pg_terminate_backend, a cancel) keeps its
-	 * commit with a mere warning. The worker commits with synchronous_commit at least on, so its
-	 * commit record was flushed here before the count became visible: it is below the flush
-	 * position read now, and the count is safe from a failover once the synchronous standbys
-	 * have flushed that far. Until they have, the attempt is not answered: with no password
-	 * checked, a count lost in a failover costs no guess. Whether or not the email has an
-	 * account, the same wait and the same error.
+	 * commit with a mere warning. So the attempt is not answered until the synchronous standbys
+	 * have flushed the end of the worker's commit record (at once, normally: the worker's
+	 * commit waited for that). When the worker did not report it (the count seen is another
+	 * attempt's, or no segment could be made), the flush position read now stands in for it:
+	 * workers commit with synchronous_commit at least on, so a count is flushed here before it
+	 * becomes visible. Whether or not the email has an account, the same wait and the same
+	 * error; with no password checked, a count lost in a failover costs no guess.
 	 */
-	if (!wait_for_sync_standbys(GetFlushRecPtr(NULL)))
+	pg_read_barrier();
+	commit_end = result != NULL && result->committed && !XLogRecPtrIsInvalid(result->commit_end) ?
+		result->commit_end : GetFlushRecPtr(NULL);
+	if (seg != NULL)
+		dsm_detach(seg);
+	if (!wait_for_sync_standbys(commit_end))
 		ereport(ERROR,
 				(errcode(ERRCODE_TASKAUTH_UNAVAILABLE),
 				 errmsg("login is temporarily unavailable"),
