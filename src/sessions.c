@@ -21,7 +21,13 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "replication/syncrep.h"
+#include "replication/walsender.h"
+#include "replication/walsender_private.h"
+#include "storage/dsm.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -235,7 +241,15 @@ typedef struct DetachedRequest
 	int32		max_lock_seconds;
 	bool		has_seen_success;	/* the newest sign-in the attempt's transaction saw */
 	TimestampTz seen_success;
+	dsm_handle	result;			/* a DetachedResult, or DSM_HANDLE_INVALID */
 } DetachedRequest;
+
+/* What the worker reports back, in a dynamic shared memory segment of the backend that asked. */
+typedef struct DetachedResult
+{
+	bool		committed;		/* the worker's transaction committed (locally, at least) */
+	XLogRecPtr	commit_end;		/* the end of its commit record */
+} DetachedResult;
 
 StaticAssertDecl(sizeof(DetachedRequest) <= BGW_EXTRALEN, "DetachedRequest must fit in bgw_extra");
 
@@ -247,11 +261,15 @@ taskauth_detached_main(Datum arg)
 {
 	DetachedRequest req;
 	int			rc = 0;
+	dsm_segment *seg = NULL;
 
 	memcpy(&req, MyBgworkerEntry->bgw_extra, sizeof(req));
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(req.database, req.role, 0);
+	/* NULL when the backend that asked has gone meanwhile: the work is done all the same */
+	if (req.result != DSM_HANDLE_INVALID && (seg = dsm_attach(req.result)) != NULL)
+		dsm_pin_mapping(seg);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -262,6 +280,17 @@ taskauth_detached_main(Datum arg)
 	if (SPI_execute("SET LOCAL lock_timeout = '5s'", false, 0) != SPI_OK_UTILITY ||
 		SPI_execute("SET LOCAL statement_timeout = '30s'", false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "taskauth worker could not set its time limits");
+
+	/*
+	 * Commit at least as durably as synchronous_commit = on, whatever the server, the database
+	 * or the role set: with off, local or remote_write, what the caller goes on to report (a
+	 * failed login's count, a replayed refresh token's session ended) could be lost in a
+	 * failover. remote_apply is kept. Without a synchronous standby, on waits for nothing more
+	 * than the local flush.
+	 */
+	if (synchronous_commit < SYNCHRONOUS_COMMIT_ON &&
+		SPI_execute("SET LOCAL synchronous_commit = on", false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "taskauth worker could not set synchronous_commit");
 	if (req.kind == DETACHED_END_SESSION)
 	{
 		Oid			types[1] = {UUIDOID};
@@ -298,6 +327,21 @@ taskauth_detached_main(Datum arg)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+
+	/*
+	 * Committed, here at least: a wait for the synchronous standby cut short by a cancel or a
+	 * termination ends with a warning, and the commit stands (a pending termination is served
+	 * at the next interrupt check, after this). The backend that asked waits for the standby
+	 * to confirm this commit's end.
+	 */
+	if (seg != NULL)
+	{
+		DetachedResult *result = dsm_segment_address(seg);
+
+		result->commit_end = XactLastCommitEnd;
+		pg_write_barrier();
+		result->committed = true;
+	}
 	pgstat_report_activity(STATE_IDLE, NULL);
 	proc_exit(0);
 }
@@ -432,11 +476,77 @@ failure_counted_since(bytea *key, TimestampTz since)
 					2, types, values);
 }
 
+/* "login is temporarily unavailable", as count_login_attempt() raises it (src/sql/70_sessions.sql) */
+#define ERRCODE_TASKAUTH_UNAVAILABLE MAKE_SQLSTATE('P', 'T', '5', '0', '3')
+
+/* How long a login waits for the synchronous standbys to confirm its count's commit. */
+#define SYNC_CONFIRM_TIMEOUT_MS 5000
+
+/*
+ * Whether the synchronous standbys have flushed WAL up to lsn, or none is required: no WAL
+ * sender can run, or synchronous_standby_names is empty (as the checkpointer last passed it on
+ * to the WAL senders, which is what commits wait by).
+ */
+static bool
+sync_standbys_flushed(XLogRecPtr lsn)
+{
+	bool		defined;
+	XLogRecPtr	flushed;
+
+	if (max_wal_senders == 0)
+		return true;
+	LWLockAcquire(SyncRepLock, LW_SHARED);
+#ifdef SYNC_STANDBY_DEFINED
+	/* minor releases since May 2025 (15.13, 17.5) and 18: a status, set once initialised */
+	if (WalSndCtl->sync_standbys_status & SYNC_STANDBY_INIT)
+		defined = (WalSndCtl->sync_standbys_status & SYNC_STANDBY_DEFINED) != 0;
+	else
+		defined = SyncRepStandbyNames != NULL && SyncRepStandbyNames[0] != '\0';
+#else
+	defined = WalSndCtl->sync_standbys_defined;
+#endif
+	flushed = WalSndCtl->lsn[SYNC_REP_WAIT_FLUSH];
+	LWLockRelease(SyncRepLock);
+	return !defined || flushed >= lsn;
+}
+
+/*
+ * Wait, for SYNC_CONFIRM_TIMEOUT_MS at most, until the synchronous standbys have flushed WAL up
+ * to lsn (at once when no synchronous standby is required); the wait can be cancelled. True
+ * when they have.
+ */
+static bool
+wait_for_sync_standbys(XLogRecPtr lsn)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   SYNC_CONFIRM_TIMEOUT_MS);
+	long		nap = 1;
+
+	for (;;)
+	{
+		long		left;
+
+		if (sync_standbys_flushed(lsn))
+			return true;
+		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (left <= 0)
+			return false;
+		/* polled: the WAL senders wake only the backends queued for a commit */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Min(nap, left), WAIT_EVENT_SYNC_REP);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		nap = Min(nap * 2, 10);
+	}
+}
+
 /*
  * Count a failed login of an email (its SHA-256, and the account's id or NULL) in a transaction
  * of its own, with this session's throttling settings, and wait for it: the attempt's own
  * transaction may roll back. True only when the count is seen committed: a worker that could
- * not start, or failed (a lock it waited for past its lock_timeout, say), counts nothing.
+ * not start, or failed (a lock it waited for past its lock_timeout, say), counts nothing. Under
+ * synchronous replication, raises PT503 when the synchronous standbys do not confirm the count
+ * within SYNC_CONFIRM_TIMEOUT_MS.
  */
 PG_FUNCTION_INFO_V1(taskauth_login_failed_detached);
 Datum
@@ -445,6 +555,9 @@ taskauth_login_failed_detached(PG_FUNCTION_ARGS)
 	DetachedRequest req;
 	bytea	   *key;
 	TimestampTz since;
+	dsm_segment *seg;
+	DetachedResult *result = NULL;
+	XLogRecPtr	commit_end;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);
@@ -465,9 +578,44 @@ taskauth_login_failed_detached(PG_FUNCTION_ARGS)
 	req.threshold = login_throttle_threshold;
 	req.lock_seconds = login_throttle_lock;
 	req.max_lock_seconds = login_throttle_max_lock;
+	/* where the worker reports its commit; none when every segment slot is taken (see below) */
+	seg = dsm_create(sizeof(DetachedResult), DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	if (seg != NULL)
+	{
+		result = dsm_segment_address(seg);
+		memset(result, 0, sizeof(*result));
+		req.result = dsm_segment_handle(seg);
+	}
 	/* the worker's clock_timestamp() is read after this */
 	since = GetCurrentTimestamp();
-	if (!run_detached(&req, "count a failed login"))
+	if (!run_detached(&req, "count a failed login") || !failure_counted_since(key, since))
+	{
+		if (seg != NULL)
+			dsm_detach(seg);
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(failure_counted_since(key, since));
+	}
+
+	/*
+	 * The count is committed here, but maybe not on the synchronous standby: a worker ended
+	 * while it waited for the standby at its commit (pg_terminate_backend, a cancel) keeps its
+	 * commit with a mere warning. So the attempt is not answered until the synchronous standbys
+	 * have flushed the end of the worker's commit record (at once, normally: the worker's
+	 * commit waited for that). When the worker did not report it (the count seen is another
+	 * attempt's, or no segment could be made), the flush position read now stands in for it:
+	 * workers commit with synchronous_commit at least on, so a count is flushed here before it
+	 * becomes visible. Whether or not the email has an account, the same wait and the same
+	 * error; with no password checked, a count lost in a failover costs no guess.
+	 */
+	pg_read_barrier();
+	commit_end = result != NULL && result->committed && !XLogRecPtrIsInvalid(result->commit_end) ?
+		result->commit_end : GetFlushRecPtr(NULL);
+	if (seg != NULL)
+		dsm_detach(seg);
+	if (!wait_for_sync_standbys(commit_end))
+		ereport(ERROR,
+				(errcode(ERRCODE_TASKAUTH_UNAVAILABLE),
+				 errmsg("login is temporarily unavailable"),
+				 errdetail("The attempt's count was not confirmed by the synchronous standby in time, so no password was checked."),
+				 errhint("Try again in a moment.")));
+	PG_RETURN_BOOL(true);
 }

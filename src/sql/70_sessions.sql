@@ -443,7 +443,7 @@ AS 'MODULE_PATHNAME', 'taskauth_login_failed_detached'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) IS
-'Internal to count_login_attempt(): counts a failed login in a background worker''s own transaction, which the attempt''s rollback cannot undo. True only when the count committed.';
+'Internal to count_login_attempt(): counts a failed login in a background worker''s own transaction, which the attempt''s rollback cannot undo. True only when the count committed; PT503 when a synchronous standby has not confirmed it within 5 s.';
 
 REVOKE ALL ON FUNCTION taskauth.login_failed_detached(bytea, uuid, timestamptz) FROM PUBLIC;
 
