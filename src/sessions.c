@@ -430,52 +430,6 @@ session_refused_now(pg_uuid_t *session)
 					1, types, values);
 }
 
-/*
- * End a session in a transaction of its own (a background worker), and wait for it: the
- * caller's transaction may roll back without undoing it. True when the session's tokens are
- * refused now; false, with a warning that says which step failed, otherwise.
- */
-PG_FUNCTION_INFO_V1(taskauth_end_session_detached);
-Datum
-taskauth_end_session_detached(PG_FUNCTION_ARGS)
-{
-	DetachedRequest req;
-
-	memset(&req, 0, sizeof(req));
-	req.kind = DETACHED_END_SESSION;
-	req.session = *PG_GETARG_UUID_P(0);
-	if (!run_detached(&req, "end a session"))
-	{
-		ereport(WARNING,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("the session of a replayed refresh token could not be ended"),
-				 errdetail("No background worker could be started to end it.")));
-		PG_RETURN_BOOL(false);
-	}
-	if (!session_refused_now(&req.session))
-	{
-		ereport(WARNING,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("the session of a replayed refresh token could not be ended"),
-				 errdetail("The worker that ends it ran, but the session is neither ended nor revoked (its worker failed; the server log says why)."),
-				 errhint("Revoke it with taskauth.revoke_session().")));
-		PG_RETURN_BOOL(false);
-	}
-	PG_RETURN_BOOL(true);
-}
-
-/* Whether the throttle row of key shows a failure counted at or after since. */
-static bool
-failure_counted_since(bytea *key, TimestampTz since)
-{
-	Oid			types[2] = {BYTEAOID, TIMESTAMPTZOID};
-	Datum		values[2] = {PointerGetDatum(key), TimestampTzGetDatum(since)};
-
-	return seen_now("SELECT FROM taskauth.login_throttle AS t"
-					" WHERE t.key = $1 AND t.last_failure_at >= $2",
-					2, types, values);
-}
-
 /* "login is temporarily unavailable", as count_login_attempt() raises it (src/sql/70_sessions.sql) */
 #define ERRCODE_TASKAUTH_UNAVAILABLE MAKE_SQLSTATE('P', 'T', '5', '0', '3')
 
@@ -540,6 +494,111 @@ wait_for_sync_standbys(XLogRecPtr lsn)
 	}
 }
 
+/* A segment for the worker to report its commit in (NULL when every segment slot is taken). */
+static dsm_segment *
+result_segment(DetachedRequest *req)
+{
+	dsm_segment *seg = dsm_create(sizeof(DetachedResult), DSM_CREATE_NULL_IF_MAXSEGMENTS);
+
+	req->result = DSM_HANDLE_INVALID;
+	if (seg != NULL)
+	{
+		memset(dsm_segment_address(seg), 0, sizeof(DetachedResult));
+		req->result = dsm_segment_handle(seg);
+	}
+	return seg;
+}
+
+/*
+ * The end of the worker's commit record as it reported it, else the flush position now (workers
+ * commit with synchronous_commit at least on, so what they committed is flushed before it can
+ * be seen); detaches the segment.
+ */
+static XLogRecPtr
+worker_commit_end(dsm_segment *seg)
+{
+	XLogRecPtr	end = InvalidXLogRecPtr;
+
+	if (seg != NULL)
+	{
+		DetachedResult *result = dsm_segment_address(seg);
+
+		pg_read_barrier();
+		if (result->committed)
+			end = result->commit_end;
+		dsm_detach(seg);
+	}
+	return XLogRecPtrIsInvalid(end) ? GetFlushRecPtr(NULL) : end;
+}
+
+/*
+ * End a session in a transaction of its own (a background worker), and wait for it: the
+ * caller's transaction may roll back without undoing it. True when the session's tokens are
+ * refused now; false, with a warning that says which step failed, otherwise.
+ */
+PG_FUNCTION_INFO_V1(taskauth_end_session_detached);
+Datum
+taskauth_end_session_detached(PG_FUNCTION_ARGS)
+{
+	DetachedRequest req;
+	dsm_segment *seg;
+
+	memset(&req, 0, sizeof(req));
+	req.kind = DETACHED_END_SESSION;
+	req.session = *PG_GETARG_UUID_P(0);
+	seg = result_segment(&req);
+	if (!run_detached(&req, "end a session"))
+	{
+		if (seg != NULL)
+			dsm_detach(seg);
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("the session of a replayed refresh token could not be ended"),
+				 errdetail("No background worker could be started to end it.")));
+		PG_RETURN_BOOL(false);
+	}
+	if (!session_refused_now(&req.session))
+	{
+		if (seg != NULL)
+			dsm_detach(seg);
+		ereport(WARNING,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("the session of a replayed refresh token could not be ended"),
+				 errdetail("The worker that ends it ran, but the session is neither ended nor revoked (its worker failed; the server log says why)."),
+				 errhint("Revoke it with taskauth.revoke_session().")));
+		PG_RETURN_BOOL(false);
+	}
+
+	/*
+	 * Ended here, but maybe not on the synchronous standby: a worker ended while it waited for
+	 * the standby keeps its commit with a mere warning, and a failover would lose it (the
+	 * replayed token stays refused, its generation having moved on, but the session would go
+	 * on for whoever holds its newest token).
+	 */
+	if (!wait_for_sync_standbys(worker_commit_end(seg)))
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_TASKAUTH_UNAVAILABLE),
+				 errmsg("the session of a replayed refresh token was ended, but the synchronous standby has not confirmed it"),
+				 errdetail("A failover now could lose the end of the session."),
+				 errhint("Revoke it with taskauth.revoke_session() once the standby is back.")));
+		PG_RETURN_BOOL(false);
+	}
+	PG_RETURN_BOOL(true);
+}
+
+/* Whether the throttle row of key shows a failure counted at or after since. */
+static bool
+failure_counted_since(bytea *key, TimestampTz since)
+{
+	Oid			types[2] = {BYTEAOID, TIMESTAMPTZOID};
+	Datum		values[2] = {PointerGetDatum(key), TimestampTzGetDatum(since)};
+
+	return seen_now("SELECT FROM taskauth.login_throttle AS t"
+					" WHERE t.key = $1 AND t.last_failure_at >= $2",
+					2, types, values);
+}
+
 /*
  * Count a failed login of an email (its SHA-256, and the account's id or NULL) in a transaction
  * of its own, with this session's throttling settings, and wait for it: the attempt's own
@@ -556,8 +615,6 @@ taskauth_login_failed_detached(PG_FUNCTION_ARGS)
 	bytea	   *key;
 	TimestampTz since;
 	dsm_segment *seg;
-	DetachedResult *result = NULL;
-	XLogRecPtr	commit_end;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);
@@ -579,13 +636,7 @@ taskauth_login_failed_detached(PG_FUNCTION_ARGS)
 	req.lock_seconds = login_throttle_lock;
 	req.max_lock_seconds = login_throttle_max_lock;
 	/* where the worker reports its commit; none when every segment slot is taken (see below) */
-	seg = dsm_create(sizeof(DetachedResult), DSM_CREATE_NULL_IF_MAXSEGMENTS);
-	if (seg != NULL)
-	{
-		result = dsm_segment_address(seg);
-		memset(result, 0, sizeof(*result));
-		req.result = dsm_segment_handle(seg);
-	}
+	seg = result_segment(&req);
 	/* the worker's clock_timestamp() is read after this */
 	since = GetCurrentTimestamp();
 	if (!run_detached(&req, "count a failed login") || !failure_counted_since(key, since))
@@ -606,12 +657,7 @@ taskauth_login_failed_detached(PG_FUNCTION_ARGS)
 	 * becomes visible. Whether or not the email has an account, the same wait and the same
 	 * error; with no password checked, a count lost in a failover costs no guess.
 	 */
-	pg_read_barrier();
-	commit_end = result != NULL && result->committed && !XLogRecPtrIsInvalid(result->commit_end) ?
-		result->commit_end : GetFlushRecPtr(NULL);
-	if (seg != NULL)
-		dsm_detach(seg);
-	if (!wait_for_sync_standbys(commit_end))
+	if (!wait_for_sync_standbys(worker_commit_end(seg)))
 		ereport(ERROR,
 				(errcode(ERRCODE_TASKAUTH_UNAVAILABLE),
 				 errmsg("login is temporarily unavailable"),

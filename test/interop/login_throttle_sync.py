@@ -11,6 +11,8 @@ ever:
   is refused with PT503, not 28P01;
 - that wait can be canceled (57014), and ends as soon as synchronous replication is turned off
   (the login then answers 28P01);
+- the worker that ends a replayed refresh token's session waits for the standby too; ended in
+  that wait, the refresh warns after the same bound that the end is not confirmed;
 - without synchronous_standby_names, failed logins answer 28P01 at once, as before;
 - an unknown email gets exactly what a known one gets, in each case.
 
@@ -247,6 +249,42 @@ def run():
             '%s email: synchronous_standby_names emptied during the login\'s wait: it ends '
             '(%.1f s after the worker ended), 28P01' % (email.split('@')[0], s['after']), s)
     tap(answers[0] == answers[1], 'the same 28P01 for both, every field', answers)
+
+    # a replayed refresh token: the worker that ends its session waits for the standby too, and
+    # one ended in that wait leaves the end on this server only: refresh warns, after its bound
+    first = one(c, 'SELECT refresh_token FROM taskauth.sign_in(%s, %s)', (KNOWN, PASSWORD))
+    second = one(c, 'SELECT refresh_token FROM taskauth.refresh(%s)', (first,))
+    reload_with(c, synchronous_standby_names='nobody')
+    a = api()
+    out = {}
+
+    def replay():
+        try:
+            one(a, 'SELECT taskauth.refresh(%s)', (first,))
+            out['answer'] = 'ok'
+        except psycopg2.Error as e:
+            out['answer'] = (e.pgcode, e.diag.message_primary)
+        out['at'] = time.monotonic()
+    th = threading.Thread(target=replay)
+    th.start()
+    worker = poll(lambda: 'answer' in out or waiting(c, 'worker'), 30)
+    ended_at = time.monotonic()
+    if worker and worker is not True:
+        one(c, 'SELECT pg_terminate_backend(%s)', (worker,))
+        ended_at = time.monotonic()
+    th.join(60)
+    after = out.get('at', time.monotonic()) - ended_at
+    warned = [n for n in a.notices if 'has not confirmed it' in n]
+    reload_with(c, synchronous_standby_names=None)
+    ended = one(c, "SELECT end_reason FROM taskauth.sessions WHERE id = "
+                   "(SELECT session_id FROM taskauth.refresh_token_open(%s))", (second,))
+    tap(worker and worker is not True and out.get('answer') == ('28000', 'refresh token is not valid')
+        and len(warned) == 1 and BOUND - 0.5 <= after < BOUND + 10 and ended is not None,
+        'a replayed refresh token: the worker ending its session waits for the standby (SyncRep); '
+        'terminated there, the refresh is refused after the bound (%.1f s) with a warning that the '
+        'standby has not confirmed the end (session ended here: %s)' % (after, ended),
+        (worker, out, a.notices))
+    a.close()
 
     # (c) again, after all that: no standby named, no wait, 28P01
     a = api()
