@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Refresh tokens take storage that stays bounded: a session's refreshes add no row anywhere and
 its tables do not grow (the session's refresh generation moves instead), while reuse detection
-holds: a spent token presented again ends the session, two refreshes racing with one token end
-it, and a forged token (a flipped bit, another key, a made-up session) ends nothing. Revocations
+holds: a spent token presented again ends the session (two refreshes racing with one token:
+sessions_multisession.py and races.py), and a forged token (a flipped bit, another key, a made-up session) ends nothing. Revocations
 expire when the tokens they refuse do. Uses the cluster from the PG* environment; emits TAP.
 """
 import base64
@@ -12,8 +12,6 @@ import json
 import os
 import struct
 import sys
-import threading
-import time
 import uuid
 
 import psycopg2
@@ -188,42 +186,7 @@ def run():
         'a logout\'s revocation expires with the newest access token (its exp plus leeway)',
         (r_exp, claims(at4)['exp']))
 
-    # --- two refreshes racing with one token: one wins, then the session ends --------------------------
-    at5, rt5 = sign_in(a)
-    sid5 = claims(at5)['sid']
-    c1, c2 = api(), api()
-    c1.autocommit = False
-    c2.autocommit = False
-    first = refresh(c1, rt5)    # holds the session's row until it commits
-    second = {}
-
-    def race():
-        try:
-            second['result'] = refresh(c2, rt5)
-            c2.commit()
-        except psycopg2.Error as e:
-            second['result'] = '%s %s' % (e.pgcode, e.diag.message_primary)
-            c2.rollback()
-
-    t = threading.Thread(target=race)
-    t.start()
-    deadline = time.time() + 60
-    waiting = 0
-    while time.time() < deadline and waiting == 0:
-        waiting = one(admin, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                             "AND datname = %s", (DB,))
-        time.sleep(0.02)
-    c1.commit()
-    t.join(120)
-    tap(waiting == 1 and not t.is_alive(), 'the second refresh waited for the first one\'s commit', waiting)
-    tap(second.get('result') == '28000 refresh token is not valid', 'one refresh wins, the other is refused',
-        second.get('result'))
-    st = state(admin, sid5)
-    tap(st[0] == 2 and st[1] == 'refresh_token_reused',
-        'and the session is then ended, its row marked by the worker (generation 2)', st)
-    got = err(a, 'SELECT * FROM taskauth.refresh(%s)', (first[1],))
-    tap(got == '28000 session has ended', 'the winner\'s new refresh token is refused too', got)
-    for c in (a, c1, c2, admin):
+    for c in (a, admin):
         c.close()
 
 
