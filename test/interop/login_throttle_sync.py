@@ -157,7 +157,8 @@ def attempt(email, end_worker='terminate', then=None, resume=None):
 def unavailable(seen):
     """A PT503 refusal that came after the login's own bounded wait."""
     a = seen['answer']
-    return (seen.get('worker_waited') and seen.get('login_waited_for') == 'BgWorkerShutdown'
+    # the login waited for its worker first (BgWorkerShutdown; PostgreSQL 18: BgworkerShutdown)
+    return (seen.get('worker_waited') and (seen.get('login_waited_for') or '').lower() == 'bgworkershutdown'
             and seen.get('login_waited') and a[:2] == ('PT503', 'login is temporarily unavailable')
             and BOUND - 0.5 <= seen['after'] < BOUND + 10)
 
