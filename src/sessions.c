@@ -338,6 +338,7 @@ taskauth_detached_main(Datum arg)
 	{
 		DetachedResult *result = dsm_segment_address(seg);
 
+		/* 0 when its transaction wrote nothing (a session found ended already) */
 		result->commit_end = XactLastCommitEnd;
 		pg_write_barrier();
 		result->committed = true;
@@ -447,7 +448,7 @@ sync_standbys_flushed(XLogRecPtr lsn)
 	bool		defined;
 	XLogRecPtr	flushed;
 
-	if (max_wal_senders == 0)
+	if (max_wal_senders == 0 || XLogRecPtrIsInvalid(lsn))
 		return true;
 	LWLockAcquire(SyncRepLock, LW_SHARED);
 #ifdef SYNC_STANDBY_DEFINED
@@ -510,25 +511,25 @@ result_segment(DetachedRequest *req)
 }
 
 /*
- * The end of the worker's commit record as it reported it, else the flush position now (workers
- * commit with synchronous_commit at least on, so what they committed is flushed before it can
- * be seen); detaches the segment.
+ * The end of the worker's commit record as it reported it; InvalidXLogRecPtr when it reported a
+ * commit that wrote nothing (what the caller found was there before: nothing to wait for); the
+ * flush position now when it reported nothing (workers commit with synchronous_commit at least
+ * on, so what they committed is flushed before it can be seen). Detaches the segment.
  */
 static XLogRecPtr
 worker_commit_end(dsm_segment *seg)
 {
-	XLogRecPtr	end = InvalidXLogRecPtr;
+	XLogRecPtr	end;
 
-	if (seg != NULL)
-	{
-		DetachedResult *result = dsm_segment_address(seg);
-
-		pg_read_barrier();
-		if (result->committed)
-			end = result->commit_end;
-		dsm_detach(seg);
-	}
-	return XLogRecPtrIsInvalid(end) ? GetFlushRecPtr(NULL) : end;
+	if (seg == NULL)
+		return GetFlushRecPtr(NULL);
+	pg_read_barrier();
+	if (((DetachedResult *) dsm_segment_address(seg))->committed)
+		end = ((DetachedResult *) dsm_segment_address(seg))->commit_end;
+	else
+		end = GetFlushRecPtr(NULL);
+	dsm_detach(seg);
+	return end;
 }
 
 /*
