@@ -262,6 +262,7 @@ taskauth_detached_main(Datum arg)
 	DetachedRequest req;
 	int			rc = 0;
 	dsm_segment *seg = NULL;
+	bool		wrote;
 
 	memcpy(&req, MyBgworkerEntry->bgw_extra, sizeof(req));
 	pqsignal(SIGTERM, die);
@@ -326,6 +327,8 @@ taskauth_detached_main(Datum arg)
 		elog(ERROR, "taskauth worker request %d failed: SPI code %d", req.kind, rc);
 	SPI_finish();
 	PopActiveSnapshot();
+	/* whether this transaction writes anything that commits (a read-only one waits for nothing) */
+	wrote = TransactionIdIsValid(GetTopTransactionIdIfAny());
 	CommitTransactionCommand();
 
 	/*
@@ -339,7 +342,7 @@ taskauth_detached_main(Datum arg)
 		DetachedResult *result = dsm_segment_address(seg);
 
 		/* 0 when its transaction wrote nothing (a session found ended already) */
-		result->commit_end = XactLastCommitEnd;
+		result->commit_end = wrote ? XactLastCommitEnd : InvalidXLogRecPtr;
 		pg_write_barrier();
 		result->committed = true;
 	}
