@@ -373,12 +373,15 @@ shared_load(TaskauthRevArea *a, Oid nsp, Relation rel, bool full, uint64 generat
 		return false;
 	}
 	if (!a->loaded || a->unrevocations != a->unrevocations_loaded)
+	{
 		full = true;
-	if (full)
+		covered = false;
+	}
+	else if (full)
 		covered = a->last_full_load_done > seen_full_loads;
 	else
 		covered = a->last_load_done > seen_loads;
-	if (!covered || !a->loaded || a->unrevocations != a->unrevocations_loaded)
+	if (!covered)
 	{
 		uint64		number = pg_atomic_add_fetch_u64(&a->loads_begun, 1);
 		uint64		full_number = full ? pg_atomic_add_fetch_u64(&a->full_loads_begun, 1) : 0;

@@ -522,15 +522,14 @@ result_segment(DetachedRequest *req)
 static XLogRecPtr
 worker_commit_end(dsm_segment *seg)
 {
+	DetachedResult *result;
 	XLogRecPtr	end;
 
 	if (seg == NULL)
 		return GetFlushRecPtr(NULL);
+	result = dsm_segment_address(seg);
 	pg_read_barrier();
-	if (((DetachedResult *) dsm_segment_address(seg))->committed)
-		end = ((DetachedResult *) dsm_segment_address(seg))->commit_end;
-	else
-		end = GetFlushRecPtr(NULL);
+	end = result->committed ? result->commit_end : GetFlushRecPtr(NULL);
 	dsm_detach(seg);
 	return end;
 }
